@@ -1,0 +1,1 @@
+"""Table models (profiles) of juesuan, one YAML file each."""

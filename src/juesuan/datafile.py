@@ -1,0 +1,361 @@
+"""Department data files (YAML or JSON, amounts in 万元) and the layouts and values they give.
+
+The format (documented in README.md)::
+
+    部门: 洛阳市洛龙区工业和信息化局
+    年度: 2024
+    科目名称: {"2150517": 产业发展}          # names the catalog lacks (optional)
+    公开01表: {1: 853.47, 27: 853.47}        # 行次: 金额
+    公开02表:
+      合计: [853.47, 853.47, 0, 0, 0, 0, 0]  # optional: a given total is kept as a constant
+      科目:
+        - [2060399, 其他应用研究支出, 180.00, 180.00, 0, 0, 0, 0, 0]
+    公开04表: {1: 853.47, 38: [362.50, 362.50, 0, 0]}   # expense lines: 栏2–5
+    公开06表: {30101: 80.80, 30108: [机关事业单位基本养老保险费, 29.08]}
+    公开09表: [1.20, 0, 1.20, 0, 1.20, 0, 0.85, 0, 0.85, 0, 0.85, 0]
+
+Everything the data says is written, errors included; only a value that has no place in the layout
+is refused, with its place in the file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .catalog import Catalog, default_catalog
+from .errors import DataFileError
+from .layout import CODE_RE, CodeRow, WorkbookLayout, build_layout, hierarchy_rows, verbatim_rows
+from .model import Profile, load_profile
+from .numbers import parse_amount
+from .relations import CellKey
+
+KEY_ALIASES = {
+    "部门": "department", "部门名称": "department", "department": "department",
+    "年度": "year", "year": "year",
+    "科目名称": "names", "names": "names",
+    "表样": "profile", "profile": "profile",
+}
+
+
+@dataclass
+class DataFile:
+    """A parsed data file: plain Python data plus the line of each path (YAML only)."""
+
+    path: Path
+    data: dict
+    lines: dict[tuple, int] = field(default_factory=dict)
+
+    def where(self, *path) -> str:
+        """``「sample.yaml」第 12 行（公开02表 › 科目 › 第 3 行）``: a place for messages."""
+        line = None
+        for n in range(len(path), -1, -1):
+            if path[:n] in self.lines:
+                line = self.lines[path[:n]]
+                break
+        shown = " › ".join(f"第 {p + 1} 项" if isinstance(p, int) and not isinstance(p, bool) else str(p)
+                           for p in path)
+        at = f"第 {line} 行" if line else ""
+        return f"数据文件「{self.path}」{at}（{shown}）" if shown else f"数据文件「{self.path}」{at}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading
+
+
+def _node_to_py(node, path: tuple, lines: dict, loader) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out = {}
+        for knode, vnode in node.value:
+            key = _scalar(knode, loader)
+            key = key if isinstance(key, str) else str(key)
+            out[key] = _node_to_py(vnode, path + (key,), lines, loader)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_node_to_py(item, path + (i,), lines, loader) for i, item in enumerate(node.value)]
+    return _scalar(node, loader)
+
+
+def _scalar(node, loader):
+    if not isinstance(node, yaml.ScalarNode):
+        return str(loader.construct_object(node, deep=True))
+    tag = node.tag.rsplit(":", 1)[-1]
+    if tag == "int":
+        text = node.value.replace("_", "")
+        return Decimal(int(text, 0)) if text.lower().startswith(("0x", "0o")) else Decimal(text)
+    if tag == "float":
+        try:
+            return Decimal(node.value.replace("_", ""))
+        except Exception:
+            return node.value
+    if tag == "null":
+        return None
+    if tag == "bool":
+        return loader.construct_object(node)
+    return node.value
+
+
+def read_datafile(path: str | Path) -> DataFile:
+    """Read a YAML or JSON data file, or raise a :class:`DataFileError` naming the file."""
+    path = Path(path)
+    if not path.exists():
+        raise DataFileError(f"数据文件「{path}」不存在。")
+    if path.is_dir():
+        raise DataFileError(f"「{path}」是文件夹，不是数据文件。")
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataFileError(f"数据文件「{path}」不是 UTF-8 编码的文本（YAML 或 JSON）。"
+                            f"如果这是 Excel 工作簿，请用 juesuan check 检查它。") from None
+    except OSError as exc:
+        raise DataFileError(f"无法读取数据文件「{path}」：{exc.strerror or exc}") from None
+    lines: dict[tuple, int] = {}
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text, parse_float=Decimal, parse_int=Decimal)
+        except json.JSONDecodeError as exc:
+            raise DataFileError(f"数据文件「{path}」第 {exc.lineno} 行第 {exc.colno} 列：JSON 格式错误（{exc.msg}）。") from None
+    else:
+        try:
+            loader = yaml.SafeLoader(text)
+            try:
+                node = loader.get_single_node()
+            finally:
+                loader.dispose()
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
+            raise DataFileError(f"数据文件「{path}」{at}：YAML 格式错误（{getattr(exc, 'problem', exc)}）。") from None
+        data = _node_to_py(node, (), lines, yaml.SafeLoader("")) if node is not None else None
+    if not isinstance(data, dict):
+        raise DataFileError(f"数据文件「{path}」的顶层应是键值对（部门、年度、公开01表 …），见 README 的「数据文件格式」。")
+    return DataFile(path, data, lines)
+
+
+# --------------------------------------------------------------------------------------------------
+# From a data file to a layout and values
+
+
+@dataclass
+class Filled:
+    layout: WorkbookLayout
+    values: dict[CellKey, Any]
+    warnings: list[str]
+
+
+def _code_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return str(value) if value == value.to_integral_value() else str(value)
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def _amount(df: DataFile, path: tuple, value, warnings: list[str]):
+    number, ok = parse_amount(value)
+    if ok:
+        return number
+    if isinstance(value, (list, dict)):
+        raise DataFileError(f"{df.where(*path)}：这里应是一个金额，不是列表或键值对。")
+    warnings.append(f"{df.where(*path)}：「{value}」不是金额，按原文写入单元格，审核时会报告。")
+    return str(value)
+
+
+def _table_key(profile: Profile, key: str):
+    text = unicodedata.normalize("NFKC", key).replace(" ", "")
+    for cand in (text, text.removeprefix("公开").removesuffix("表"), "gk" + text.removeprefix("gk")):
+        try:
+            return profile.table(cand)
+        except KeyError:
+            continue
+    return None
+
+
+def fill_from_datafile(df: DataFile, profile: Profile | None = None, catalog: Catalog | None = None,
+                       department: str | None = None, year: int | None = None) -> Filled:
+    """The layout and cell values a data file describes."""
+    warnings: list[str] = []
+    meta: dict[str, Any] = {}
+    tables: dict[str, tuple[str, Any]] = {}
+    profile_name = None
+    for key, value in df.data.items():
+        alias = KEY_ALIASES.get(key)
+        if alias == "profile":
+            profile_name = str(value)
+        elif alias:
+            meta[alias] = value
+        else:
+            spec = _table_key(profile or load_profile(profile_name or "national-2024"), key)
+            if spec is None:
+                raise DataFileError(f"{df.where(key)}：不认识的键「{key}」。可用的键：部门、年度、科目名称、公开01表 … 公开09表。")
+            tables[spec.id] = (key, value)
+    profile = profile or load_profile(profile_name or "national-2024")
+    department = department or (str(meta["department"]) if meta.get("department") is not None else "")
+    if not department:
+        raise DataFileError(f"{df.where()}：缺少「部门」（部门名称）。")
+    try:
+        year = year or int(meta.get("year") or 0)
+    except (TypeError, ValueError):
+        raise DataFileError(f"{df.where('年度')}：年度应是四位数字，例如 2024。") from None
+    if not 2000 <= year <= 2100:
+        raise DataFileError(f"{df.where('年度')}：缺少或无效的「年度」（应为四位数字，例如 2024）。")
+    catalog = catalog or default_catalog(year)
+    names_raw = meta.get("names") or {}
+    if not isinstance(names_raw, dict):
+        raise DataFileError(f"{df.where('科目名称')}：「科目名称」应是 代码: 名称 的键值对。")
+    names = {_code_text(k): str(v) for k, v in names_raw.items()}
+
+    coded_rows: dict[str, list[CodeRow]] = {}
+    pending: list[tuple] = []  # (kind, ...) values resolved once the layout exists
+    econ_extra: set[str] = set()
+    econ_names: dict[str, str] = {}
+    for tid, (tkey, body) in tables.items():
+        spec = profile.table(tid)
+        if spec.kind == "coded":
+            coded_rows[tid] = _coded(df, spec, tkey, body, names, catalog, pending, warnings)
+        elif spec.kind == "economic":
+            if not isinstance(body, dict):
+                raise DataFileError(f"{df.where(tkey)}：{spec.number} 应写成 经济分类代码: 金额 的键值对。")
+            allowed = {c for b in spec.blocks for c in b.codes} | {t.key for t in spec.totals}
+            for k, v in body.items():
+                code = _code_text(k)
+                if code not in allowed:
+                    raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 没有科目「{code}」，该金额在表中没有位置。")
+                if code in spec.optional_codes:
+                    econ_extra.add(code)
+                if isinstance(v, list):
+                    if len(v) != 2:
+                        raise DataFileError(f"{df.where(tkey, k)}：应写成 金额，或 [科目名称, 金额]。")
+                    econ_names[code] = str(v[0])
+                    v = v[1]
+                pending.append(("econ", tid, code, (tkey, k), v))
+        elif spec.kind == "paired":
+            if not isinstance(body, dict):
+                raise DataFileError(f"{df.where(tkey)}：{spec.number} 应写成 行次: 金额 的键值对。")
+            for k, v in body.items():
+                try:
+                    line = int(str(k))
+                    side = spec.side_of(line)
+                except (ValueError, KeyError):
+                    raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 没有行次「{k}」。") from None
+                cols = sorted(side.values)
+                vals = v if isinstance(v, list) else [v]
+                if len(vals) != len(cols):
+                    raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 行次 {line} 有 {len(cols)} 栏"
+                                        f"（栏次 {cols[0]}–{cols[-1]}），给出了 {len(vals)} 个金额。")
+                for col, val in zip(cols, vals):
+                    if line in spec.blank_lines and val is not None:
+                        raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 行次 {line} 是空行，不填金额。")
+                    pending.append(("cell", CellKey(tid, line, col), (tkey, k), val))
+        else:  # single
+            cols = sorted(spec.columns)
+            if isinstance(body, list):
+                if len(body) != len(cols):
+                    raise DataFileError(f"{df.where(tkey)}：{spec.number} 有 {len(cols)} 栏，给出了 {len(body)} 个金额。")
+                items = list(zip(cols, body, range(len(body))))
+            elif isinstance(body, dict):
+                items = []
+                for k, v in body.items():
+                    try:
+                        col = int(str(k))
+                    except ValueError:
+                        col = None
+                    if col not in spec.columns:
+                        raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 没有栏次「{k}」（栏次 1–{cols[-1]}）。")
+                    items.append((col, v, k))
+            else:
+                raise DataFileError(f"{df.where(tkey)}：{spec.number} 应是 {len(cols)} 个金额的列表，或 栏次: 金额。")
+            for col, v, k in items:
+                pending.append(("cell", CellKey(tid, 0, col), (tkey, k), v))
+
+    layout = build_layout(profile, catalog, department, year, coded_rows, econ_extra, econ_names)
+    values: dict[CellKey, Any] = {}
+    for item in pending:
+        if item[0] == "econ":
+            _, tid, code, path, v = item
+            key = CellKey(tid, code, None)
+        else:
+            _, key, path, v = item
+        value = _amount(df, path, v, warnings)
+        if value is not None:  # null: not given (an input stays blank, a derived cell keeps its formula)
+            values[key] = value
+    return Filled(layout, values, warnings)
+
+
+def _coded(df, spec, tkey, body, names, catalog, pending, warnings) -> list[CodeRow]:
+    ncols = len(spec.columns)
+    cols = sorted(spec.columns)
+    total = None
+    if isinstance(body, list):
+        rows_raw, rows_key = body, None
+    elif isinstance(body, dict):
+        rows_raw, rows_key = [], None
+        for k, v in body.items():
+            if k in ("科目", "rows"):
+                rows_raw, rows_key = v or [], k
+            elif k in ("合计", "total"):
+                total = (k, v)
+            else:
+                raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 只有「合计」和「科目」两项。")
+        if not isinstance(rows_raw, list):
+            raise DataFileError(f"{df.where(tkey, rows_key)}：「科目」应是列表，每行 [代码, 名称, 栏1, 栏2 …]。")
+    else:
+        raise DataFileError(f"{df.where(tkey)}：{spec.number} 应有「科目」列表（及可选的「合计」）。")
+
+    def path(i):
+        return (tkey, rows_key, i) if rows_key else (tkey, i)
+
+    parsed = []
+    for i, row in enumerate(rows_raw):
+        if not isinstance(row, list) or not row:
+            raise DataFileError(f"{df.where(*path(i))}：每行写作 [代码, 名称, 栏1 … 栏{ncols}]。")
+        code = _code_text(row[0])
+        name = None if len(row) < 2 or row[1] is None else str(row[1])
+        vals = row[2:]
+        if vals and len(vals) != ncols:
+            raise DataFileError(f"{df.where(*path(i))}：{spec.number} 有 {ncols} 栏金额（栏次 1–{ncols}），"
+                                f"这一行给出了 {len(vals)} 个。")
+        parsed.append((code, name, vals))
+    codes = [c for c, _, _ in parsed]
+    if codes and all(CODE_RE.fullmatch(c) for c in codes) and len(set(codes)) == len(codes):
+        # Only well-formed 项 rows: the tool builds the hierarchy, in code order.
+        local = dict(names)
+        local.update({c: n for c, n, _ in parsed if n})
+        rows = hierarchy_rows(codes, local, catalog)
+        index = {r.code: j for j, r in enumerate(rows) if j}
+        targets = [index[c] for c in codes]
+    else:
+        rows = verbatim_rows([(c, n) for c, n, _ in parsed], names, catalog,
+                             where=lambda i: df.where(*path(i)) + "：")
+        targets, j = [], 1
+        for c, _, _ in parsed:
+            while rows[j].generated:
+                j += 1
+            targets.append(j)
+            j += 1
+    for (code, _, vals), target, i in zip(parsed, targets, range(len(parsed))):
+        for col, v, n in zip(cols, vals, range(ncols)):
+            pending.append(("cell", CellKey(spec.id, target, col), path(i) + (n + 2,), v))
+    if total is not None:
+        k, v = total
+        if not isinstance(v, list) or len(v) != ncols:
+            raise DataFileError(f"{df.where(tkey, k)}：「合计」应是 {ncols} 个金额的列表。")
+        if not parsed:
+            raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 没有科目行，合计行为空行，不填金额。")
+        for col, val, n in zip(cols, v, range(ncols)):
+            pending.append(("cell", CellKey(spec.id, 0, col), (tkey, k, n), val))
+    return rows
+
+
+def print_warnings(warnings: list[str]) -> None:
+    for w in warnings:
+        print(f"提示：{w}", file=sys.stderr)

@@ -1,0 +1,45 @@
+"""``juesuan demo``: the main job on the bundled sample department, with no argument at all."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from .api import build_template, fill_workbook
+from .builder import save_workbook
+from .datafile import print_warnings
+
+SAMPLES = {
+    "published": "sample-published.yaml",
+    "careful": "sample-careful.yaml",
+}
+
+
+def sample_path(which: str) -> Path:
+    """The path of a bundled sample data file (``published`` or ``careful``)."""
+    return Path(str(resources.files("juesuan.samples").joinpath(SAMPLES[which])))
+
+
+def run_demo(out_dir: Path) -> dict[str, Path]:
+    """Write the blank template and the two filled sample workbooks into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    careful, wb = fill_workbook(sample_path("careful"))
+    print_warnings(careful.warnings)
+    layout = careful.layout
+    codes = sorted({r.code for t in layout.tables.values() if t.spec.kind == "coded"
+                    for r in t.rows[1:] if len(r.code) == 7})
+    _, blank = build_template(layout.department, layout.year, codes=codes)
+    written["template"] = save_workbook(blank, out_dir / "空白表样.xlsx", force=True)
+    written["careful"] = save_workbook(wb, out_dir / "示例-规范填报.xlsx", force=True)
+    published, wb2 = fill_workbook(sample_path("published"))
+    print_warnings(published.warnings)
+    written["published"] = save_workbook(wb2, out_dir / "示例-按公开原样.xlsx", force=True)
+    for p in out_dir.glob("*.xlsx.bak"):
+        p.unlink()  # the demo folder is the tool's own: no backups of its earlier runs
+    print(f"示例部门：{layout.department}（{layout.year} 年度）")
+    print(f"  空白表样            {written['template']}")
+    print(f"  规范填报的工作簿    {written['careful']}")
+    print(f"  按公开原样的工作簿  {written['published']}")
+    print("用 Excel、WPS 或 LibreOffice 打开即可：合计、类、款行均为公式，黄色单元格可填写。")
+    return written

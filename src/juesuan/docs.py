@@ -1,0 +1,26 @@
+"""The rule list, rendered from the table model (``juesuan rules``, README)."""
+
+from __future__ import annotations
+
+from .model import load_profile
+
+
+def rules_text(markdown: bool = False, profile: str = "national-2024") -> str:
+    prof = load_profile(profile)
+    lines = []
+    if markdown:
+        lines += [f"规则来自表样模型 `schemas/{prof.id}.yaml`（{prof.name}）。", "",
+                  "| 编号 | 级别 | 内容 | 关系 | 模板中 |", "|---|---|---|---|---|"]
+    else:
+        lines.append(f"{prof.name}：共 {len(prof.rules)} 条审核规则（强制 / 提示 / 参考）")
+    for rule in prof.rules:
+        rels = "；".join(r.expr or f"{r.hierarchy} 层级：{'、'.join(r.levels)} = Σ 下级" for r in rule.relations)
+        defines = "公式" if any(r.defines for r in rule.relations) else ("" if rule.check else "校验")
+        if rule.check:
+            rels = rels or f"内置检查 {rule.check}"
+        if markdown:
+            lines.append(f"| {rule.id} | {rule.severity_cn} | {rule.text} | `{rels}` | {defines} |")
+        else:
+            lines.append(f"{rule.id:6} [{rule.severity_cn}] {rule.text}")
+            lines.append(f"{'':6}        {rels}")
+    return "\n".join(lines)

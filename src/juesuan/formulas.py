@@ -1,0 +1,104 @@
+"""Excel formula strings for relation instances.
+
+Only functions that Excel, WPS and LibreOffice compute alike are used: SUM, SUMIF (exact-match
+criteria, no wildcards), and plain + and −. Sheet names are always quoted.
+"""
+
+from __future__ import annotations
+
+from openpyxl.utils import column_index_from_string, get_column_letter
+
+from .layout import WorkbookLayout
+from .relations import CellKey, Instance, Lookup, Term
+
+
+def sheet_prefix(sheet: str) -> str:
+    """``'公开03表'!`` — sheet names are always quoted (valid in Excel, WPS and LibreOffice)."""
+    return "'" + sheet.replace("'", "''") + "'!"
+
+
+def cell_ref(layout: WorkbookLayout, key: CellKey, home: str) -> str:
+    """``C8`` on the home table's own sheet, ``'公开03表'!C8`` elsewhere."""
+    row, col = layout.table(key.table).address(key)
+    prefix = "" if key.table == home else sheet_prefix(layout.sheet(key))
+    return f"{prefix}{col}{row}"
+
+
+def sumif(layout: WorkbookLayout, lookup: Lookup, home: str) -> str:
+    """``SUMIF('公开03表'!$A$8:$A$31,"206",'公开03表'!$C$8:$C$31)``: the rows with that code.
+
+    An empty table gives ``0``: there is nothing to look up.
+    """
+    tl = layout.table(lookup.table)
+    spec = tl.spec
+    if tl.is_empty:
+        return "0"
+    first, last = spec.first_row + 1, spec.first_row + len(tl.rows) - 1
+    prefix = "" if lookup.table == home else sheet_prefix(spec.number)
+    col = spec.columns[lookup.col]
+    return (f'SUMIF({prefix}${spec.code_col}${first}:${spec.code_col}${last},"{lookup.code}",'
+            f'{prefix}${col}${first}:${col}${last})')
+
+
+def compress(cells: list[tuple[str, int, str]]) -> list[str]:
+    """Join runs of adjacent cells into ranges, keeping order.
+
+    ``cells`` are (prefix, row, column letter). ``C7, C8, C9`` → ``C7:C9``; ``D8, E8, F8`` → ``D8:F8``.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(cells):
+        prefix, row, col = cells[i]
+        j = i
+        ci = column_index_from_string(col)
+        direction = None
+        while j + 1 < len(cells):
+            p2, r2, c2 = cells[j + 1]
+            pr, pc = cells[j][1], column_index_from_string(cells[j][2])
+            c2i = column_index_from_string(c2)
+            step = "down" if (r2 == pr + 1 and c2i == pc) else "right" if (r2 == pr and c2i == pc + 1) else None
+            if p2 != prefix or step is None or (direction and step != direction):
+                break
+            direction = step
+            j += 1
+        if j > i:
+            _, lr, lc = cells[j]
+            out.append(f"{prefix}{col}{row}:{lc}{lr}")
+        else:
+            out.append(f"{prefix}{col}{row}")
+        i = j + 1
+    return out
+
+
+def _split_prefix(ref: str) -> tuple[str, int, str]:
+    prefix, _, a1 = ref.rpartition("!")
+    prefix = prefix + "!" if prefix else ""
+    col = a1.rstrip("0123456789")
+    return prefix, int(a1[len(col):]), col
+
+
+def sum_expression(layout: WorkbookLayout, terms: list[Term], home: str) -> str:
+    """An expression (without ``=``) for the signed sum of ``terms`` seen from sheet ``home``."""
+    if not terms:
+        return "0"
+    parts = []
+    if all(sign == 1 for sign, _ in terms):
+        cells = [_split_prefix(cell_ref(layout, t, home)) for _, t in terms if isinstance(t, CellKey)]
+        looks = [sumif(layout, t, home) for _, t in terms if isinstance(t, Lookup)]
+        args = compress(cells) + looks
+        if len(terms) == 1:
+            return args[0]
+        return f"SUM({','.join(args)})"
+    for i, (sign, t) in enumerate(terms):
+        text = cell_ref(layout, t, home) if isinstance(t, CellKey) else sumif(layout, t, home)
+        parts.append(("-" if sign < 0 else ("+" if i else "")) + text)
+    return "".join(parts)
+
+
+def defining_formula(layout: WorkbookLayout, inst: Instance) -> str:
+    """The formula of the cell a defining instance defines: ``=SUM(C8:C15)``."""
+    return "=" + sum_expression(layout, inst.rhs, inst.target.table)
+
+
+def col_letter(index: int) -> str:
+    return get_column_letter(index)

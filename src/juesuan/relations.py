@@ -1,0 +1,294 @@
+"""Relations between cells: parsing the model's expressions and instantiating them on a layout.
+
+A relation such as ``T04[59,c] = T04[33..58,c] for c in 2..5`` is parsed once (:func:`parse_expr`)
+and instantiated on a concrete workbook layout (:func:`instantiate`), giving :class:`Instance`
+objects whose terms are cells (:class:`CellKey`) or code look-ups (:class:`Lookup`). The template
+renders a defining instance as a formula (:mod:`juesuan.formulas`); the validator evaluates every
+instance on values. The same instances serve both, so a rule is written once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterator, Union
+
+from .errors import ModelError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .layout import WorkbookLayout
+    from .model import Profile, RelationSpec, Rule
+
+
+# --------------------------------------------------------------------------------------------------
+# Public API: keys and instances
+
+
+@dataclass(frozen=True, order=True)
+class CellKey:
+    """A logical cell: table id, row key and 栏次.
+
+    Row keys by table kind: paired → 行次 (int); coded → row index (0 = 合计, 1… = code rows);
+    economic → the 经济分类 code or the total's name (col None); single → 0.
+    """
+
+    table: str
+    row: Union[int, str]
+    col: Union[int, None]
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The sum of the rows of a coded table whose code equals ``code`` (0 when there is none)."""
+
+    table: str
+    code: str
+    col: int
+
+
+Term = tuple[int, Union[CellKey, Lookup]]  # (sign, target)
+
+
+@dataclass
+class Instance:
+    """One concrete relation: ``Σ lhs op Σ rhs`` with op ``=`` or ``<=``."""
+
+    rule: "Rule"
+    rel_no: int
+    op: str
+    lhs: list[Term]
+    rhs: list[Term]
+    defines: bool = False
+    where: str = ""  # e.g. "c=3" or "类 206", for messages
+
+    @property
+    def target(self) -> CellKey | None:
+        """The cell a defining instance defines (its single positive left-hand cell)."""
+        if len(self.lhs) == 1 and self.lhs[0][0] == 1 and isinstance(self.lhs[0][1], CellKey):
+            return self.lhs[0][1]
+        return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Parsing
+
+_REF = re.compile(r"(T\d\d)\[([^\]]+)\]")
+_TOKEN = re.compile(r"\s*(T\d\d\[[^\]]+\]|<=|=|\+|-)")
+_LOOP = re.compile(r"\s+for\s+(\w)\s+in\s+([\d.,\s]+?)(?=\s+for\s|\s*$)")
+
+
+@dataclass(frozen=True)
+class Ref:
+    table: str  # T01
+    row: str
+    col: str | None
+
+
+@dataclass(frozen=True)
+class Expr:
+    lhs: tuple[tuple[int, Ref], ...]
+    op: str
+    rhs: tuple[tuple[int, Ref], ...]
+    loops: tuple[tuple[str, tuple[int, ...]], ...] = field(default=())
+
+
+def parse_expr(text: str, profile: "Profile | None" = None, rule_id: str = "?") -> Expr:
+    """Parse ``"T01[27] = T01[1..8]"`` (see the header of schemas/*.yaml for the notation)."""
+    from .model import parse_int_set
+
+    body = text
+    loops = []
+    m = re.search(r"\s+for\s", body)
+    if m:
+        tail = body[m.start():]
+        body = body[: m.start()]
+        for var, spec in _LOOP.findall(tail):
+            loops.append((var, tuple(parse_int_set(spec.replace(" ", "")))))
+        if not loops:
+            raise ModelError(f"规则 {rule_id} 的循环写法无效：{text}")
+    pos, sides, op = 0, [[]], None
+    sign = 1
+    while pos < len(body):
+        tm = _TOKEN.match(body, pos)
+        if not tm:
+            if body[pos:].strip() == "":
+                break
+            raise ModelError(f"规则 {rule_id} 的表达式无法解析（位置 {pos}）：{text}")
+        tok = tm.group(1)
+        pos = tm.end()
+        if tok in ("=", "<="):
+            if op is not None:
+                raise ModelError(f"规则 {rule_id} 的表达式有两个比较符：{text}")
+            op = tok
+            sides.append([])
+            sign = 1
+        elif tok in ("+", "-"):
+            sign = 1 if tok == "+" else -1
+        else:
+            rm = _REF.fullmatch(tok)
+            parts = [p.strip() for p in rm.group(2).split(",")]
+            if len(parts) > 2:
+                raise ModelError(f"规则 {rule_id} 的单元格引用无效：{tok}")
+            ref = Ref(rm.group(1), parts[0], parts[1] if len(parts) == 2 else None)
+            if profile is not None:
+                try:
+                    profile.table(ref.table)
+                except KeyError:
+                    raise ModelError(f"规则 {rule_id} 引用了不存在的表 {ref.table}") from None
+            sides[-1].append((sign, ref))
+            sign = 1
+    if op is None or len(sides) != 2 or not sides[0] or not sides[1]:
+        raise ModelError(f"规则 {rule_id} 的表达式须为「左边 = 右边」：{text}")
+    return Expr(tuple(sides[0]), op, tuple(sides[1]), tuple(loops))
+
+
+# --------------------------------------------------------------------------------------------------
+# Instantiation
+
+
+def instantiate(rule: "Rule", layout: "WorkbookLayout") -> list[Instance]:
+    """All instances of a rule's relations on ``layout``."""
+    out: list[Instance] = []
+    for no, rel in enumerate(rule.relations):
+        if rel.hierarchy:
+            out.extend(_hierarchy(rule, no, rel, layout))
+        else:
+            out.extend(_expr_instances(rule, no, rel, parse_expr(rel.expr, layout.profile, rule.id), layout))
+    return out
+
+
+def all_instances(layout: "WorkbookLayout") -> list[Instance]:
+    """Every relation instance of every rule of the layout's profile, in model order."""
+    out = []
+    for rule in layout.profile.rules:
+        out.extend(instantiate(rule, layout))
+    return out
+
+
+def _hierarchy(rule, no, rel: "RelationSpec", layout) -> Iterator[Instance]:
+    tl = layout.table(rel.hierarchy)
+    spec = tl.spec
+    if spec.kind == "economic":
+        present = [c for c in tl.econ_codes]
+        for level in rel.levels:
+            if level != "类":
+                raise ModelError(f"规则 {rule.id}：06表只有「类」层级")
+            for parent in (c for c in present if len(c) == 3):
+                kids = [c for c in present if len(c) == 5 and c[:3] == parent]
+                if kids:
+                    yield Instance(rule, no, "=", [(1, CellKey(spec.id, parent, None))],
+                                   [(1, CellKey(spec.id, k, None)) for k in kids], rel.defines, f"类 {parent}")
+        return
+    if spec.kind != "coded":
+        raise ModelError(f"规则 {rule.id}：{spec.number} 不是科目表，不能用 hierarchy")
+    rows = tl.rows
+    for level in rel.levels:
+        if level == "合计":
+            if tl.is_empty:
+                continue
+            pairs = [(0, [i for i, r in enumerate(rows) if i and r.level == "类"])]
+        else:
+            plen, clen = (3, 5) if level == "类" else (5, 7)
+            pairs = []
+            for i, r in enumerate(rows):
+                if i and len(r.code) == plen and r.code.isdigit():
+                    kids = [j for j, k in enumerate(rows)
+                            if j and len(k.code) == clen and k.code.isdigit() and k.code[:plen] == r.code]
+                    pairs.append((i, kids))
+        for parent, kids in pairs:
+            if not kids:
+                continue
+            where = "合计" if parent == 0 else f"{rows[parent].code}"
+            for col in spec.columns:
+                yield Instance(rule, no, "=", [(1, CellKey(spec.id, parent, col))],
+                               [(1, CellKey(spec.id, k, col)) for k in kids], rel.defines, where)
+
+
+def _expr_instances(rule, no, rel, expr: Expr, layout) -> Iterator[Instance]:
+    refs = [r for _, r in expr.lhs + expr.rhs]
+    # Implicit bindings: `*` over the rows of the first coded table that uses it; `类` over classes.
+    star_table = next((r.table for r in refs if r.row == "*"), None)
+    uses_class = any(r.row == "类" for r in refs)
+    loops = list(expr.loops)
+    envs: list[dict] = [{}]
+    for var, values in loops:
+        envs = [dict(e, **{var: v}) for e in envs for v in values]
+    if star_table:
+        tl = layout.table(star_table)
+        rows = range(0 if not tl.is_empty else 1, len(tl.rows))
+        envs = [dict(e, **{"*": i}) for e in envs for i in rows]
+    if uses_class:
+        envs = [dict(e, **{"类": code}) for e in envs for code, _ in layout.profile.classes]
+    for env in envs:
+        lhs = [t for s, r in expr.lhs for t in _resolve(s, r, env, star_table, layout)]
+        rhs = [t for s, r in expr.rhs for t in _resolve(s, r, env, star_table, layout)]
+        if not lhs and not rhs:
+            continue
+        yield Instance(rule, no, expr.op, lhs, rhs, rel.defines, _where(env, layout, star_table))
+
+
+def _where(env: dict, layout, star_table) -> str:
+    bits = []
+    for k, v in env.items():
+        if k == "*":
+            row = layout.table(star_table).rows[v]
+            bits.append("合计" if v == 0 else row.code)
+        elif k == "类":
+            bits.append(f"类 {v}")
+        else:
+            bits.append(f"{k}={v}")
+    return "，".join(bits)
+
+
+def _ints(text: str, env: dict) -> list[int]:
+    text = text.strip()
+    if ".." in text:
+        a, b = text.split("..")
+        return list(range(_int(a, env), _int(b, env) + 1))
+    return [_int(text, env)]
+
+
+def _int(text: str, env: dict) -> int:
+    m = re.fullmatch(r"([a-z])\s*([+-]\s*\d+)?", text.strip())
+    if m:
+        if m.group(1) not in env:
+            raise ModelError(f"表达式中的变量 {m.group(1)} 没有循环定义")
+        return env[m.group(1)] + (int(m.group(2).replace(" ", "")) if m.group(2) else 0)
+    return int(text)
+
+
+def _resolve(sign: int, ref: Ref, env: dict, star_table, layout) -> list[Term]:
+    tl = layout.table(ref.table)
+    spec = tl.spec
+    tid = spec.id
+    row = ref.row
+    if spec.kind == "paired":
+        if row == "类":
+            line = tl.class_line(env["类"])
+            lines = [line] if line is not None else []
+        else:
+            lines = _ints(row, env)
+        out = []
+        for line in lines:
+            cols = _ints(ref.col, env) if ref.col else [spec.side_of(line).default_col]
+            out.extend((sign, CellKey(tid, line, c)) for c in cols)
+        return out
+    if spec.kind == "single":
+        return [(sign, CellKey(tid, 0, c)) for c in _ints(row, env)]
+    if spec.kind == "economic":
+        return [(sign, CellKey(tid, row, None))] if tl.has_econ(row) else []
+    # coded
+    cols = _ints(ref.col, env) if ref.col else [min(spec.columns)]
+    if row == "合计":
+        return [] if tl.is_empty else [(sign, CellKey(tid, 0, c)) for c in cols]
+    if row == "*":
+        idx = env["*"]
+        if ref.table == star_table:
+            return [(sign, CellKey(tid, idx, c)) for c in cols]
+        src = layout.table(star_table).rows[idx]
+        if idx == 0:
+            return [] if tl.is_empty else [(sign, CellKey(tid, 0, c)) for c in cols]
+        return [(sign, Lookup(tid, src.code, c)) for c in cols]
+    if row == "类":
+        return [(sign, Lookup(tid, env["类"], c)) for c in cols]
+    return [(sign, Lookup(tid, row, c)) for c in cols]
