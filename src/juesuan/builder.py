@@ -117,7 +117,7 @@ def _furniture(ws, layout, tl, ncols):
         ws.merge_cells(f"A3:{get_column_letter(mid - 1)}3")
     ws["A3"].font, ws["A3"].alignment = styles.BODY_FONT, styles.LEFT
     year = ws.cell(row=3, column=mid, value=f"{layout.year} 年度")
-    year.font, year.alignment = styles.BODY_FONT, styles.CENTER
+    year.font, year.alignment = styles.BODY_FONT, styles.CENTER_NOWRAP
     unit = ws[f"{last}3"]
     unit.value = f"单位：{layout.profile.unit}"
     unit.font, unit.alignment = styles.BODY_FONT, styles.RIGHT
@@ -255,7 +255,8 @@ def _sheet_setup(ws, tl, ncols):
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = spec.orientation
     ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
+    # Fixed-row tables fit on one page; code tables grow downwards page by page.
+    ws.page_setup.fitToHeight = 0 if spec.kind == "coded" else 1
     ws.page_setup.blackAndWhite = True
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True

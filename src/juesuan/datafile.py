@@ -330,7 +330,8 @@ def _coded(df, spec, tkey, body, names, catalog, pending, warnings) -> list[Code
         # Only well-formed 项 rows: the tool builds the hierarchy, in code order.
         local = dict(names)
         local.update({c: n for c, n, _ in parsed if n})
-        rows = hierarchy_rows(codes, local, catalog)
+        first = {c: i for i, c in reversed(list(enumerate(codes)))}
+        rows = hierarchy_rows(codes, local, catalog, where=lambda c: df.where(*path(first[c])) + "：")
         index = {r.code: j for j, r in enumerate(rows) if j}
         targets = [index[c] for c in codes]
     else:

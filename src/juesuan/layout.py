@@ -180,6 +180,22 @@ class WorkbookLayout:
     def value_keys(self) -> list[CellKey]:
         return [k for t in self.tables.values() for k in t.value_keys()]
 
+    def lookup_keys(self, lookup) -> list[CellKey]:
+        """The cells a :class:`~juesuan.relations.Lookup` stands for: rows of that code."""
+        tl = self.table(lookup.table)
+        return [CellKey(tl.spec.id, i, lookup.col) for i, r in enumerate(tl.rows) if i and r.code == lookup.code]
+
+    def leaves(self, key: CellKey) -> set[CellKey]:
+        """The input cells a derived cell's formula finally sums (the cell itself if it is an input)."""
+        inst = self.definitions.get(key)
+        if inst is None:
+            return {key}
+        out: set[CellKey] = set()
+        for _, term in inst.rhs:
+            for k in (self.lookup_keys(term) if not isinstance(term, CellKey) else [term]):
+                out |= self.leaves(k)
+        return out
+
     @cached_property
     def inputs(self) -> list[CellKey]:
         return [k for k in self.value_keys() if k not in self.definitions and k not in self.blanks]
@@ -210,13 +226,16 @@ def name_for(code: str, names: dict[str, str], catalog: Catalog, where: str = ""
     raise CodeError(
         f"{where}科目代码 {code}（{level}级）在内置分类科目中没有名称。请给出名称："
         f"命令行写作 --codes {code}=科目名称（类、款级代码同样可以这样给出名称），"
-        f"或在数据文件的「科目名称」中写 \"{code}\": 科目名称；"
-        f"也可以用 juesuan catalog import 导入官方分类科目文件。"
+        f"或在数据文件的「科目名称」中写 \"{code}\": 科目名称。"
     )
 
 
-def hierarchy_rows(codes: list[str], names: dict[str, str], catalog: Catalog) -> list[CodeRow]:
-    """类/款/项 rows for 项 codes, in code order, with the 类 and 款 parents generated."""
+def hierarchy_rows(codes: list[str], names: dict[str, str], catalog: Catalog,
+                   where=lambda code: "") -> list[CodeRow]:
+    """类/款/项 rows for 项 codes, in code order, with the 类 and 款 parents generated.
+
+    ``where(code)`` places a 项 code in the user's input, for messages.
+    """
     out: list[CodeRow] = [TOTAL_ROW]
     seen: set[str] = set()
     for code in sorted(set(codes)):
@@ -224,7 +243,7 @@ def hierarchy_rows(codes: list[str], names: dict[str, str], catalog: Catalog) ->
             if parent in seen:
                 continue
             seen.add(parent)
-            out.append(CodeRow(parent, name_for(parent, names, catalog), generated))
+            out.append(CodeRow(parent, name_for(parent, names, catalog, where(code)), generated))
     return out
 
 

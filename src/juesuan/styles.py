@@ -18,6 +18,7 @@ _thin = Side(style="thin", color="000000")
 BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
 
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+CENTER_NOWRAP = Alignment(horizontal="center", vertical="center")
 LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 RIGHT = Alignment(horizontal="right", vertical="center")
 NOTE_ALIGN = Alignment(horizontal="left", vertical="top", wrap_text=True)
