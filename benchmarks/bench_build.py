@@ -1,0 +1,67 @@
+"""Time building the template and the filled workbook; prints figures (not a test).
+
+    python benchmarks/bench_build.py [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import sys
+import time
+import tracemalloc
+
+from juesuan.api import build_template, fill_workbook
+from juesuan.catalog import default_catalog
+from juesuan.demo import sample_path
+
+
+def timed(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), statistics.median(times)
+
+
+def peak_mib(fn):
+    tracemalloc.start()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    items = sorted(c for c, e in default_catalog(2024).functional.items() if e.level == "项")
+    cases = []
+    for n in (10, 100, len(items)):
+        codes = items[:n]
+
+        def build(codes=codes):
+            _, wb = build_template("基准测试局", 2024, codes=codes)
+            wb.save(io.BytesIO())
+        cases.append((f"template, {n} 项 codes (build + save)", build))
+
+    def fill(which):
+        def run():
+            _, wb = fill_workbook(sample_path(which))
+            wb.save(io.BytesIO())
+        return run
+    cases.append(("fill sample-careful.yaml (build + save)", fill("careful")))
+    cases.append(("fill sample-published.yaml (build + save)", fill("published")))
+    print(f"python {sys.version.split()[0]}, repeat {args.repeat}")
+    print(f"{'case':48} {'min s':>8} {'median s':>9} {'peak MiB':>9}")
+    for name, fn in cases:
+        fn()  # warm up (imports, catalog)
+        lo, med = timed(fn, args.repeat)
+        print(f"{name:48} {lo:8.3f} {med:9.3f} {peak_mib(fn):9.1f}")
+
+
+if __name__ == "__main__":
+    main()
