@@ -45,6 +45,10 @@ class TableLayout:
     econ_codes: list[str] = field(default_factory=list)  # 06: codes in the layout, block by block
     econ_names: dict[str, str] = field(default_factory=dict)
     econ_pos: dict[str, tuple[int, str, str, str]] = field(default_factory=dict)  # code → (row, code, name, value cols)
+    # A layout read from a user's workbook knows where each cell actually is (rows inserted, columns
+    # moved); a generated layout computes positions from the model.
+    positions: dict | None = None
+    row_of: dict[int, int] = field(default_factory=dict)  # coded: row index → sheet row (read layouts)
 
     # --- queries used by relations -------------------------------------------------------------
     @property
@@ -64,6 +68,8 @@ class TableLayout:
     # --- positions -----------------------------------------------------------------------------
     def address(self, key: CellKey) -> tuple[int, str]:
         """(sheet row, column letter) of a logical cell."""
+        if self.positions is not None:
+            return self.positions[key]
         s = self.spec
         if s.kind == "paired":
             side = s.side_of(key.row)
@@ -96,6 +102,8 @@ class TableLayout:
 
     def value_keys(self) -> list[CellKey]:
         """Every amount cell of the table, structural blanks included."""
+        if self.positions is not None:
+            return list(self.positions)
         s = self.spec
         if s.kind == "paired":
             return [CellKey(s.id, line, col) for side in s.sides
@@ -135,18 +143,20 @@ class WorkbookLayout:
     """The nine tables of one department's workbook."""
 
     def __init__(self, profile: Profile, department: str, year: int, tables: dict[str, TableLayout],
-                 catalog: Catalog):
+                 catalog: Catalog, sheet_names: dict[str, str] | None = None):
         self.profile = profile
         self.department = department
         self.year = year
         self.tables = tables
         self.catalog = catalog
+        self.sheet_names = sheet_names or {}
 
     def table(self, key: str) -> TableLayout:
         return self.tables[self.profile.table(key).id]
 
     def sheet(self, key: CellKey) -> str:
-        return self.profile.table(key.table).number
+        spec = self.profile.table(key.table)
+        return self.sheet_names.get(spec.id, spec.number)
 
     def a1(self, key: CellKey, with_sheet: bool = True) -> str:
         row, col = self.table(key.table).address(key)

@@ -163,6 +163,7 @@ class Profile:
     classes: list[tuple[str, str]]
     tables: list[TableSpec]
     rules: list[Rule]
+    frames: dict = field(default_factory=dict)
 
     def table(self, key: str) -> TableSpec:
         """Look a table up by id (gk03), short name (T03), 表号 (公开03表) or number (03)."""
@@ -240,13 +241,17 @@ def profile_from_dict(raw: dict) -> Profile:
         classes=[(str(c), n) for c, n in raw["classes"]],
         tables=[_table(t) for t in raw["tables"]],
         rules=[_rule(r) for r in raw["rules"]],
+        frames=raw.get("frames") or {},
     )
     ids = [r.id for r in profile.rules]
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:
         raise ModelError(f"规则编号重复：{sorted(dupes)}")
-    # Parse every relation now, so a typo in the model fails on load, not on use.
+    # Parse every relation and check reference now, so a typo in the model fails on load, not on use.
+    from .pschemas import check_refs
     from .relations import parse_expr
+
+    check_refs(profile)
 
     for rule in profile.rules:
         for rel in rule.relations:

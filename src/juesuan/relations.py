@@ -201,7 +201,7 @@ def _hierarchy(rule, no, rel: "RelationSpec", layout) -> Iterator[Instance]:
             where = "合计" if parent == 0 else f"{rows[parent].code}"
             for col in spec.columns:
                 yield Instance(rule, no, "=", [(1, CellKey(spec.id, parent, col))],
-                               [(1, CellKey(spec.id, k, col)) for k in kids], rel.defines, where)
+                               [(1, CellKey(spec.id, k, col)) for k in kids], rel.defines, f"{where}，栏{col}")
 
 
 def _expr_instances(rule, no, rel, expr: Expr, layout) -> Iterator[Instance]:

@@ -1,0 +1,207 @@
+"""Read a filled workbook fast and safely: cell values, formulas, whether a formula has a cached result.
+
+Values come from python-calamine (Rust); formulas from a light scan of the sheet XML. Before
+anything parses the file, it is checked: an ``.xls``, an encrypted (password-protected) file, a
+file that is not a zip, a truncated zip, a zip bomb or an XML entity bomb each give a clean
+:class:`~juesuan.errors.InputError` with a Chinese message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+MAX_UNPACKED = 200 * 2**20  # a 公开 workbook is well under 1 MiB unpacked
+_SHEET_RE = re.compile(rb'<sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"', re.S)
+_SHEET_RE2 = re.compile(rb'<sheet\b[^>]*?\br:id="([^"]*)"[^>]*?\bname="([^"]*)"', re.S)
+_REL_RE = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"', re.S)
+_REL_RE2 = re.compile(rb'<Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"', re.S)
+_REF_RE = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+_F_RE = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
+_V_RE = re.compile(rb"<v\b[^>]*?(?:/>|>(.*?)</v>)", re.S)
+
+
+@dataclass
+class Sheet:
+    """One worksheet: values (1-based access), formulas and merged ranges."""
+
+    name: str
+    rows: list[list[Any]]
+    start: tuple[int, int]  # 0-based offset of rows[0][0]
+    formulas: dict[tuple[int, int], tuple[str, bool]] = field(default_factory=dict)  # (r, c) → (text, has cache)
+    merged: list = field(default_factory=list)
+
+    @property
+    def max_row(self) -> int:
+        return self.start[0] + len(self.rows)
+
+    @property
+    def max_col(self) -> int:
+        return self.start[1] + max((len(r) for r in self.rows), default=0)
+
+    def value(self, row: int, col: int) -> Any:
+        """The value at 1-based (row, col); None for an empty cell."""
+        r, c = row - 1 - self.start[0], col - 1 - self.start[1]
+        if r < 0 or c < 0 or r >= len(self.rows):
+            return None
+        line = self.rows[r]
+        if c >= len(line):
+            return None
+        v = line[c]
+        return None if v == "" else v
+
+    def text(self, row: int, col: int) -> str:
+        v = self.value(row, col)
+        if v is None:
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v)
+
+
+@dataclass
+class Workbook:
+    path: Path
+    sheets: list[Sheet]
+
+    def sheet(self, name: str) -> Sheet:
+        return next(s for s in self.sheets if s.name == name)
+
+
+def _refuse(path: Path, why: str) -> InputError:
+    return InputError(f"无法读取「{path}」：{why}")
+
+
+def open_checked(path: str | Path) -> zipfile.ZipFile:
+    """The workbook's zip container, after the checks that make the rest safe."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"文件「{path}」不存在。")
+    if path.is_dir():
+        raise InputError(f"「{path}」是文件夹，不是工作簿。")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise _refuse(path, exc.strerror or str(exc)) from None
+    if head.startswith(OLE_MAGIC):
+        data = path.read_bytes()
+        if "EncryptionInfo".encode("utf-16-le") in data or b"EncryptionInfo" in data:
+            raise _refuse(path, "文件已加密（设置了打开密码）。请在 Excel/WPS 中打开，取消“用密码进行加密”后另存为 .xlsx 再检查。")
+        raise _refuse(path, "这是旧版 Excel 97-2003（.xls）格式。请在 Excel/WPS 中“另存为” Excel 工作簿（.xlsx）后再检查。")
+    if not head.startswith(b"PK"):
+        kind = "文本或其他格式" if path.suffix.lower() not in (".xls", ".xlsx", ".xlsm") else "已损坏或不是真正的 Excel 文件"
+        raise _refuse(path, f"不是 Excel 工作簿（.xlsx），{kind}。")
+    try:
+        zf = zipfile.ZipFile(path)
+        names = set(zf.namelist())
+        total = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise _refuse(path, f"文件已损坏（压缩包不完整：{exc}）。请重新保存或重新下载。") from None
+    if "xl/workbook.xml" not in names:
+        zf.close()
+        raise _refuse(path, "压缩包里没有工作簿（xl/workbook.xml），不是 Excel 工作簿。")
+    if total > MAX_UNPACKED:
+        zf.close()
+        raise _refuse(path, f"解压后大小 {total // 2**20} MiB，远超决算公开表的正常大小，疑似恶意文件，已拒绝。")
+    return zf
+
+
+def _read_part(zf: zipfile.ZipFile, name: str, path: Path) -> bytes:
+    try:
+        data = zf.read(name)
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as exc:
+        raise _refuse(path, f"文件已损坏（{name}：{exc}）。") from None
+    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:65536]:
+        raise _refuse(path, f"{name} 中含有 XML 实体声明（DOCTYPE/ENTITY），正常的工作簿不会有，疑似恶意文件，已拒绝。")
+    return data
+
+
+def _sheet_parts(zf: zipfile.ZipFile, path: Path) -> dict[str, str]:
+    wbxml = _read_part(zf, "xl/workbook.xml", path)
+    rels = _read_part(zf, "xl/_rels/workbook.xml.rels", path) if "xl/_rels/workbook.xml.rels" in zf.namelist() else b""
+    targets = {i: t for i, t in _REL_RE.findall(rels)} | {i: t for t, i in _REL_RE2.findall(rels)}
+    sheets = _SHEET_RE.findall(wbxml) or [(n, i) for i, n in _SHEET_RE2.findall(wbxml)]
+    out = {}
+    for name, rid in sheets:
+        target = targets.get(rid, b"").decode("utf-8")
+        if not target:
+            continue
+        target = target.lstrip("/")
+        part = target if target.startswith("xl/") else "xl/" + target
+        out[_unescape(name.decode("utf-8"))] = part
+    return out
+
+
+def _unescape(text: str) -> str:
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+            .replace("&amp;", "&"))
+
+
+def _col_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def scan_formulas(xml: bytes) -> dict[tuple[int, int], tuple[str, bool]]:
+    """(row, col) → (formula text, has a cached value) for every formula cell of a sheet's XML."""
+    out = {}
+    pos = 0
+    while True:
+        i = xml.find(b"<f", pos)
+        if i < 0:
+            break
+        c = xml.rfind(b"<c ", 0, i)
+        end = xml.find(b"</c>", i)
+        if c < 0 or end < 0:
+            break
+        head = xml[c: xml.find(b">", c) + 1]
+        m = _REF_RE.search(head)
+        fm = _F_RE.match(xml, i)
+        if m and fm:
+            body = xml[i:end]
+            vm = _V_RE.search(body)
+            cached = bool(vm and vm.group(1))
+            text = _unescape((fm.group(1) or b"").decode("utf-8"))
+            out[(int(m.group(2)), _col_index(m.group(1)))] = (text, cached)
+        pos = end + 4
+    return out
+
+
+def read_workbook(path: str | Path) -> Workbook:
+    """Read every sheet's values and formulas, or raise an InputError naming the file."""
+    from python_calamine import CalamineWorkbook
+
+    path = Path(path)
+    zf = open_checked(path)
+    try:
+        parts = _sheet_parts(zf, path)
+        for extra in ("xl/sharedStrings.xml", "xl/styles.xml"):
+            if extra in zf.namelist():
+                _read_part(zf, extra, path)  # refuses entity bombs before calamine parses them
+        xml = {name: _read_part(zf, part, path) for name, part in parts.items() if part in zf.namelist()}
+    finally:
+        zf.close()
+    try:
+        cwb = CalamineWorkbook.from_path(str(path))
+        sheets = []
+        for meta in cwb.sheets_metadata:
+            if str(meta.typ).split(".")[-1] != "WorkSheet":
+                continue
+            cs = cwb.get_sheet_by_name(meta.name)
+            rows = cs.to_python()
+            sheets.append(Sheet(meta.name, rows, tuple(cs.start) if rows else (0, 0),
+                                scan_formulas(xml.get(meta.name, b"")), list(cs.merged_cell_ranges or [])))
+    except InputError:
+        raise
+    except Exception as exc:  # calamine raises its own types for broken files
+        raise _refuse(path, f"文件内容损坏，无法解析（{type(exc).__name__}: {exc}）。") from None
+    return Workbook(path, sheets)

@@ -1,0 +1,146 @@
+"""Find blocks of values pasted one row off, so they are reported once, as a shift.
+
+A column block shifted by one row breaks the relations of every row it covers; reporting each
+broken relation would bury the cause. For each table column (and for whole rows) with several broken
+relations, we try the hypothesis "rows a..b show the values of the rows above (or below)": if undoing
+it repairs most of the broken relations, one S-03 finding replaces them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from openpyxl.utils import column_index_from_string
+
+from .findings import money
+from .relations import CellKey
+from .rounding import MISMATCH, classify
+
+MIN_REPAIRED = 3
+
+
+def _judged(ctx, override, items) -> int:
+    """How many of ``items`` (instance, lhs, rhs) are mismatches with ``override`` values."""
+    from .check import _leafcount, _value
+
+    bad = 0
+    for inst, lhs, rhs in items:
+        val = lambda k: override.get(k, None) if k in override else _value(ctx, k)
+        left = sum((s * (val(k) or Decimal(0)) for s, k in lhs), Decimal(0))
+        right = sum((s * (val(k) or Decimal(0)) for s, k in rhs), Decimal(0))
+        diff = left - right
+        if inst.op == "<=" and diff <= 0:
+            continue
+        if diff == 0:
+            continue
+        n = max(_leafcount(ctx, lhs), _leafcount(ctx, rhs))
+        if classify(diff, n) == MISMATCH and inst.rule.severity == "E":
+            bad += 1
+    return bad
+
+
+def find_shifts(ctx, violations):
+    from .check import _add, _value
+
+    layout = ctx.layout
+    mismatches = [v for v in violations if v.verdict == MISMATCH and v.inst is not None]
+    if len(mismatches) < MIN_REPAIRED:
+        return violations
+    resolved_all: set[int] = set()
+    for tid, tl in layout.tables.items():
+        if tl.spec.kind not in ("coded", "paired") or tid not in ctx.located.sheets:
+            continue
+        touching = [v for v in mismatches if any(k.table == tid for k in v.keys)]
+        if len(touching) < MIN_REPAIRED:
+            continue
+        groups = _groups(tl)
+        best = None
+        for cols, rows in groups:
+            bad_rows = sorted({k.row for v in touching for k in v.keys if k.table == tid and k.col in cols and k.row in rows})
+            if len(bad_rows) < 2:
+                continue
+            pos = {r: i for i, r in enumerate(rows)}
+            idx = sorted(pos[r] for r in bad_rows)
+            starts = {max(0, idx[0] - 1), idx[0]}
+            ends = {idx[-1], min(len(rows) - 1, idx[-1] + 1)}
+            block_keys = {CellKey(tid, r, c) for r in rows for c in cols}
+            items = [e for e in ctx.expanded if any(k in block_keys for _, k in e[1] + e[2])]
+            before = _judged(ctx, {}, items)
+            for a in starts:
+                for b in ends:
+                    if b - a < 1:
+                        continue
+                    for d in (1, -1):
+                        override = {}
+                        ok = True
+                        for i in range(a, b + 1):
+                            j = i + d
+                            if not 0 <= j < len(rows):
+                                ok = False
+                                break
+                            for c in cols:
+                                src = CellKey(tid, rows[j], c)
+                                dst = CellKey(tid, rows[i], c)
+                                if src not in ctx.cells or dst not in ctx.cells:
+                                    ok = False
+                                    break
+                                override[dst] = _value(ctx, src)
+                        if not ok:
+                            continue
+                        after = _judged(ctx, override, items)
+                        repaired = before - after
+                        if repaired >= MIN_REPAIRED and repaired >= 0.6 * before:
+                            cand = (repaired, -(b - a), cols, rows, a, b, d)
+                            if best is None or cand[:2] > best[:2]:
+                                best = cand
+        if best is None:
+            continue
+        repaired, _, cols, rows, a, b, d = best
+        first = CellKey(tid, rows[a + d] if d == 1 else rows[a], min(cols))
+        shown_rows = [rows[i + d] for i in range(a, b + 1)]
+        cells = [ctx.cells[CellKey(tid, r, c)] for r in shown_rows for c in cols]
+        top, bottom = min(cells, key=lambda c: _row(c.a1)), max(cells, key=lambda c: _row(c.a1))
+        left = min(cells, key=lambda c: column_index_from_string(c.a1.rstrip("0123456789")))
+        right = max(cells, key=lambda c: column_index_from_string(c.a1.rstrip("0123456789")))
+        span = f"{_col(left.a1)}{_row(top.a1)}:{_col(right.a1)}{_row(bottom.a1)}"
+        where = "向下" if d == 1 else "向上"
+        example_src = ctx.cells[CellKey(tid, rows[a + d], min(cols))]
+        example_dst = ctx.cells[CellKey(tid, rows[a], min(cols))]
+        f = _add(ctx, "S-03", first,
+                 f"{span} 的金额看起来整体{where}错位了一行（例如 {example_src.a1} 的 {money(_value(ctx, example_src.key))} "
+                 f"应在 {example_dst.a1}）：按错位还原后，{repaired} 处不平衡随之消失。请检查复制粘贴。",
+                 kind="shift")
+        f.cell = f"{_col(left.a1)}{_row(top.a1)}"
+        # the relations explained by the shift are not reported one by one
+        block = {CellKey(tid, r, c) for r in rows[max(0, a - 1): b + 2] for c in cols}
+        for i, v in enumerate(violations):
+            if v.verdict == MISMATCH and v.keys & block:
+                resolved_all.add(i)
+    return [v for i, v in enumerate(violations) if i not in resolved_all]
+
+
+def _groups(tl):
+    """(columns, rows) groups to test: each column alone, and all columns together (whole rows)."""
+    spec = tl.spec
+    out = []
+    if spec.kind == "coded":
+        rows = list(range(1, len(tl.rows)))
+        for c in spec.columns:
+            out.append(((c,), rows))
+        out.append((tuple(spec.columns), rows))
+    else:
+        for side in spec.sides:
+            lines = [n for n in range(side.first_line, side.last_line + 1) if n not in spec.blank_lines]
+            for c in side.values:
+                out.append(((c,), lines))
+            if len(side.values) > 1:
+                out.append((tuple(side.values), lines))
+    return out
+
+
+def _row(a1: str) -> int:
+    return int(a1[len(a1.rstrip("0123456789")):] or 0)
+
+
+def _col(a1: str) -> str:
+    return a1.rstrip("0123456789")
