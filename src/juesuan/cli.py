@@ -69,6 +69,20 @@ def build_parser() -> argparse.ArgumentParser:
                        description="用内置示例（洛阳市洛龙区工业和信息化局 2024 年度）演示全部功能。")
     d.add_argument("-o", "--output-dir", default="juesuan-demo", help="输出文件夹（默认 ./juesuan-demo）")
 
+    c = sub.add_parser("check", help="按全部审核规则检查填好的工作簿（或一个文件夹中的全部工作簿）",
+                       description="检查填好的公开01–09表工作簿。退出码：0 没有错误（警告和提示不算），1 有错误，2 文件无法使用。")
+    c.add_argument("path", help="工作簿（.xlsx）或文件夹")
+    c.add_argument("--format", choices=["text", "json"], default="text", help="输出格式（默认 text）")
+    c.add_argument("-o", "--output-dir", help="检查文件夹时，汇总报告写到这里（默认 ./juesuan-检查结果）")
+    c.add_argument("--workers", type=int, help="检查文件夹时并行的进程数（默认为 CPU 核数）")
+
+    cat = sub.add_parser("catalog", help="分类科目：导入官方《政府收支分类科目》Excel 文件，查看当前使用的分类科目")
+    catsub = cat.add_subparsers(dest="catalog_command", metavar="操作", parser_class=_Parser)
+    ci = catsub.add_parser("import", help="导入官方分类科目 Excel 文件（保存到用户数据目录）")
+    ci.add_argument("file", help="官方分类科目文件（.xlsx）")
+    ci.add_argument("--edition", type=_year, help="版本年度（默认从文件名识别，识别不到按 2025）")
+    catsub.add_parser("show", help="显示当前使用的分类科目")
+
     r = sub.add_parser("rules", help="列出全部审核规则（来自表样模型）")
     r.add_argument("--format", choices=["text", "markdown"], default="text", help="输出格式")
 
@@ -153,5 +167,53 @@ def _cmd_recalc(args) -> int:
     return 0
 
 
-_COMMANDS = {"template": _cmd_template, "fill": _cmd_fill, "demo": _cmd_demo, "rules": _cmd_rules,
+def _cmd_check(args) -> int:
+    target = Path(args.path)
+    if target.is_dir():
+        return _check_dir(args, target)
+    from .check import check
+    from .findings import render_text
+
+    report = check(target)
+    print(report.to_json() if args.format == "json" else render_text(report))
+    return report.exit_code
+
+
+def _check_dir(args, folder: Path) -> int:
+    from .batch import check_folder, write_reports
+
+    results = check_folder(folder, args.workers)
+    out_dir = Path(args.output_dir) if args.output_dir else Path("juesuan-检查结果")
+    xlsx, js = write_reports(results, folder, out_dir)
+    if args.format == "json":
+        print(js.read_text(encoding="utf-8"))
+    else:
+        for r in results:
+            c = r["counts"]
+            extra = f"：{r['error']}" if r.get("error") else f"（{c['error']} 个错误，{c['warning']} 个警告，{c['info']} 个提示）"
+            print(f"{r['status']:4}  {Path(r['file']).name}{extra}")
+        bad = sum(1 for r in results if r["status"] != "通过")
+        print(f"共 {len(results)} 个文件：{len(results) - bad} 个通过，{bad} 个未通过或无法读取。")
+        print(f"汇总报告：{xlsx}")
+        print(f"　　　　　{js}")
+    return 0 if all(r["status"] == "通过" for r in results) else 1
+
+
+def _cmd_catalog(args) -> int:
+    from .catalog import active_catalog, import_catalog
+
+    if args.catalog_command == "import":
+        edition, nf, ne, folder = import_catalog(args.file, args.edition)
+        print(f"已导入 {edition} 版分类科目：功能分类 {nf} 个代码，经济分类 {ne} 个代码。保存在 {folder}")
+        print("此后检查时，未在分类科目中的代码按错误报告。")
+        return 0
+    if args.catalog_command == "show":
+        cat = active_catalog(2024)
+        print(f"当前分类科目：{cat.source}（{cat.edition} 版，功能分类 {len(cat.functional)} 个，经济分类 {len(cat.economic)} 个）")
+        return 0
+    print("用法：juesuan catalog import 文件.xlsx [--edition 2025] | juesuan catalog show", file=sys.stderr)
+    return 2
+
+
+_COMMANDS = {"check": _cmd_check, "catalog": _cmd_catalog, "template": _cmd_template, "fill": _cmd_fill, "demo": _cmd_demo, "rules": _cmd_rules,
              "recalc": _cmd_recalc}

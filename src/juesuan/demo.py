@@ -35,11 +35,26 @@ def run_demo(out_dir: Path) -> dict[str, Path]:
     published, wb2 = fill_workbook(sample_path("published"))
     print_warnings(published.warnings)
     written["published"] = save_workbook(wb2, out_dir / "示例-按公开原样.xlsx", force=True)
+    from .check import check
+    from .findings import render_text
+
+    for which in ("published", "careful"):
+        report = check(written[which])
+        name = "示例-按公开原样-检查报告" if which == "published" else "示例-规范填报-检查报告"
+        (out_dir / f"{name}.txt").write_text(render_text(report) + "\n", encoding="utf-8")
+        (out_dir / f"{name}.json").write_text(report.to_json() + "\n", encoding="utf-8")
+        written[which + "-report"] = out_dir / f"{name}.txt"
+        written[which + "-counts"] = (report.errors, report.count("warning"), report.count("info"))
     for p in out_dir.glob("*.xlsx.bak"):
         p.unlink()  # the demo folder is the tool's own: no backups of its earlier runs
     print(f"示例部门：{layout.department}（{layout.year} 年度）")
     print(f"  空白表样            {written['template']}")
     print(f"  规范填报的工作簿    {written['careful']}")
     print(f"  按公开原样的工作簿  {written['published']}")
+    e, w, i = written["published-counts"]
+    print(f"  按公开原样的检查报告 {written['published-report']}（{e} 个错误，{w} 个警告，{i} 个提示）")
+    e, w, i = written["careful-counts"]
+    print(f"  规范填报的检查报告  {written['careful-report']}（{e} 个错误，{w} 个警告，{i} 个提示）")
     print("用 Excel、WPS 或 LibreOffice 打开即可：合计、类、款行均为公式，黄色单元格可填写。")
+    print("检查自己的工作簿：juesuan check 文件.xlsx")
     return written

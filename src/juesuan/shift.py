@@ -14,27 +14,34 @@ from openpyxl.utils import column_index_from_string
 
 from .findings import money
 from .relations import CellKey
-from .rounding import MISMATCH, classify
+from .rounding import MISMATCH, envelope
 
 MIN_REPAIRED = 3
+ZERO = Decimal(0)
+MAX_CANDIDATES = 400
 
 
-def _judged(ctx, override, items) -> int:
-    """How many of ``items`` (instance, lhs, rhs) are mismatches with ``override`` values."""
-    from .check import _leafcount, _value
+def _prepare(ctx, items):
+    """(op, signed terms, envelope) of each item, with the envelope of the values as read."""
+    from .check import _leafcount
 
-    bad = 0
+    out = []
     for inst, lhs, rhs in items:
-        val = lambda k: override.get(k, None) if k in override else _value(ctx, k)
-        left = sum((s * (val(k) or Decimal(0)) for s, k in lhs), Decimal(0))
-        right = sum((s * (val(k) or Decimal(0)) for s, k in rhs), Decimal(0))
-        diff = left - right
-        if inst.op == "<=" and diff <= 0:
-            continue
-        if diff == 0:
+        if inst.rule.severity != "E":
             continue
         n = max(_leafcount(ctx, lhs), _leafcount(ctx, rhs))
-        if classify(diff, n) == MISMATCH and inst.rule.severity == "E":
+        out.append((inst.op, list(lhs) + [(-s, k) for s, k in rhs], envelope(n)))
+    return out
+
+
+def _judged(values, override, prepared) -> int:
+    """How many prepared relations are mismatches with ``override`` values."""
+    bad = 0
+    for op, terms, tol in prepared:
+        diff = sum((s * override.get(k, values.get(k, ZERO)) for s, k in terms), ZERO)
+        if op == "<=" and diff <= 0:
+            continue
+        if abs(diff) >= tol:
             bad += 1
     return bad
 
@@ -61,15 +68,15 @@ def find_shifts(ctx, violations):
                 continue
             pos = {r: i for i, r in enumerate(rows)}
             idx = sorted(pos[r] for r in bad_rows)
-            starts = {max(0, idx[0] - 1), idx[0]}
-            ends = {idx[-1], min(len(rows) - 1, idx[-1] + 1)}
+            edges = sorted({j for i in idx for j in (i - 1, i, i + 1) if 0 <= j < len(rows)})
+            pairs = [(a, b) for a in edges for b in edges if b > a][:MAX_CANDIDATES]
             block_keys = {CellKey(tid, r, c) for r in rows for c in cols}
             items = [e for e in ctx.expanded if any(k in block_keys for _, k in e[1] + e[2])]
-            before = _judged(ctx, {}, items)
-            for a in starts:
-                for b in ends:
-                    if b - a < 1:
-                        continue
+            prepared = _prepare(ctx, items)
+            values = {k: _value(ctx, k) for _, terms, _ in prepared for _, k in terms}
+            before = _judged(values, {}, prepared)
+            for a, b in pairs:
+                if True:
                     for d in (1, -1):
                         override = {}
                         ok = True
@@ -87,7 +94,7 @@ def find_shifts(ctx, violations):
                                 override[dst] = _value(ctx, src)
                         if not ok:
                             continue
-                        after = _judged(ctx, override, items)
+                        after = _judged(values, override, prepared)
                         repaired = before - after
                         if repaired >= MIN_REPAIRED and repaired >= 0.6 * before:
                             cand = (repaired, -(b - a), cols, rows, a, b, d)

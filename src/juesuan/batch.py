@@ -1,0 +1,144 @@
+"""``juesuan check DIR``: check every workbook in a folder (the 财政局 reviewer's case).
+
+Files are checked in parallel across cores, with a progress bar; one consolidated report is written
+as xlsx (one row per finding, with the file name, and a per-file summary) and JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from .errors import InputError, JuesuanError
+
+SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et"}
+REPORT_PREFIX = "juesuan-"
+
+
+def workbook_files(folder: Path) -> list[Path]:
+    """Excel-like files below ``folder``: not lock files (``~$…``), not our own reports."""
+    out = []
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", ".~", REPORT_PREFIX)):
+            out.append(p)
+    return out
+
+
+def _check_one(path: str) -> dict:
+    from .check import check
+
+    t0 = time.perf_counter()
+    try:
+        report = check(path)
+        d = report.to_dict()
+        d["status"] = "通过" if report.valid else "未通过"
+    except JuesuanError as exc:
+        d = {"file": path, "status": "无法读取", "error": str(exc), "valid": False,
+             "counts": {"error": 0, "warning": 0, "info": 0}, "findings": [], "department": "", "year": 0}
+    except Exception as exc:  # a bug must not stop a reviewer's whole batch
+        d = {"file": path, "status": "无法读取", "error": f"内部错误：{type(exc).__name__}: {exc}", "valid": False,
+             "counts": {"error": 0, "warning": 0, "info": 0}, "findings": [], "department": "", "year": 0}
+    d["seconds"] = round(time.perf_counter() - t0, 4)
+    return d
+
+
+def _warm() -> None:
+    """Import the heavy parts once per worker process."""
+    from . import check  # noqa: F401
+    import pandera.pandas  # noqa: F401
+
+
+class Progress:
+    def __init__(self, total: int, stream=sys.stderr):
+        self.total, self.done, self.stream = total, 0, stream
+        self.enabled = stream.isatty() or os.environ.get("JUESUAN_PROGRESS") == "1"
+
+    def step(self, name: str) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        width = 30
+        filled = int(width * self.done / max(self.total, 1))
+        bar = "█" * filled + "·" * (width - filled)
+        self.stream.write(f"\r检查中 [{bar}] {self.done}/{self.total} {name[:30]:30}")
+        if self.done == self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def check_folder(folder: Path, workers: int | None = None) -> list[dict]:
+    files = workbook_files(folder)
+    if not files:
+        raise InputError(f"文件夹「{folder}」中没有 Excel 工作簿（.xlsx）。")
+    workers = workers or os.cpu_count() or 1
+    progress = Progress(len(files))
+    results: list[dict] = []
+    if workers == 1 or len(files) < 4:
+        for p in files:
+            results.append(_check_one(str(p)))
+            progress.step(p.name)
+        return results
+    chunk = max(1, len(files) // (workers * 8))
+    with ProcessPoolExecutor(max_workers=workers, initializer=_warm) as pool:
+        for p, res in zip(files, pool.map(_check_one, [str(p) for p in files], chunksize=chunk)):
+            results.append(res)
+            progress.step(p.name)
+    return results
+
+
+def write_reports(results: list[dict], folder: Path, out_dir: Path) -> tuple[Path, Path]:
+    """The consolidated xlsx and JSON reports; returns their paths."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    from .builder import save_workbook
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = {
+        "folder": str(folder),
+        "files": len(results),
+        "passed": sum(1 for r in results if r.get("status") == "通过"),
+        "failed": sum(1 for r in results if r.get("status") == "未通过"),
+        "unreadable": sum(1 for r in results if r.get("status") == "无法读取"),
+        "counts": {s: sum(r["counts"][s] for r in results) for s in ("error", "warning", "info")},
+    }
+    data = {"summary": summary, "files": results}
+    json_path = out_dir / f"{REPORT_PREFIX}检查结果.json"
+    tmp = json_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    tmp.replace(json_path)
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "按文件汇总"
+    ws.append(["文件", "部门", "年度", "结果", "错误", "警告", "提示", "说明"])
+    for r in results:
+        ws.append([Path(r["file"]).name, r.get("department", ""), r.get("year") or "", r["status"],
+                   r["counts"]["error"], r["counts"]["warning"], r["counts"]["info"], r.get("error", "")])
+    ws2 = wb.create_sheet("全部问题")
+    ws2.append(["文件", "部门", "表", "位置", "规则", "级别", "科目代码", "科目名称", "应为", "实为", "差额", "容差", "说明"])
+    for r in results:
+        for f in r["findings"]:
+            ws2.append([Path(r["file"]).name, r.get("department", ""), f["table"], f["location"], f["rule"],
+                        f["severity_cn"], f["code"], f["name"], f["expected"], f["actual"], f["difference"],
+                        f["tolerance"], f["message"]])
+    bold = Font(bold=True)
+    for sheet in (ws, ws2):
+        for c in sheet[1]:
+            c.font = bold
+            c.fill = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
+        sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = sheet.dimensions
+    for col, width in zip("ABCDEFGH", (36, 30, 8, 10, 8, 8, 8, 60)):
+        ws.column_dimensions[col].width = width
+    for col, width in zip("ABCDEFGHIJKLM", (30, 26, 11, 16, 8, 8, 10, 24, 12, 12, 10, 8, 80)):
+        ws2.column_dimensions[col].width = width
+    xlsx_path = save_workbook(wb, out_dir / f"{REPORT_PREFIX}检查结果.xlsx", force=True)
+    backup = xlsx_path.with_name(xlsx_path.name + ".bak")
+    if backup.exists():
+        backup.unlink()
+    return xlsx_path, json_path
