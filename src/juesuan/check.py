@@ -82,35 +82,56 @@ class Context:
 # Public API
 
 
-def check(path: str | Path, profile: Profile | None = None, catalog: Catalog | None = None) -> Report:
-    """Check one workbook; returns a :class:`Report`. Raises InputError only for an unusable file."""
+def load(path: str | Path, profile: Profile | None = None, catalog: Catalog | None = None) -> Context:
+    """Read a workbook, find its tables and take every cell's value (computing formulas that have
+    no cached result). The first half of :func:`check`; useful on its own to inspect a workbook."""
     from .catalog import active_catalog
+    from .errors import InputError
 
     path = Path(path)
     profile = profile or load_profile()
     wb = read_workbook(path)
     probe = locate(wb, profile, catalog or active_catalog(2024))
     if len(probe.missing) == len(profile.tables):
-        from .errors import InputError
-
         raise InputError(f"「{path}」中找不到任何公开表（公开01表–公开09表）：请确认这是部门决算公开工作簿。")
-    year = probe.layout.year or 2024
-    catalog = catalog or active_catalog(year)
+    catalog = catalog or active_catalog(probe.layout.year or 2024)
     located = probe if probe.layout.catalog is catalog else locate(wb, profile, catalog)
     ctx = Context(path, profile, catalog, located)
     _read_cells(ctx, wb)
     _computed_values(ctx)
+    return ctx
+
+
+def check(path: str | Path, profile: Profile | None = None, catalog: Catalog | None = None) -> Report:
+    """Check one workbook; returns a :class:`Report`. Raises InputError only for an unusable file."""
+    ctx = load(path, profile, catalog)
     _schema_checks(ctx)
     violations = _relations(ctx) + _only_general_funds(ctx)
     _builtin_checks(ctx)
     violations = _shifts(ctx, violations)
     _group(ctx, violations)
-    report = Report(str(path), _merge_same_cell(ctx.findings), located.department, located.layout.year,
-                    {spec.number: s.name for tid, s in located.sheets.items() for spec in [profile.table(tid)]},
-                    catalog.source)
+    located, profile = ctx.located, ctx.profile
+    report = Report(str(ctx.path), _merge_same_cell(ctx.findings), located.department, located.layout.year,
+                    {profile.table(tid).number: s.name for tid, s in located.sheets.items()},
+                    ctx.catalog.source)
     if any(c.computed for c in ctx.cells.values()):
         report.notes.append("工作簿中的公式没有保存计算结果（例如由程序生成），已按表样公式在程序中计算。")
     return report.sort()
+
+
+def relation_envelope(ctx: Context, inst: Instance) -> Decimal | None:
+    """The rounding envelope the validator applies to ``inst`` on this workbook (None if not judged)."""
+    lhs, rhs = _expand(ctx, inst.lhs), _expand(ctx, inst.rhs)
+    if lhs is None or rhs is None:
+        return None
+    return envelope(max(_leafcount(ctx, lhs), _leafcount(ctx, rhs)))
+
+
+def relation_difference(ctx: Context, inst: Instance) -> Decimal | None:
+    lhs, rhs = _expand(ctx, inst.lhs), _expand(ctx, inst.rhs)
+    if lhs is None or rhs is None:
+        return None
+    return sum((s * _value(ctx, k) for s, k in lhs), Decimal(0)) - sum((s * _value(ctx, k) for s, k in rhs), Decimal(0))
 
 
 # --------------------------------------------------------------------------------------------------

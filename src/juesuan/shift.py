@@ -17,6 +17,7 @@ from .relations import CellKey
 from .rounding import MISMATCH, envelope
 
 MIN_REPAIRED = 3
+MIN_MOVED = 3  # cells whose value the un-shift changes
 ZERO = Decimal(0)
 MAX_CANDIDATES = 400
 
@@ -94,6 +95,9 @@ def find_shifts(ctx, violations):
                                 override[dst] = _value(ctx, src)
                         if not ok:
                             continue
+                        moved = sum(1 for k, v in override.items() if v != values.get(k, _value(ctx, k)))
+                        if moved < MIN_MOVED:
+                            continue  # one wrong cell beside zeros is not a shift
                         after = _judged(values, override, prepared)
                         repaired = before - after
                         if repaired >= MIN_REPAIRED and repaired >= 0.6 * before:
