@@ -42,6 +42,7 @@ class Cell:
     value: Decimal | None = None
     parsed: bool = True
     computed: bool = False  # value computed in Python (formula without a cached result)
+    unknown: bool = False  # unreadable, or computed from an unreadable cell: relations through it are not judged
 
 
 @dataclass
@@ -158,6 +159,7 @@ def _read_cells(ctx: Context, wb) -> None:
                 cell.value, cell.parsed = parse_amount(raw)
                 if isinstance(raw, str) and raw.startswith("#"):
                     cell.parsed = False
+                cell.unknown = not cell.parsed
             ctx.cells[key] = cell
 
 
@@ -190,6 +192,8 @@ def _compute(ctx: Context, cell: Cell, stack) -> None:
     for sign, term in inst.rhs:
         for k in _term_keys(ctx, term):
             total += sign * _value(ctx, k, stack + (cell.key,))
+            if ctx.cells[k].unknown:
+                cell.unknown = True
     cell.value = total
 
 
@@ -434,6 +438,8 @@ def _leafcount(ctx: Context, terms) -> int:
 
 
 def _judge(ctx: Context, rule, inst, lhs_terms, rhs_terms, op="=") -> Violation | None:
+    if any(ctx.cells[k].unknown for _, k in list(lhs_terms) + list(rhs_terms) if k in ctx.cells):
+        return None  # an unreadable cell is reported once, as V-01; what depends on it cannot be judged
     lhs = sum((s * _value(ctx, k) for s, k in lhs_terms), Decimal(0))
     rhs = sum((s * _value(ctx, k) for s, k in rhs_terms), Decimal(0))
     diff = lhs - rhs
@@ -567,7 +573,7 @@ def _blank_zero_mix(ctx: Context, tl) -> None:
         c = ctx.cells.get(key)
         if c is None or key in structural or c.formula is not None:
             continue
-        if c.raw is None:
+        if c.value is None and c.parsed:  # empty, or a dash
             blanks.append(key)
         elif c.value == 0 and c.parsed:
             zeros += 1

@@ -36,6 +36,7 @@ class Sheet:
     start: tuple[int, int]  # 0-based offset of rows[0][0]
     formulas: dict[tuple[int, int], tuple[str, bool]] = field(default_factory=dict)  # (r, c) → (text, has cache)
     merged: list = field(default_factory=list)
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (r, c) → "#REF!" for error cells
 
     @property
     def max_row(self) -> int:
@@ -46,7 +47,9 @@ class Sheet:
         return self.start[1] + max((len(r) for r in self.rows), default=0)
 
     def value(self, row: int, col: int) -> Any:
-        """The value at 1-based (row, col); None for an empty cell."""
+        """The value at 1-based (row, col); None for an empty cell; the error text for an error cell."""
+        if self.errors and (row, col) in self.errors:
+            return self.errors[(row, col)]
         r, c = row - 1 - self.start[0], col - 1 - self.start[1]
         if r < 0 or c < 0 or r >= len(self.rows):
             return None
@@ -176,6 +179,21 @@ def scan_formulas(xml: bytes) -> dict[tuple[int, int], tuple[str, bool]]:
     return out
 
 
+_ERR_RE = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*?\bt="e"[^>]*>(?:(?!</c>).)*?<v>([^<]*)</v>', re.S)
+_ERR_RE2 = re.compile(rb'<c\b[^>]*?\bt="e"[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*>(?:(?!</c>).)*?<v>([^<]*)</v>', re.S)
+
+
+def scan_errors(xml: bytes) -> dict[tuple[int, int], str]:
+    """(row, col) → error text (``#REF!``) of every error cell of a sheet's XML."""
+    if b't="e"' not in xml:
+        return {}
+    out = {}
+    for rx in (_ERR_RE, _ERR_RE2):
+        for col, row, text in rx.findall(xml):
+            out[(int(row), _col_index(col))] = _unescape(text.decode("utf-8")) or "#错误"
+    return out
+
+
 def read_workbook(path: str | Path) -> Workbook:
     """Read every sheet's values and formulas, or raise an InputError naming the file."""
     from python_calamine import CalamineWorkbook
@@ -198,8 +216,9 @@ def read_workbook(path: str | Path) -> Workbook:
                 continue
             cs = cwb.get_sheet_by_name(meta.name)
             rows = cs.to_python()
-            sheets.append(Sheet(meta.name, rows, tuple(cs.start) if rows else (0, 0),
-                                scan_formulas(xml.get(meta.name, b"")), list(cs.merged_cell_ranges or [])))
+            data = xml.get(meta.name, b"")
+            sheets.append(Sheet(meta.name, rows, tuple(cs.start) if rows else (0, 0), scan_formulas(data),
+                                list(cs.merged_cell_ranges or []), scan_errors(data)))
     except InputError:
         raise
     except Exception as exc:  # calamine raises its own types for broken files
