@@ -72,6 +72,7 @@ class Context:
     cells: dict[CellKey, Cell] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     leaves_memo: dict = field(default_factory=dict)
+    unknown: set = field(default_factory=set)  # keys whose value cannot be read or computed
     expanded: list = field(default_factory=list)  # (instance, lhs terms, rhs terms) of every judged relation
 
     @property
@@ -106,7 +107,34 @@ def load(path: str | Path, profile: Profile | None = None, catalog: Catalog | No
 def check(path: str | Path, profile: Profile | None = None, catalog: Catalog | None = None) -> Report:
     """Check one workbook; returns a :class:`Report`. Raises InputError only for an unusable file."""
     ctx = load(path, profile, catalog)
-    _schema_checks(ctx)
+    _schema_checks([ctx])
+    return _finish(ctx)
+
+
+def check_many(paths, profile: Profile | None = None) -> list:
+    """Check several workbooks, the pandera schemas running once over all of them.
+
+    Returns, per path, a :class:`Report` or the :class:`~juesuan.errors.JuesuanError` that made the
+    file unusable.
+    """
+    from .errors import JuesuanError
+
+    loaded: list = []
+    for p in paths:
+        try:
+            loaded.append(load(p, profile))
+        except JuesuanError as exc:
+            loaded.append(exc)
+    ctxs = [c for c in loaded if isinstance(c, Context)]
+    groups: dict = {}
+    for c in ctxs:  # one schema run per (profile, catalog)
+        groups.setdefault((id(c.profile), id(c.catalog)), []).append(c)
+    for group in groups.values():
+        _schema_checks(group)
+    return [_finish(c) if isinstance(c, Context) else c for c in loaded]
+
+
+def _finish(ctx: Context) -> Report:
     violations = _relations(ctx) + _only_general_funds(ctx)
     _builtin_checks(ctx)
     violations = _shifts(ctx, violations)
@@ -223,6 +251,7 @@ def _computed_values(ctx: Context) -> None:
     for cell in list(ctx.cells.values()):
         if cell.formula is not None and not cell.cached and not cell.computed:
             _compute(ctx, cell, ())
+    ctx.unknown = {k for k, c in ctx.cells.items() if c.unknown}
     for cell in ctx.cells.values():
         if cell.formula is None or not cell.cached or not cell.parsed or cell.value is None:
             continue
@@ -310,67 +339,85 @@ def _add(ctx: Context, rule_id: str, key: CellKey | None, message: str, severity
 # pandera schemas
 
 
-def _schema_checks(ctx: Context) -> None:
-    import pandas as pd
-
-    from . import pschemas
-
-    schemas = _schemas(ctx)
-    refs = {r.check: r for r in pschemas.check_refs(ctx.profile)}
+def _frames(ctx: Context, doc: int) -> dict[str, tuple[list[tuple], list]]:
+    """The rows of each pandera frame for one workbook, and what each row stands for."""
     layout = ctx.layout
-    official = getattr(ctx.catalog, "official", False)
-
-    # code rows
-    records, where = [], []
+    code_rows, code_where = [], []
     for tid, tl in layout.tables.items():
         if tl.spec.kind != "coded" or tid not in ctx.located.sheets:
             continue
         for i, row in enumerate(tl.rows):
-            if i == 0:
-                continue
-            records.append({"table": tid, "code": row.code, "name": row.name})
-            where.append((tid, i))
-    df = pd.DataFrame.from_records(records, columns=["table", "code", "name"])
-    for check, idx in pschemas.failures(schemas["code_rows"], df):
-        tid, i = where[idx]
-        tl = layout.table(tid)
-        row = tl.rows[i]
-        sheet = ctx.located.sheets[tid].name
-        cell = f"{tl.code_col}{tl.row_of[i]}"
-        rule = refs[check].rule_for(tid)
-        f = _code_message(ctx, check, tl, row, official)
-        if f is None:
-            continue
-        msg, sev = f
-        _add(ctx, rule, None, msg, severity=sev, sheet=sheet, cell=cell, table=tl.spec.number,
-             code=row.code, name=row.name, kind="format")
-
-    # economic rows
+            if i:
+                code_rows.append((f"{doc}:{tid}", row.code, row.name))
+                code_where.append((tid, i))
+    econ_rows, econ_where = [], []
     tl6 = next((t for t in layout.tables.values() if t.spec.kind == "economic"), None)
     if tl6 is not None and tl6.spec.id in ctx.located.sheets:
-        codes = list(tl6.econ_codes)
-        df6 = pd.DataFrame({"code": codes, "name": [tl6.econ_names[c] for c in codes]}, columns=["code", "name"])
-        for check, idx in pschemas.failures(schemas["econ_rows"], df6):
-            code = codes[idx]
-            row, ccol, ncol, _ = tl6.econ_pos[code]
-            sheet = ctx.located.sheets[tl6.spec.id].name
-            if check == "econ_known":
-                msg, cell = f"经济分类科目 {code} 不在本表的固定科目中。", f"{ccol}{row}"
-            else:
-                official_name = ctx.catalog.economic_name(code)
-                msg, cell = f"科目名称“{tl6.econ_names[code]}”与分类科目“{official_name}”不一致。", f"{ncol}{row}"
-            _add(ctx, refs[check].rule_for(tl6.spec.id), None, msg, sheet=sheet, cell=cell,
-                 table=tl6.spec.number, code=code, name=tl6.econ_names[code], kind="format")
+        for code in tl6.econ_codes:
+            econ_rows.append((f"{doc}:{tl6.spec.id}", code, tl6.econ_names[code]))
+            econ_where.append(code)
+    amounts, amount_where = [], []
+    for k, c in ctx.cells.items():
+        if c.formula is not None and not c.cached:
+            continue  # computed here from the model: nothing typed to check
+        amounts.append((f"{doc}:{k.table}", c.value if c.parsed else None, c.parsed))
+        amount_where.append(k)
+    return {"code_rows": (code_rows, code_where), "econ_rows": (econ_rows, econ_where),
+            "amounts": (amounts, amount_where)}
 
-    # amounts
-    keys = [k for k, c in ctx.cells.items() if not (c.formula is not None and not c.cached)]
-    dfa = pd.DataFrame({
-        "table": [k.table for k in keys],
-        "value": [ctx.cells[k].value if ctx.cells[k].parsed else None for k in keys],
-        "parsed": [ctx.cells[k].parsed for k in keys],
-    }, columns=["table", "value", "parsed"])
-    for check, idx in pschemas.failures(schemas["amounts"], dfa):
-        key = keys[idx]
+
+FRAME_COLUMNS = {"code_rows": ["table", "code", "name"], "econ_rows": ["table", "code", "name"],
+                 "amounts": ["table", "value", "parsed"]}
+
+
+def _schema_checks(ctxs: list[Context]) -> None:
+    """Run the pandera schemas once over the rows of all ``ctxs`` (one workbook or a batch)."""
+    import pandas as pd
+
+    from . import pschemas
+
+    if not ctxs:
+        return
+    schemas = _schemas(ctxs[0])
+    refs = {r.check: r for r in pschemas.check_refs(ctxs[0].profile)}
+    per_doc = [_frames(ctx, i) for i, ctx in enumerate(ctxs)]
+    for frame, columns in FRAME_COLUMNS.items():
+        rows, where = [], []
+        for i, frames in enumerate(per_doc):
+            r, w = frames[frame]
+            rows.extend(r)
+            where.extend((i, x) for x in w)
+        df = pd.DataFrame.from_records(rows, columns=columns).astype(object)
+        for check, idx in pschemas.failures(schemas[frame], df):
+            doc, payload = where[idx]
+            _schema_finding(ctxs[doc], frame, check, payload, refs)
+
+
+def _schema_finding(ctx: Context, frame: str, check: str, payload, refs) -> None:
+    layout = ctx.layout
+    if frame == "code_rows":
+        tid, i = payload
+        tl = layout.table(tid)
+        row = tl.rows[i]
+        msg_sev = _code_message(ctx, check, tl, row, getattr(ctx.catalog, "official", False))
+        if msg_sev is None:
+            return
+        msg, sev = msg_sev
+        _add(ctx, refs[check].rule_for(tid), None, msg, severity=sev, sheet=ctx.located.sheets[tid].name,
+             cell=f"{tl.code_col}{tl.row_of[i]}", table=tl.spec.number, code=row.code, name=row.name, kind="format")
+    elif frame == "econ_rows":
+        code = payload
+        tl6 = next(t for t in layout.tables.values() if t.spec.kind == "economic")
+        row, ccol, ncol, _ = tl6.econ_pos[code]
+        if check == "econ_known":
+            msg, cell = f"经济分类科目 {code} 不在本表的固定科目中。", f"{ccol}{row}"
+        else:
+            official_name = ctx.catalog.economic_name(code)
+            msg, cell = f"科目名称“{tl6.econ_names[code]}”与分类科目“{official_name}”不一致。", f"{ncol}{row}"
+        _add(ctx, refs[check].rule_for(tl6.spec.id), None, msg, sheet=ctx.located.sheets[tl6.spec.id].name, cell=cell,
+             table=tl6.spec.number, code=code, name=tl6.econ_names[code], kind="format")
+    else:
+        key = payload
         cell = ctx.cells[key]
         rule = refs[check].rule_for(key.table)
         if check == "amount_parsed":
@@ -428,17 +475,19 @@ def _code_message(ctx, check, tl, row, official) -> tuple[str, str] | None:
 
 
 def _leafcount(ctx: Context, terms) -> int:
+    """Σ over terms of the number of non-zero input cells each one sums (at least 1 a term)."""
     total = 0
+    memo = ctx.leaves_memo
     for _, key in terms:
-        if key not in ctx.leaves_memo:
-            ctx.leaves_memo[key] = ctx.layout.leaves(key)
-        nz = sum(1 for k in ctx.leaves_memo[key] if k in ctx.cells and _value(ctx, k) != 0)
+        nz = memo.get(key)
+        if nz is None:
+            nz = memo[key] = sum(1 for k in ctx.layout.leaves(key) if k in ctx.cells and _value(ctx, k) != 0)
         total += max(1, nz)
     return total
 
 
 def _judge(ctx: Context, rule, inst, lhs_terms, rhs_terms, op="=") -> Violation | None:
-    if any(ctx.cells[k].unknown for _, k in list(lhs_terms) + list(rhs_terms) if k in ctx.cells):
+    if ctx.unknown and any(k in ctx.unknown for _, k in list(lhs_terms) + list(rhs_terms)):
         return None  # an unreadable cell is reported once, as V-01; what depends on it cannot be judged
     lhs = sum((s * _value(ctx, k) for s, k in lhs_terms), Decimal(0))
     rhs = sum((s * _value(ctx, k) for s, k in rhs_terms), Decimal(0))

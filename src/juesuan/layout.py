@@ -17,6 +17,7 @@ from .model import Profile, TableSpec, cn_numeral
 from .relations import CellKey, Instance, all_instances
 
 CODE_RE = re.compile(r"\d{7}")
+_SHAPES: dict[tuple, dict] = {}  # layout signature → cached instances, definitions, leaves
 
 
 @dataclass
@@ -164,8 +165,36 @@ class WorkbookLayout:
 
     # --- cell roles ----------------------------------------------------------------------------
     @cached_property
+    def signature(self) -> tuple:
+        """What relation instances depend on: the profile and each table's codes (not positions).
+
+        Workbooks of the same shape (a reviewer's folder) share their instances and definitions.
+        """
+        parts: list = [self.profile.id, id(self.profile)]
+        for tid, t in self.tables.items():
+            if t.spec.kind == "coded":
+                parts.append((tid, tuple(r.code for r in t.rows)))
+            elif t.spec.kind == "economic":
+                parts.append((tid, tuple(t.econ_codes), tuple(k for k in (t.positions or {}) if isinstance(k.row, str)
+                                                               and not k.row.isdigit())))
+            elif t.positions is not None:
+                parts.append((tid, tuple(sorted(t.positions))))
+        return tuple(parts)
+
+    @cached_property
+    def _shape(self) -> dict:
+        shape = _SHAPES.get(self.signature)
+        if shape is None:
+            if len(_SHAPES) > 64:
+                _SHAPES.clear()
+            shape = _SHAPES[self.signature] = {}
+        return shape
+
+    @property
     def instances(self) -> list[Instance]:
-        return all_instances(self)
+        if "instances" not in self._shape:
+            self._shape["instances"] = all_instances(self)
+        return self._shape["instances"]
 
     @cached_property
     def blanks(self) -> set[CellKey]:
@@ -174,9 +203,14 @@ class WorkbookLayout:
             out |= t.structural_blanks()
         return out
 
-    @cached_property
+    @property
     def definitions(self) -> dict[CellKey, Instance]:
         """Derived cell → the instance that defines it (the first defining relation wins)."""
+        if "definitions" not in self._shape:
+            self._shape["definitions"] = self._definitions()
+        return self._shape["definitions"]
+
+    def _definitions(self) -> dict[CellKey, Instance]:
         out: dict[CellKey, Instance] = {}
         for inst in self.instances:
             target = inst.target
@@ -192,11 +226,22 @@ class WorkbookLayout:
 
     def lookup_keys(self, lookup) -> list[CellKey]:
         """The cells a :class:`~juesuan.relations.Lookup` stands for: rows of that code."""
-        tl = self.table(lookup.table)
-        return [CellKey(tl.spec.id, i, lookup.col) for i, r in enumerate(tl.rows) if i and r.code == lookup.code]
+        memo = self._shape.setdefault("lookups", {})
+        found = memo.get(lookup)
+        if found is None:
+            tl = self.table(lookup.table)
+            found = memo[lookup] = [CellKey(tl.spec.id, i, lookup.col) for i, r in enumerate(tl.rows)
+                                    if i and r.code == lookup.code]
+        return found
 
     def leaves(self, key: CellKey) -> set[CellKey]:
         """The input cells a derived cell's formula finally sums (the cell itself if it is an input)."""
+        memo = self._shape.setdefault("leaves", {})
+        if key not in memo:
+            memo[key] = frozenset(self._leaves(key))
+        return memo[key]
+
+    def _leaves(self, key: CellKey) -> set[CellKey]:
         inst = self.definitions.get(key)
         if inst is None:
             return {key}

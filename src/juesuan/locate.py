@@ -58,25 +58,19 @@ def _find_tables(wb: Workbook, profile: Profile) -> dict[str, Sheet]:
     titles = {norm(t.title): t.id for t in profile.tables}
     for sheet in wb.sheets:
         tid = None
-        for r in range(1, min(sheet.max_row, 8) + 1):
-            for c in range(1, min(sheet.max_col, 16) + 1):
-                m = _NUMBER_RE.fullmatch(norm(sheet.value(r, c)))
-                if m:
-                    try:
-                        tid = profile.table(f"{int(m.group(1)):02d}").id
-                    except KeyError:
-                        tid = None
-                    break
-            if tid:
+        head = sheet.head_index(15)
+        for text, places in sorted(head.items(), key=lambda kv: min(kv[1])):
+            m = _NUMBER_RE.fullmatch(text)
+            if m and min(places)[0] <= 8:
+                try:
+                    tid = profile.table(f"{int(m.group(1)):02d}").id
+                except KeyError:
+                    tid = None
                 break
         if tid is None:
-            for r in range(1, min(sheet.max_row, 4) + 1):
-                for c in range(1, min(sheet.max_col, 16) + 1):
-                    t = titles.get(norm(sheet.value(r, c)))
-                    if t:
-                        tid = t
-                        break
-                if tid:
+            for text, places in sorted(head.items(), key=lambda kv: min(kv[1])):
+                if text in titles and min(places)[0] <= 4:
+                    tid = titles[text]
                     break
         if tid is None:
             m = _NUMBER_RE.search(norm(sheet.name))
@@ -91,11 +85,8 @@ def _find_tables(wb: Workbook, profile: Profile) -> dict[str, Sheet]:
 
 
 def _find_row(sheet: Sheet, label: str, max_row: int = 15) -> tuple[int, int] | None:
-    for r in range(1, min(sheet.max_row, max_row) + 1):
-        for c in range(1, sheet.max_col + 1):
-            if norm(sheet.value(r, c)) == label:
-                return r, c
-    return None
+    places = [p for p in sheet.head_index(15).get(label, ()) if p[0] <= max_row]
+    return min(places) if places else None
 
 
 def _int_cell(sheet: Sheet, r: int, c: int) -> int | None:

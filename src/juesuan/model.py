@@ -167,10 +167,11 @@ class Profile:
 
     def table(self, key: str) -> TableSpec:
         """Look a table up by id (gk03), short name (T03), 表号 (公开03表) or number (03)."""
-        for t in self.tables:
-            if key in (t.id, t.short, t.number, t.id[2:]):
-                return t
-        raise KeyError(key)
+        index = self.__dict__.get("_table_index")
+        if index is None:
+            index = self.__dict__["_table_index"] = {k: t for t in self.tables
+                                                     for k in (t.id, t.short, t.number, t.id[2:])}
+        return index[key]
 
     def class_name(self, code: str) -> str:
         return dict(self.classes)[code]

@@ -58,14 +58,18 @@ def _known_code(ctx):
     return ok
 
 
+def _series(df, values):
+    import pandas as pd
+
+    return pd.Series(list(values), index=df.index, dtype=bool)
+
+
 @register("catalog_name", "frame")
 def _catalog_name(ctx):
-    def check(df):
-        def row_ok(code, name):
-            entry = ctx.catalog.functional.get(code)
-            return entry is None or not name or nfkc(entry.name) == nfkc(name)
-        return df.apply(lambda r: row_ok(r["code"], r["name"]), axis=1).astype(bool)
-    return check
+    def row_ok(code, name):
+        entry = ctx.catalog.functional.get(code)
+        return entry is None or not name or nfkc(entry.name) == nfkc(name)
+    return lambda df: _series(df, (row_ok(c, n) for c, n in zip(df["code"], df["name"])))
 
 
 @register("unique_code", "frame")
@@ -85,7 +89,7 @@ def _has_parent(ctx):
             if not (code.isdigit() and len(code) in (5, 7)):
                 return True
             return (table, code[: len(code) - 2]) in present
-        return df.apply(lambda r: ok(r["table"], r["code"]), axis=1).astype(bool)
+        return _series(df, (ok(t, c) for t, c in zip(df["table"], df["code"])))
     return check
 
 
@@ -100,8 +104,7 @@ def _code_order(ctx):
             if code.isdigit():
                 last[table] = code
             out.append(good)
-        import pandas as pd
-        return pd.Series(out, index=df.index, dtype=bool)
+        return _series(df, out)
     return check
 
 
@@ -113,12 +116,10 @@ def _econ_known(ctx):
 
 @register("econ_name", "frame")
 def _econ_name(ctx):
-    def check(df):
-        def ok(code, name):
-            official = ctx.catalog.economic_name(code)
-            return official is None or not name or nfkc(official) == nfkc(name)
-        return df.apply(lambda r: ok(r["code"], r["name"]), axis=1).astype(bool)
-    return check
+    def ok(code, name):
+        official = ctx.catalog.economic_name(code)
+        return official is None or not name or nfkc(official) == nfkc(name)
+    return lambda df: _series(df, (ok(c, n) for c, n in zip(df["code"], df["name"])))
 
 
 @register("amount_parsed", "frame")

@@ -38,13 +38,9 @@ class Sheet:
     merged: list = field(default_factory=list)
     errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (r, c) → "#REF!" for error cells
 
-    @property
-    def max_row(self) -> int:
-        return self.start[0] + len(self.rows)
-
-    @property
-    def max_col(self) -> int:
-        return self.start[1] + max((len(r) for r in self.rows), default=0)
+    def __post_init__(self):
+        self.max_row = self.start[0] + len(self.rows)
+        self.max_col = self.start[1] + max((len(r) for r in self.rows), default=0)
 
     def value(self, row: int, col: int) -> Any:
         """The value at 1-based (row, col); None for an empty cell; the error text for an error cell."""
@@ -58,6 +54,21 @@ class Sheet:
             return None
         v = line[c]
         return None if v == "" else v
+
+    def head_index(self, rows: int = 15) -> dict[str, list[tuple[int, int]]]:
+        """Normalised text → its (row, col) places in the first ``rows`` rows (computed once)."""
+        cached = self.__dict__.get("_head")
+        if cached is None or cached[0] < rows:
+            from .locate import norm
+
+            index: dict[str, list[tuple[int, int]]] = {}
+            for r in range(1, min(self.max_row, rows) + 1):
+                for c in range(1, self.max_col + 1):
+                    v = self.value(r, c)
+                    if v is not None:
+                        index.setdefault(norm(v), []).append((r, c))
+            cached = self.__dict__["_head"] = (rows, index)
+        return cached[1]
 
     def text(self, row: int, col: int) -> str:
         v = self.value(row, col)

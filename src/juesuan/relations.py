@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator, Union
+from typing import TYPE_CHECKING, Iterator, NamedTuple, Union
 
 from .errors import ModelError
 
@@ -24,9 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
 # Public API: keys and instances
 
 
-@dataclass(frozen=True, order=True)
-class CellKey:
-    """A logical cell: table id, row key and 栏次.
+class CellKey(NamedTuple):
+    """A logical cell: table id, row key and 栏次 (a NamedTuple: hashing it is cheap).
 
     Row keys by table kind: paired → 行次 (int); coded → row index (0 = 合计, 1… = code rows);
     economic → the 经济分类 code or the total's name (col None); single → 0.
@@ -37,8 +36,7 @@ class CellKey:
     col: Union[int, None]
 
 
-@dataclass(frozen=True)
-class Lookup:
+class Lookup(NamedTuple):
     """The sum of the rows of a coded table whose code equals ``code`` (0 when there is none)."""
 
     table: str

@@ -61,7 +61,14 @@ def find_shifts(ctx, violations):
         touching = [v for v in mismatches if any(k.table == tid for k in v.keys)]
         if len(touching) < MIN_REPAIRED:
             continue
+        # A single wrong cell breaks its own row's sum once; a shifted column breaks the row sums of
+        # several rows; a shifted block of whole rows keeps row sums and breaks several parents.
+        same_row = {next(iter(v.keys)).row for v in touching
+                    if len({k.row for k in v.keys}) == 1 and all(k.table == tid for k in v.keys)}
         groups = _groups(tl)
+        if tl.spec.kind == "coded":
+            whole = tuple(tl.spec.columns)
+            groups = [g for g in groups if (len(same_row) >= 2 and g[0] != whole) or (not same_row and g[0] == whole)]
         best = None
         for cols, rows in groups:
             bad_rows = sorted({k.row for v in touching for k in v.keys if k.table == tid and k.col in cols and k.row in rows})
