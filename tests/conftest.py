@@ -56,3 +56,11 @@ def run_cli(*args, cwd=None, timeout=120) -> subprocess.CompletedProcess:
     """Run the installed CLI as a process (``python -m juesuan``)."""
     return subprocess.run([sys.executable, "-m", "juesuan", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd, timeout=timeout, env=dict(os.environ, PYTHONIOENCODING="utf-8"))
+
+
+def readme_example() -> str:
+    """The complete data-file example of the README (a department with no finding at all)."""
+    import re
+
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## 数据文件格式", 1)[1]
+    return re.search(r"```yaml\n(.*?)```", section, re.S).group(1)

@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--format", choices=["text", "json"], default="text", help="输出格式（默认 text）")
     c.add_argument("-o", "--output-dir", help="检查文件夹时，汇总报告写到这里（默认 ./juesuan-检查结果）")
     c.add_argument("--workers", type=int, help="检查文件夹时并行的进程数（默认为 CPU 核数）")
+    c.add_argument("--annotate", metavar="OUT.xlsx", help="另存一份标注了问题的工作簿（单元格着色、批注、“校验结果”工作表）；原文件不改动")
+    c.add_argument("--force", action="store_true", help="覆盖已存在的标注文件（原文件保留为 .bak）")
 
     cat = sub.add_parser("catalog", help="分类科目：导入官方《政府收支分类科目》Excel 文件，查看当前使用的分类科目")
     catsub = cat.add_subparsers(dest="catalog_command", metavar="操作", parser_class=_Parser)
@@ -176,6 +178,12 @@ def _cmd_check(args) -> int:
 
     report = check(target)
     print(report.to_json() if args.format == "json" else render_text(report))
+    if args.annotate:
+        from .writeback import annotate_file
+
+        counts = annotate_file(target, args.annotate, report, force=args.force)
+        print(f"已写出标注副本：{args.annotate}（标注单元格 {counts['cells']} 个）",
+              file=sys.stderr if args.format == "json" else sys.stdout)
     return report.exit_code
 
 

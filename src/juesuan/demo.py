@@ -44,6 +44,11 @@ def run_demo(out_dir: Path) -> dict[str, Path]:
         (out_dir / f"{name}.txt").write_text(render_text(report) + "\n", encoding="utf-8")
         (out_dir / f"{name}.json").write_text(report.to_json() + "\n", encoding="utf-8")
         written[which + "-report"] = out_dir / f"{name}.txt"
+        from .writeback import annotate_file
+
+        marked = out_dir / ("示例-按公开原样-已标注.xlsx" if which == "published" else "示例-规范填报-已标注.xlsx")
+        annotate_file(written[which], marked, report, force=True)
+        written[which + "-annotated"] = marked
         written[which + "-counts"] = (report.errors, report.count("warning"), report.count("info"))
     for p in out_dir.glob("*.xlsx.bak"):
         p.unlink()  # the demo folder is the tool's own: no backups of its earlier runs
@@ -53,6 +58,7 @@ def run_demo(out_dir: Path) -> dict[str, Path]:
     print(f"  按公开原样的工作簿  {written['published']}")
     e, w, i = written["published-counts"]
     print(f"  按公开原样的检查报告 {written['published-report']}（{e} 个错误，{w} 个警告，{i} 个提示）")
+    print(f"  按公开原样的标注副本 {written['published-annotated']}（问题单元格已着色、加批注，见“校验结果”工作表）")
     e, w, i = written["careful-counts"]
     print(f"  规范填报的检查报告  {written['careful-report']}（{e} 个错误，{w} 个警告，{i} 个提示）")
     print("用 Excel、WPS 或 LibreOffice 打开即可：合计、类、款行均为公式，黄色单元格可填写。")

@@ -20,6 +20,7 @@ from .reader import Sheet, Workbook
 from .relations import CellKey
 
 _NUMBER_RE = re.compile(r"公开(\d{1,2})表")
+SKIP_SHEETS = {"校验结果", "校验", "juesuan_marks"}
 
 
 def norm(text) -> str:
@@ -57,6 +58,8 @@ def _find_tables(wb: Workbook, profile: Profile) -> dict[str, Sheet]:
     found: dict[str, Sheet] = {}
     titles = {norm(t.title): t.id for t in profile.tables}
     for sheet in wb.sheets:
+        if sheet.name in SKIP_SHEETS:
+            continue  # the tool's own result sheets mention 表号 too
         tid = None
         head = sheet.head_index(15)
         for text, places in sorted(head.items(), key=lambda kv: min(kv[1])):

@@ -1,0 +1,311 @@
+"""Write check results back into a workbook: cell fills and notes, a status line per table sheet,
+and a 校验结果 sheet with links — written once against :class:`Surface`, a small interface that the
+openpyxl file writer (:class:`OpenpyxlSurface`) and the xlwings live-workbook writer
+(:mod:`juesuan.xl`) implement.
+
+Re-annotating replaces the old marks instead of stacking them: the original fill and note of every
+marked cell, and the original content of every status cell, are kept in a very hidden sheet
+(``juesuan_marks``) and restored first. A check with no finding removes every mark.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Protocol
+
+from .findings import SEVERITY_WORD, Report
+
+RESULTS_SHEET = "校验结果"
+STATE_SHEET = "juesuan_marks"
+STATUS_PREFIX = "本表校验："
+NOTE_AUTHOR = "juesuan"
+COLORS = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}  # red, amber, light blue
+STATUS_COLORS = {"error": "C00000", "warning": "9C5700", "info": "1F4E79", "ok": "375623"}
+HEADER = ["级别", "规则", "位置", "表", "科目代码", "科目名称", "应为", "实为", "差额", "容差", "说明", "同一单元格还涉及"]
+
+
+class Surface(Protocol):
+    """What the write-back needs from a workbook, file or live."""
+
+    def sheet_names(self) -> list[str]: ...
+    def get_value(self, sheet: str, cell: str) -> Any: ...
+    def set_value(self, sheet: str, cell: str, value: Any, bold_color: str | None = None) -> None: ...
+    def get_fill(self, sheet: str, cell: str) -> Any: ...  # opaque, JSON-serialisable
+    def set_fill(self, sheet: str, cell: str, fill: Any) -> None: ...  # a COLORS value or what get_fill gave
+    def get_note(self, sheet: str, cell: str) -> str | None: ...
+    def set_note(self, sheet: str, cell: str, text: str | None) -> None: ...
+    def add_sheet(self, name: str, hidden: bool = False) -> None: ...
+    def remove_sheet(self, name: str) -> None: ...
+    def write_table(self, sheet: str, rows: list[list[Any]], links: dict[tuple[int, int], str],
+                    widths: dict[int, float]) -> None: ...
+    def activate(self, sheet: str) -> None: ...
+
+
+# --------------------------------------------------------------------------------------------------
+# Public API
+
+
+def apply_marks(surface: Surface, report: Report, checked: str | None = None) -> dict[str, int]:
+    """Replace the marks of earlier checks by those of ``report``. Returns counts of what was written."""
+    _restore(surface)
+    if not report.findings:
+        return {"cells": 0, "findings": 0}
+    state = {"cells": {}, "status": {}}
+    # cell marks: one per cell, the most severe finding wins, every finding at the cell in the note
+    by_cell: dict[tuple[str, str], list] = {}
+    for f in report.findings:
+        if f.sheet and f.cell and f.sheet in surface.sheet_names():
+            by_cell.setdefault((f.sheet, f.cell), []).append(f)
+    order = {"error": 0, "warning": 1, "info": 2}
+    for (sheet, cell), fs in by_cell.items():
+        fs.sort(key=lambda f: order[f.severity])
+        state["cells"][f"{sheet}!{cell}"] = {"fill": surface.get_fill(sheet, cell), "note": surface.get_note(sheet, cell)}
+        surface.set_fill(sheet, cell, COLORS[fs[0].severity])
+        note = "\n".join(_note_line(f) for f in fs)
+        original = surface.get_note(sheet, cell)
+        if original:
+            note += "\n——原批注——\n" + original
+        surface.set_note(sheet, cell, note)
+    # status line on every table sheet
+    for number, sheet in report.tables.items():
+        if sheet not in surface.sheet_names():
+            continue
+        fs = [f for f in report.findings if f.table == number]
+        cell = _status_cell(surface, sheet)
+        state["status"][sheet] = {"cell": cell, "value": surface.get_value(sheet, cell)}
+        counts = [f"{sum(1 for f in fs if f.severity == s)} 个{SEVERITY_WORD[s]}" for s in ("error", "warning", "info")
+                  if any(f.severity == s for f in fs)]
+        worst = fs and min(fs, key=lambda f: order[f.severity]).severity
+        text = STATUS_PREFIX + ("，".join(counts) if counts else "通过") + "（详见“校验结果”工作表）"
+        surface.set_value(sheet, cell, text, bold_color=STATUS_COLORS[worst or "ok"])
+    _results_sheet(surface, report, checked)
+    _save_state(surface, state)
+    return {"cells": len(by_cell), "findings": len(report.findings)}
+
+
+def _note_line(f) -> str:
+    parts = [f"{f.rule}［{SEVERITY_WORD[f.severity]}·{f.severity_cn}］{f.message}"]
+    if f.relations:
+        parts.append(f"同一单元格还涉及：{'、'.join(f.relations)}")
+    return "\n".join(parts)
+
+
+def _status_cell(surface: Surface, sheet: str) -> str:
+    """Row 2, the first cell that is empty or already holds a status line."""
+    for col in "ABCDEFGHIJKL":
+        value = surface.get_value(sheet, f"{col}2")
+        if value is None or value == "" or (isinstance(value, str) and value.startswith(STATUS_PREFIX)):
+            return f"{col}2"
+    return "M2"
+
+
+def _results_sheet(surface: Surface, report: Report, checked: str | None) -> None:
+    rows: list[list[Any]] = [
+        ["检查结果（juesuan）"],
+        ["检查文件", checked or report.file],
+        ["检查时间", datetime.now().strftime("%Y-%m-%d %H:%M")],
+        ["部门", report.department, "年度", report.year or ""],
+        ["分类科目", report.catalog],
+        ["合计", f"{report.count('error')} 个错误，{report.count('warning')} 个警告，{report.count('info')} 个提示"],
+    ]
+    for number in sorted({f.table for f in report.findings}):
+        fs = [f for f in report.findings if f.table == number]
+        rows.append([number or "整个工作簿", "，".join(f"{sum(1 for f in fs if f.severity == s)} 个{SEVERITY_WORD[s]}"
+                                                 for s in ("error", "warning", "info") if any(f.severity == s for f in fs))])
+    rows.append([])
+    rows.append(list(HEADER))
+    links = {}
+    for f in report.findings:
+        if f.sheet and f.cell:
+            links[(len(rows) + 1, 3)] = f"'{f.sheet}'!{f.cell}"
+        rows.append([f"{SEVERITY_WORD[f.severity]}（{f.severity_cn}）", f.rule, f.location, f.table, f.code, f.name,
+                     _num(f.expected), _num(f.actual), _num(f.difference), _num(f.tolerance), f.message,
+                     "、".join(f.relations)])
+    surface.add_sheet(RESULTS_SHEET)
+    surface.write_table(RESULTS_SHEET, rows, links,
+                        {1: 12, 2: 8, 3: 16, 4: 10, 5: 10, 6: 26, 7: 11, 8: 11, 9: 10, 10: 8, 11: 90, 12: 30})
+    surface.activate(RESULTS_SHEET)
+
+
+def _num(value):
+    return None if value is None else float(value)
+
+
+def _restore(surface: Surface) -> None:
+    """Undo the marks of an earlier check (as recorded in the state sheet)."""
+    state = _load_state(surface)
+    for where, orig in state.get("cells", {}).items():
+        sheet, _, cell = where.rpartition("!")
+        if sheet in surface.sheet_names():
+            surface.set_fill(sheet, cell, orig.get("fill"))
+            surface.set_note(sheet, cell, orig.get("note"))
+    for sheet, orig in state.get("status", {}).items():
+        if sheet in surface.sheet_names():
+            surface.set_value(sheet, orig["cell"], orig.get("value"))
+    for name in (RESULTS_SHEET, STATE_SHEET):
+        if name in surface.sheet_names():
+            surface.remove_sheet(name)
+
+
+def _load_state(surface: Surface) -> dict:
+    if STATE_SHEET not in surface.sheet_names():
+        return {}
+    chunks = []
+    for r in range(1, 10000):
+        v = surface.get_value(STATE_SHEET, f"A{r}")
+        if v in (None, ""):
+            break
+        chunks.append(str(v))
+    try:
+        return json.loads("".join(chunks))
+    except ValueError:
+        return {}
+
+
+def _save_state(surface: Surface, state: dict) -> None:
+    text = json.dumps(state, ensure_ascii=False)
+    surface.add_sheet(STATE_SHEET, hidden=True)
+    size = 30000  # under Excel's 32,767 characters a cell
+    for i in range(0, max(len(text), 1), size):
+        surface.set_value(STATE_SHEET, f"A{i // size + 1}", text[i:i + size])
+
+
+# --------------------------------------------------------------------------------------------------
+# The openpyxl file writer
+
+
+class OpenpyxlSurface:
+    """A workbook file opened with openpyxl (which keeps values, formulas, merges, validations,
+    protection and print settings on save)."""
+
+    def __init__(self, wb):
+        self.wb = wb
+
+    def sheet_names(self) -> list[str]:
+        return list(self.wb.sheetnames)
+
+    def get_value(self, sheet, cell):
+        return self.wb[sheet][cell].value
+
+    def set_value(self, sheet, cell, value, bold_color=None):
+        from openpyxl.styles import Font
+
+        c = self.wb[sheet][cell]
+        c.value = value
+        if bold_color:
+            c.font = Font(name=c.font.name or "宋体", size=c.font.sz or 10, bold=True, color="FF" + bold_color)
+
+    def get_fill(self, sheet, cell):
+        fill = self.wb[sheet][cell].fill
+        return {"type": fill.fill_type, "fg": _color(fill.fgColor), "bg": _color(fill.bgColor)}
+
+    def set_fill(self, sheet, cell, fill):
+        from openpyxl.styles import PatternFill
+
+        c = self.wb[sheet][cell]
+        if isinstance(fill, str):
+            c.fill = PatternFill(fill_type="solid", start_color="FF" + fill, end_color="FF" + fill)
+        elif fill is None or fill.get("type") is None:
+            c.fill = PatternFill(fill_type=None)
+        else:
+            c.fill = PatternFill(fill_type=fill["type"], fgColor=_uncolor(fill["fg"]), bgColor=_uncolor(fill["bg"]))
+
+    def get_note(self, sheet, cell):
+        comment = self.wb[sheet][cell].comment
+        return comment.text if comment is not None else None
+
+    def set_note(self, sheet, cell, text):
+        from openpyxl.comments import Comment
+
+        c = self.wb[sheet][cell]
+        if text is None:
+            c.comment = None
+        else:
+            comment = Comment(text, NOTE_AUTHOR)
+            comment.width, comment.height = 360, 160
+            c.comment = comment
+
+    def add_sheet(self, name, hidden=False):
+        if name in self.wb.sheetnames:
+            del self.wb[name]
+        ws = self.wb.create_sheet(name)
+        if hidden:
+            ws.sheet_state = "veryHidden"
+
+    def remove_sheet(self, name):
+        del self.wb[name]
+
+    def write_table(self, sheet, rows, links, widths):
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+
+        ws = self.wb[sheet]
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row, start=1):
+                ws.cell(row=r, column=c, value=value)
+        from openpyxl.worksheet.hyperlink import Hyperlink
+
+        for (r, c), target in links.items():
+            cell = ws.cell(row=r, column=c)
+            cell.hyperlink = Hyperlink(ref=cell.coordinate, location=target, display=str(cell.value))
+            cell.font = Font(color="FF0563C1", underline="single")
+        for c, w in widths.items():
+            ws.column_dimensions[get_column_letter(c)].width = w
+        ws["A1"].font = Font(bold=True, size=14)
+        header_row = next((i for i, row in enumerate(rows, start=1) if row[:2] == HEADER[:2]), None)
+        if header_row:
+            for c in range(1, len(HEADER) + 1):
+                ws.cell(row=header_row, column=c).font = Font(bold=True)
+            ws.freeze_panes = f"A{header_row + 1}"
+            ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(HEADER))}{len(rows)}"
+
+    def activate(self, sheet):
+        self.wb.active = self.wb.sheetnames.index(sheet)
+        for ws in self.wb.worksheets:
+            ws.sheet_view.tabSelected = ws.title == sheet
+
+
+def _color(color) -> dict | None:
+    if color is None:
+        return None
+    if color.type == "rgb":
+        return {"rgb": color.rgb}
+    if color.type == "theme":
+        return {"theme": color.theme, "tint": color.tint}
+    if color.type == "indexed":
+        return {"indexed": color.indexed}
+    return None
+
+
+def _uncolor(data):
+    from openpyxl.styles.colors import Color
+
+    if not data:
+        return Color()
+    if "rgb" in data:
+        return Color(rgb=data["rgb"])
+    if "theme" in data:
+        return Color(theme=data["theme"], tint=data.get("tint", 0.0))
+    return Color(indexed=data["indexed"])
+
+
+def annotate_file(src, dst, report: Report, force: bool = False):
+    """Write an annotated copy of ``src`` to ``dst`` (``src`` is never modified)."""
+    from pathlib import Path
+
+    import openpyxl
+
+    from .builder import save_workbook
+    from .errors import InputError
+
+    src, dst = Path(src), Path(dst)
+    if src.resolve() == dst.resolve():
+        raise InputError(f"标注副本不能覆盖被检查的文件「{src}」：请用另一个文件名。")
+    try:
+        wb = openpyxl.load_workbook(src)
+    except Exception as exc:
+        raise InputError(f"无法打开「{src}」写入标注：{exc}") from None
+    counts = apply_marks(OpenpyxlSurface(wb), report, checked=str(src))
+    save_workbook(wb, dst, force=force)
+    return counts
