@@ -87,10 +87,11 @@ def test_fill_sample_and_demo(tmp_path, careful_path):
     files = sorted(p.name for p in (tmp_path / "juesuan-demo").iterdir())
     assert files == sorted(["空白表样.xlsx", "示例-按公开原样.xlsx", "示例-规范填报.xlsx",
                             "示例-按公开原样-检查报告.txt", "示例-按公开原样-检查报告.json",
-                            "示例-规范填报-检查报告.txt", "示例-规范填报-检查报告.json"])
+                            "示例-规范填报-检查报告.txt", "示例-规范填报-检查报告.json",
+                            "示例-按公开原样-已标注.xlsx", "示例-规范填报-已标注.xlsx"])
     assert "个错误" in res.stdout
     res = run_cli("demo", cwd=tmp_path)  # again: overwrites its own outputs, leaves no backups
-    assert res.returncode == 0 and len(list((tmp_path / "juesuan-demo").iterdir())) == 7
+    assert res.returncode == 0 and len(list((tmp_path / "juesuan-demo").iterdir())) == 9
 
 
 @pytest.mark.parametrize("content, words", [
