@@ -30,14 +30,19 @@ Value = Union[Decimal, str, None]
 # Public API
 
 
-def build_workbook(layout: WorkbookLayout, values: dict[CellKey, Value] | None = None) -> Workbook:
+def build_workbook(layout: WorkbookLayout, values: dict[CellKey, Value] | None = None,
+                   live_checks: bool = True) -> Workbook:
     """The workbook of ``layout``; ``values`` are typed-in amounts (a given derived cell becomes a
-    constant instead of its formula)."""
+    constant instead of its formula). ``live_checks`` adds the 校验 sheet (:mod:`juesuan.livecheck`)."""
     values = values or {}
     wb = Workbook()
     wb.remove(wb.active)
     for spec in layout.profile.tables:
         _render_table(wb.create_sheet(spec.number), layout, layout.tables[spec.id], values)
+    if live_checks:
+        from .livecheck import add_check_sheet
+
+        add_check_sheet(wb, layout)
     wb.calculation.fullCalcOnLoad = True
     wb.properties.creator = "juesuan"
     wb.properties.title = f"{layout.department} {layout.year} 年度部门决算公开"

@@ -135,7 +135,13 @@ def check_many(paths, profile: Profile | None = None) -> list:
 
 
 def _finish(ctx: Context) -> Report:
-    violations = _relations(ctx) + _only_general_funds(ctx)
+    relation_violations = _relations(ctx)
+    rule_status = {r.id: "通过" for r in ctx.profile.rules if r.relations}
+    for v in relation_violations:
+        word = "不符" if v.verdict == MISMATCH else "尾差"
+        if rule_status.get(v.rule.id) != "不符":
+            rule_status[v.rule.id] = word
+    violations = relation_violations + _only_general_funds(ctx)
     _builtin_checks(ctx)
     violations = _shifts(ctx, violations)
     _group(ctx, violations)
@@ -143,6 +149,7 @@ def _finish(ctx: Context) -> Report:
     report = Report(str(ctx.path), _merge_same_cell(ctx.findings), located.department, located.layout.year,
                     {profile.table(tid).number: s.name for tid, s in located.sheets.items()},
                     ctx.catalog.source)
+    report.rule_status = rule_status
     if any(c.computed for c in ctx.cells.values()):
         report.notes.append("工作簿中的公式没有保存计算结果（例如由程序生成），已按表样公式在程序中计算。")
     return report.sort()

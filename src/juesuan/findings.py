@@ -72,6 +72,7 @@ class Report:
     tables: dict[str, str] = field(default_factory=dict)  # 表号 → sheet name
     catalog: str = ""
     notes: list[str] = field(default_factory=list)
+    rule_status: dict[str, str] = field(default_factory=dict)  # relation rule → 通过 / 尾差 / 不符
 
     def sort(self) -> "Report":
         self.findings.sort(key=lambda f: (f.table, ORDER[f.severity], _cell_order(f.cell), f.rule))
@@ -102,6 +103,7 @@ class Report:
             "tables": self.tables,
             "catalog": self.catalog,
             "notes": self.notes,
+            "rule_status": self.rule_status,
             "findings": [f.to_dict() for f in self.findings],
         }
 

@@ -1,0 +1,106 @@
+"""The live 校验 sheet: plain formulas from the same relation instances as the validator; recalculated
+by LibreOffice, its statuses agree with `juesuan check`, rule by rule."""
+
+from __future__ import annotations
+
+import openpyxl
+import pytest
+
+from juesuan.api import build_template, fill_workbook
+from juesuan.builder import save_workbook
+from juesuan.check import check
+from juesuan.livecheck import SHEET, status_formula
+
+from .conftest import ROOT
+from .test_formulas import SAMPLE_CODES
+
+
+def test_status_formulas_exact():
+    assert status_formula("=", "G9", "H9") == '=IF(ABS(G9)=0,"通过",IF(ABS(G9)<H9,"尾差","不符"))'
+    assert status_formula("<=", "G9", "H9") == '=IF(G9<=0,"通过",IF(G9<H9,"尾差","不符"))'
+
+
+def test_check_sheet_rows_are_the_model_relations():
+    layout, wb = build_template("测试局", 2024, codes=SAMPLE_CODES)
+    ws = wb[SHEET]
+    rows = list(ws.iter_rows(values_only=True))
+    header = next(i for i, r in enumerate(rows) if r and r[0] == "规则" and r[3] == "关系")
+    detail = rows[header + 1:]
+    r011 = next(r for r in detail if r[0] == "R01-1")
+    assert (r011[2], r011[4], r011[5]) == ("公开01表!C33", "='公开01表'!C33", "=SUM('公开01表'!C7:C14)")
+    assert r011[7] == ('=(MAX(1,MAX(MAX(1,COUNTIF(\'公开01表\'!C7:C14,">0")+COUNTIF(\'公开01表\'!C7:C14,"<0")),'
+                       'MAX(1,COUNTIF(\'公开01表\'!C7,">0")+COUNTIF(\'公开01表\'!C7,"<0"))+'
+                       'MAX(1,COUNTIF(\'公开01表\'!C8,">0")+COUNTIF(\'公开01表\'!C8,"<0"))+'
+                       'MAX(1,COUNTIF(\'公开01表\'!C9,">0")+COUNTIF(\'公开01表\'!C9,"<0"))+'
+                       'MAX(1,COUNTIF(\'公开01表\'!C10,">0")+COUNTIF(\'公开01表\'!C10,"<0"))+'
+                       'MAX(1,COUNTIF(\'公开01表\'!C11,">0")+COUNTIF(\'公开01表\'!C11,"<0"))+'
+                       'MAX(1,COUNTIF(\'公开01表\'!C12,">0")+COUNTIF(\'公开01表\'!C12,"<0"))+'
+                       'MAX(1,COUNTIF(\'公开01表\'!C13,">0")+COUNTIF(\'公开01表\'!C13,"<0"))+'
+                       'MAX(1,COUNTIF(\'公开01表\'!C14,">0")+COUNTIF(\'公开01表\'!C14,"<0"))))+1)*0.005')
+    rules = {r[0] for r in detail if r[0]}
+    assert rules == {i.rule.id for i in layout.instances}
+    # conditional formatting on the table cell points at its status row
+    cf = wb["公开01表"].conditional_formatting
+    assert any("C33" in str(rng.sqref) for rng in cf)
+
+
+def _live_status(path):
+    ws = openpyxl.load_workbook(path, data_only=True)[SHEET]
+    out = {}
+    for row in ws.iter_rows(min_row=4, values_only=True):
+        if row[0] == "规则":
+            break
+        if row[0]:
+            out[row[0]] = row[6]
+    return out
+
+
+def _agree(path, recalc):
+    lo = recalc(path)
+    live = _live_status(lo)
+    report = check(lo)
+    assert report.rule_status
+    expected = {k: v for k, v in report.rule_status.items()}
+    got = {k: live.get(k, "通过") for k in expected}
+    assert got == expected, {k: (got[k], expected[k]) for k in expected if got[k] != expected[k]}
+    return report
+
+
+def _edit(src, out, changes):
+    wb = openpyxl.load_workbook(src)
+    for sheet, cell, value in changes:
+        wb[sheet][cell].value = value
+    wb.save(out)
+    return out
+
+
+@pytest.mark.libreoffice
+def test_live_statuses_agree_with_check_on_the_samples(published_path, careful_path, recalc, tmp_path):
+    for name, data in (("published", published_path), ("careful", careful_path),
+                       ("fund", ROOT / "tests" / "data" / "fund-department.yaml")):
+        _, wb = fill_workbook(data)
+        report = _agree(save_workbook(wb, tmp_path / f"{name}.xlsx"), recalc)
+        if name == "published":
+            assert report.rule_status["X-04"] == "尾差" and report.rule_status["R06-2"] == "尾差"
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("changes", [
+    [("公开02表", "D10", 190)],                     # an item of 02: 02 ≠ 01, 02 ≠ 03 …
+    [("公开01表", "C8", 5)],                        # 政府性基金 income with no fund table
+    [("公开06表", "C7", 90.80)],                    # 06 人员经费 ≠ 05 基本支出
+    [("公开09表", "K8", 2.00)],                     # 三公 决算 > 预算
+    [("公开05表", "D17", 118.96)],                  # a 0.01 change: a tail, not an error
+])
+def test_live_statuses_agree_with_check_on_mutations(careful_path, recalc, tmp_path, changes):
+    _, wb = fill_workbook(careful_path)
+    src = save_workbook(wb, tmp_path / "careful.xlsx")
+    _agree(_edit(src, tmp_path / "mutated.xlsx", changes), recalc)
+
+
+@pytest.mark.libreoffice
+def test_live_statuses_on_the_fund_department_with_a_mutated_07(recalc, tmp_path):
+    _, wb = fill_workbook(ROOT / "tests" / "data" / "fund-department.yaml")
+    src = save_workbook(wb, tmp_path / "fund.xlsx")
+    report = _agree(_edit(src, tmp_path / "m.xlsx", [("公开07表", "G9", 44.00)]), recalc)
+    assert report.rule_status["R07-2"] == "不符"
