@@ -72,7 +72,7 @@ def add_check_sheet(wb, layout: WorkbookLayout) -> None:
     ws.append([])
     ws.append(["规则", "级别", "内容", "检查项", "不符", "尾差", "状态"])
     summary_first = 4
-    detail_first = summary_first + len(rules) + 2  # header row of the details, after one blank row
+    detail_first = summary_first + len(rules) + 1  # header row of the details, after one blank row
     first_detail_row = detail_first + 1
     last_detail_row = first_detail_row + len(instances) - 1
     rng = lambda col: f"${col}${first_detail_row}:${col}${last_detail_row}"
@@ -84,6 +84,7 @@ def add_check_sheet(wb, layout: WorkbookLayout) -> None:
                    f'=IF(E{row}>0,"不符",IF(F{row}>0,"尾差","通过"))'])
     ws.append([])
     ws.append(DETAIL_HEADER)
+    assert ws.max_row == detail_first, (ws.max_row, detail_first)  # the SUMIF ranges above count on it
     anchors: dict[CellKey, list[int]] = {}
     tails: dict[CellKey, list[int]] = {}
     row = detail_first
