@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     ci.add_argument("--edition", type=_year, help="版本年度（默认从文件名识别，识别不到按 2025）")
     catsub.add_parser("show", help="显示当前使用的分类科目")
 
+    xa = sub.add_parser("excel-addin", help="安装 Excel 加载项的步骤（xlwings）：在 Excel 中一键检查当前工作簿",
+                        description="写出 VBA 模块 juesuan.bas 并列出在 Excel（Windows）中安装的步骤。需要：pip install 'juesuan[xlwings]'。")
+    xa.add_argument("-o", "--output-dir", default=".", help="juesuan.bas 写到这里（默认当前文件夹）")
+
     r = sub.add_parser("rules", help="列出全部审核规则（来自表样模型）")
     r.add_argument("--format", choices=["text", "markdown"], default="text", help="输出格式")
 
@@ -223,5 +227,33 @@ def _cmd_catalog(args) -> int:
     return 2
 
 
-_COMMANDS = {"check": _cmd_check, "catalog": _cmd_catalog, "template": _cmd_template, "fill": _cmd_fill, "demo": _cmd_demo, "rules": _cmd_rules,
+def _cmd_excel_addin(args) -> int:
+    import importlib.util
+
+    from .xl import write_vba_module
+
+    folder = Path(args.output_dir)
+    if not folder.is_dir():
+        raise JuesuanError(f"文件夹「{folder}」不存在。")
+    path = write_vba_module(folder)
+    has_xlwings = importlib.util.find_spec("xlwings") is not None
+    print(f"已写出 VBA 模块：{path}")
+    if not has_xlwings:
+        print("注意：还没有安装 xlwings。请先执行：pip install \"juesuan[xlwings]\"")
+    print(EXCEL_STEPS)
+    return 0
+
+
+EXCEL_STEPS = """在 Excel（Windows）中安装，只需做一次：
+  1. pip install "juesuan[xlwings]"
+  2. xlwings addin install            （安装 xlwings 加载项，Excel 里出现 xlwings 选项卡）
+  3. Excel：文件 → 选项 → 信任中心 → 信任中心设置 → 宏设置：勾选“信任对 VBA 工程对象模型的访问”
+  4. 打开个人宏工作簿（视图 → 宏 → 录制宏，保存在“个人宏工作簿”，随即停止录制），
+     按 Alt+F11 打开 VBA 编辑器，文件 → 导入文件 → 选择 juesuan.bas
+  5. 文件 → 选项 → 快速访问工具栏：从“宏”中选 JuesuanCheck 添加，即得到一个“检查”按钮
+使用：打开填好的公开01–09表工作簿，点这个按钮。工作簿不会被保存或关闭；问题单元格着色、加批注，
+并新增“校验结果”工作表。WPS 不支持 xlwings：请使用工作簿中的“校验”工作表或命令 juesuan check。"""
+
+
+_COMMANDS = {"excel-addin": _cmd_excel_addin, "check": _cmd_check, "catalog": _cmd_catalog, "template": _cmd_template, "fill": _cmd_fill, "demo": _cmd_demo, "rules": _cmd_rules,
              "recalc": _cmd_recalc}
