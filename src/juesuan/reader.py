@@ -205,8 +205,11 @@ def scan_errors(xml: bytes) -> dict[tuple[int, int], str]:
     return out
 
 
+SKIP_SHEETS = {"校验", "校验结果", "juesuan_marks"}  # the tool's own sheets: never tables
+
+
 def read_workbook(path: str | Path) -> Workbook:
-    """Read every sheet's values and formulas, or raise an InputError naming the file."""
+    """Read every sheet's values and formulas (but the tool's own sheets), or raise an InputError."""
     from python_calamine import CalamineWorkbook
 
     path = Path(path)
@@ -216,14 +219,15 @@ def read_workbook(path: str | Path) -> Workbook:
         for extra in ("xl/sharedStrings.xml", "xl/styles.xml"):
             if extra in zf.namelist():
                 _read_part(zf, extra, path)  # refuses entity bombs before calamine parses them
-        xml = {name: _read_part(zf, part, path) for name, part in parts.items() if part in zf.namelist()}
+        xml = {name: _read_part(zf, part, path) for name, part in parts.items()
+               if part in zf.namelist() and name not in SKIP_SHEETS}
     finally:
         zf.close()
     try:
         cwb = CalamineWorkbook.from_path(str(path))
         sheets = []
         for meta in cwb.sheets_metadata:
-            if str(meta.typ).split(".")[-1] != "WorkSheet":
+            if str(meta.typ).split(".")[-1] != "WorkSheet" or meta.name in SKIP_SHEETS:
                 continue
             cs = cwb.get_sheet_by_name(meta.name)
             rows = cs.to_python()
