@@ -58,6 +58,8 @@ def _snapshot(path, skip_status=True):
                       ws.page_setup.fitToHeight, str(ws.page_setup.paperSize), ws.page_margins.left,
                       ws.sheet_properties.pageSetUpPr.fitToPage if ws.sheet_properties.pageSetUpPr else None),
             "freeze": ws.freeze_panes,
+            "conditional": sorted((str(cf.sqref), tuple(r.formula or ()) if hasattr(r, "formula") else ())
+                                  for cf in ws.conditional_formatting for r in cf.rules),
             "widths": {k: v.width for k, v in ws.column_dimensions.items()},
         }
     return out
