@@ -66,8 +66,44 @@ def build_template(department: str, year: int = 2024, codes=(), fund_codes=(), s
     return layout, build_workbook(layout)
 
 
-def fill_workbook(data: str | Path, profile: str | None = None) -> tuple[Filled, Workbook]:
-    """The workbook a data file describes (YAML or JSON, amounts in 万元)."""
+def fill_workbook(data: str | Path, profile: str | None = None, unit: str = "万元",
+                  balance: bool = True) -> tuple[Filled, Workbook]:
+    """The workbook a data file describes (YAML or JSON).
+
+    With ``unit="元"`` the amounts are 元 figures: they are converted to 万元 with 舍位平衡
+    (:mod:`juesuan.balance`), or with plain per-cell rounding when ``balance`` is False;
+    ``filled.balance`` then holds the :class:`~juesuan.balance.BalanceResult`.
+    """
     df = read_datafile(data)
     filled = fill_from_datafile(df, load_profile(profile) if profile else None)
+    if unit == "元":
+        filled = _from_yuan(filled, balance)
     return filled, build_workbook(filled.layout, filled.values)
+
+
+def _from_yuan(filled: Filled, balance_on: bool) -> Filled:
+    """Turn 元 input figures into published 万元 values."""
+    from decimal import Decimal
+
+    from . import balance as bal
+
+    layout = filled.layout
+    inputs = set(layout.inputs)
+    yuan = {k: v for k, v in filled.values.items() if k in inputs and isinstance(v, Decimal)}
+    for k, v in filled.values.items():
+        if k in layout.definitions and isinstance(v, Decimal):
+            parts = sum((n * yuan.get(leaf, Decimal(0)) for leaf, n in bal.leaf_coefficients(layout, k).items()),
+                        Decimal(0))
+            if parts != v:
+                filled.warnings.append(f"{layout.a1(k)} 给出的 {v} 元与其各项之和 {parts} 元不符：按各项之和计算（该格保留公式）。")
+    result = bal.balance(layout, yuan) if balance_on else bal.plain(layout, yuan)
+    values = {k: v for k, v in filled.values.items() if not isinstance(v, Decimal)}  # text kept as given
+    for k in yuan:
+        values[k] = result.values.get(k, Decimal("0.00"))
+    if not balance_on:  # plain rounding: totals too are rounded on their own, as constants
+        for k in layout.definitions:
+            if k in result.values:
+                values[k] = result.values[k]
+    filled.values = values
+    filled.balance = result
+    return filled

@@ -539,6 +539,21 @@ def _relations(ctx: Context) -> list[Violation]:
     return out
 
 
+# X-10a compares these tables code by code (栏次 listed) when only 一般公共预算 money is in play.
+X10A_PAIRS = (("gk05", "gk03", (1, 2, 3)), ("gk02", "gk03", (1,)))
+
+
+def x10a_cells(layout: WorkbookLayout, a: str, b: str, col: int) -> list[tuple[str, list[CellKey], list[CellKey]]]:
+    """(code, cells of ``a``, cells of ``b``) for every well-formed code of either table."""
+    ta, tb = layout.table(a), layout.table(b)
+    codes = []
+    for r in ta.rows[1:] + tb.rows[1:]:
+        if r.code.isdigit() and len(r.code) in (3, 5, 7) and r.code not in codes:
+            codes.append(r.code)
+    return [(code, layout.lookup_keys(Lookup(a, code, col)), layout.lookup_keys(Lookup(b, code, col)))
+            for code in codes]
+
+
 def _only_general_funds(ctx: Context) -> list[Violation]:
     """X-10a: with only 一般公共预算 money and no balances, 05 ≡ 03 and 02 栏1 ≡ 03 栏1, code by code."""
     layout = ctx.layout
@@ -550,34 +565,23 @@ def _only_general_funds(ctx: Context) -> list[Violation]:
     if any(_value(ctx, k) != 0 for k in others if k in ctx.cells):
         return []
     out = []
-    pairs = [("gk05", "gk03", (1, 2, 3)), ("gk02", "gk03", (1,))]
-    for a, b, cols in pairs:
+    for a, b, cols in X10A_PAIRS:
         if a not in ctx.located.sheets or b not in ctx.located.sheets:
             continue
-        ta, tb = layout.table(a), layout.table(b)
-        good = lambda code: code.isdigit() and len(code) in (3, 5, 7)
-        bad_a = [r.code for r in ta.rows[1:] if not good(r.code)]
-        bad_b = [r.code for r in tb.rows[1:] if not good(r.code)]
-        codes = []
-        for r in ta.rows[1:] + tb.rows[1:]:
-            if good(r.code) and r.code not in codes:
-                codes.append(r.code)
-        for code in codes:
-            in_a = any(r.code == code for r in ta.rows[1:])
-            in_b = any(r.code == code for r in tb.rows[1:])
-            # A code missing on one side where that side has a cut or malformed code covering it is
-            # already reported there (R02-4): one root cause, one report.
-            if not in_a and any(code.startswith(x) for x in bad_a if x):
-                continue
-            if not in_b and any(code.startswith(x) for x in bad_b if x):
-                continue
-            for col in cols:
-                la = _term_keys(ctx, Lookup(a, code, col))
-                lb = _term_keys(ctx, Lookup(b, code, col))
+        bad = {t: [r.code for r in layout.table(t).rows[1:] if not (r.code.isdigit() and len(r.code) in (3, 5, 7))]
+               for t in (a, b)}
+        for col in cols:
+            for code, left, right in x10a_cells(layout, a, b, col):
+                # A code missing on one side where that side has a cut or malformed code covering it is
+                # already reported there (R02-4): one root cause, one report.
+                if any(not keys and any(code.startswith(x) for x in bad[t] if x) for t, keys in ((a, left), (b, right))):
+                    continue
+                la = [k for k in left if k in ctx.cells]
+                lb = [k for k in right if k in ctx.cells]
                 v = _judge(ctx, rule, None, [(1, k) for k in la], [(1, k) for k in lb])
                 if v:
                     if not la or not lb:
-                        v.message = f"科目 {code} 只出现在{'公开03表' if not la else ctx.profile.table(a).number}中。"
+                        v.message = f"科目 {code} 只出现在{ctx.profile.table(b if not la else a).number}中。"
                     out.append(v)
     return out
 

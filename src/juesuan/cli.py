@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("data", help="数据文件（.yaml/.yml/.json）")
     f.add_argument("-o", "--output", required=True, help="输出文件（.xlsx）")
     f.add_argument("--force", action="store_true", help="覆盖已存在的输出文件（原文件保留为 .bak）")
+    f.add_argument("--unit", choices=["万元", "元"], default="万元", help="数据文件中金额的单位（默认 万元）")
+    f.add_argument("--balance", choices=["on", "off"], default="on",
+                   help="单位为元时：on 舍位平衡（默认），off 逐格四舍五入（保留尾差）")
 
     d = sub.add_parser("demo", help="用内置示例部门演示：生成空白表样和两份填好的工作簿",
                        description="用内置示例（洛阳市洛龙区工业和信息化局 2024 年度）演示全部功能。")
@@ -140,12 +143,37 @@ def _cmd_fill(args) -> int:
     from .builder import save_workbook
     from .datafile import print_warnings
 
-    filled, wb = fill_workbook(args.data)
+    filled, wb = fill_workbook(args.data, unit=args.unit, balance=args.balance == "on")
     print_warnings(filled.warnings)
     out = save_workbook(wb, args.output, force=args.force)
     print(f"已生成填好的工作簿：{out}（{filled.layout.department}，{filled.layout.year} 年度，"
           f"写入金额 {len(filled.values)} 个）")
+    if filled.balance is not None:
+        _print_balance(filled.balance, args.balance == "on")
     return 0
+
+
+def _print_balance(result, on: bool) -> None:
+    from .findings import money
+
+    if not on:
+        print("已按元换算为万元，逐格四舍五入（未做舍位平衡）：合计与各项之和可能有尾差，juesuan check 会作为提示列出。")
+        return
+    moved_in = [m for m in result.moved if not m.derived]
+    moved_tot = [m for m in result.moved if m.derived]
+    print(f"舍位平衡：{len(moved_in)} 个填写单元格、{len(moved_tot)} 个合计单元格与逐格四舍五入不同"
+          f"（每个公布数都是其元数换算后向下或向上取到 0.01 万元，不会更远）。")
+    if result.moved:
+        print(f"  {'单元格':18} {'元':>16} {'四舍五入':>12} {'公布值':>12}")
+        for m in result.moved:
+            kind = "（合计）" if m.derived else ""
+            print(f"  {m.cell + kind:18} {m.yuan:>16,.2f} {money(m.plain):>12} {money(m.published):>12}")
+    if result.unbalanced:
+        print(f"以下 {len(result.unbalanced)} 条关系在这组数据中无法同时精确平衡，保留尾差（检查时为提示）：")
+        for u in result.unbalanced:
+            print(f"  {u}")
+    else:
+        print("所有合计都等于其公布的各项之和，表内、表间关系全部精确成立。")
 
 
 def _cmd_demo(args) -> int:

@@ -150,6 +150,7 @@ class Filled:
     layout: WorkbookLayout
     values: dict[CellKey, Any]
     warnings: list[str]
+    balance: Any = None  # the 舍位平衡 result when the data was in 元
 
 
 def _code_text(value) -> str:
