@@ -92,6 +92,19 @@ def build_parser() -> argparse.ArgumentParser:
                         description="写出 VBA 模块 juesuan.bas 并列出在 Excel（Windows）中安装的步骤。需要：pip install 'juesuan[xlwings]'。")
     xa.add_argument("-o", "--output-dir", default=".", help="juesuan.bas 写到这里（默认当前文件夹）")
 
+    m = sub.add_parser("migrate", help="把填好的工作簿搬到新表样（增删科目、换年度），逐格带过所有填写的金额",
+                       description="生成新表样并带过旧工作簿中每个填写的金额。新表样中没有位置的金额会逐个列出（含原单元格），"
+                                   "此时不写文件、退出码 1；加 --force 则照样生成。")
+    m.add_argument("old", help="旧工作簿（.xlsx）")
+    m.add_argument("-o", "--output", required=True, help="新工作簿（.xlsx）")
+    m.add_argument("--add-codes", help="增加的一般公共预算项级代码（02、03、05 表），可写 代码=名称")
+    m.add_argument("--add-fund-codes", help="增加的政府性基金项级代码（02、03、07 表）")
+    m.add_argument("--add-soe-codes", help="增加的国有资本经营项级代码（02、03、08 表）")
+    m.add_argument("--add-other-codes", help="增加的非财政拨款项级代码（02、03 表）")
+    m.add_argument("--remove-codes", help="删除的项级代码（所有表）")
+    m.add_argument("--year", type=_year, help="新表样的年度（默认沿用旧工作簿的年度）")
+    m.add_argument("--force", action="store_true", help="有金额无处安放时仍生成新工作簿；也允许覆盖已存在的输出文件")
+
     r = sub.add_parser("rules", help="列出全部审核规则（来自表样模型）")
     r.add_argument("--format", choices=["text", "markdown"], default="text", help="输出格式")
 
@@ -283,5 +296,30 @@ EXCEL_STEPS = """在 Excel（Windows）中安装，只需做一次：
 并新增“校验结果”工作表。WPS 不支持 xlwings：请使用工作簿中的“校验”工作表或命令 juesuan check。"""
 
 
-_COMMANDS = {"excel-addin": _cmd_excel_addin, "check": _cmd_check, "catalog": _cmd_catalog, "template": _cmd_template, "fill": _cmd_fill, "demo": _cmd_demo, "rules": _cmd_rules,
+def _cmd_migrate(args) -> int:
+    from .api import parse_code_list
+    from .builder import build_workbook, save_workbook
+    from .migrate import migrate
+
+    add, names = {}, {}
+    for opt, kind in (("add_codes", "general"), ("add_fund_codes", "fund"), ("add_soe_codes", "soe"),
+                      ("add_other_codes", "other")):
+        codes, nm = parse_code_list(getattr(args, opt), "--" + opt.replace("_", "-"))
+        add[kind] = codes
+        names.update(nm)
+    remove, _ = parse_code_list(args.remove_codes, "--remove-codes")
+    plan = migrate(args.old, add, set(remove), args.year, names)
+    if plan.lost:
+        print(f"{'提示' if args.force else '错误'}：以下 {len(plan.lost)} 个金额在新表样中没有位置：", file=sys.stderr)
+        for item in plan.lost:
+            print(f"  {item.cell}（{item.what}）= {item.value}：{item.why}", file=sys.stderr)
+        if not args.force:
+            print("未生成新工作簿。核对后可加 --force 照样生成（这些金额不会带过去）。", file=sys.stderr)
+            return 1
+    out = save_workbook(build_workbook(plan.layout, plan.values), args.output, force=args.force)
+    print(f"已生成新工作簿：{out}（{plan.layout.year} 年度，带过金额 {plan.carried} 个）")
+    return 0
+
+
+_COMMANDS = {"migrate": _cmd_migrate, "excel-addin": _cmd_excel_addin, "check": _cmd_check, "catalog": _cmd_catalog, "template": _cmd_template, "fill": _cmd_fill, "demo": _cmd_demo, "rules": _cmd_rules,
              "recalc": _cmd_recalc}
