@@ -54,6 +54,37 @@ def main():
             wb.save(io.BytesIO())
         return run
     cases.append(("fill sample-careful.yaml (build + save)", fill("careful")))
+
+    def yuan_case(n_codes):
+        import random
+        from decimal import Decimal
+        from pathlib import Path
+
+        from juesuan.api import _from_yuan
+        from juesuan.builder import build_workbook
+        from juesuan.datafile import DataFile, fill_from_datafile
+
+        rng = random.Random(n_codes)
+        codes = items[:n_codes]
+        y = lambda: Decimal(rng.randint(0, 300_000_000)) / 100
+        rows3, rows2, rows5, total = [], [], [], Decimal(0)
+        for c in codes:
+            b, p = y(), y()
+            total += b + p
+            rows3.append([c, None, None, b, p, 0, 0, 0])
+            rows2.append([c, None, None, b + p, 0, 0, 0, 0, 0])
+            rows5.append([c, None, None, b, p])
+        basic = sum(r[3] for r in rows3)
+        data = {"部门": "基准测试局", "年度": 2024, "公开02表": {"科目": rows2}, "公开03表": {"科目": rows3},
+                "公开05表": {"科目": rows5}, "公开06表": {"30101": basic / 2, "30102": basic - basic / 2},
+                "公开01表": {"1": total}}
+
+        def run():
+            filled = _from_yuan(fill_from_datafile(DataFile(Path("b.yaml"), data)), True)
+            build_workbook(filled.layout, filled.values).save(io.BytesIO())
+        return run
+    for n in (10, 60):
+        cases.append((f"fill 元 with 舍位平衡, {n} 项 codes", yuan_case(n)))
     cases.append(("fill sample-published.yaml (build + save)", fill("published")))
     print(f"python {sys.version.split()[0]}, repeat {args.repeat}")
     print(f"{'case':48} {'min s':>8} {'median s':>9} {'peak MiB':>9}")
