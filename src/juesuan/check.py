@@ -611,11 +611,20 @@ def _builtin_checks(ctx: Context) -> None:
                         _add(ctx, rule, c.key, f"行次 {line} 是空行，不应填写金额（现为“{c.raw}”）。", actual=c.value,
                              kind="structure")
         if spec.kind == "coded" and tid in ("gk02", "gk03", "gk05"):
-            for i, row in enumerate(tl.rows[1:], start=1):
-                keys = [CellKey(tid, i, col) for col in spec.columns]
-                if all(_value(ctx, k) == 0 for k in keys if k in ctx.cells):
-                    _add(ctx, "R02-5", keys[0], f"科目 {row.code} {row.name} 各栏均为 0 或空白：不涉及的科目不列。",
-                         kind="structure")
+            zero = [i for i in range(1, len(tl.rows))
+                    if all(_value(ctx, k) == 0 for k in (CellKey(tid, i, c) for c in spec.columns) if k in ctx.cells)]
+            if zero and len(zero) == len(tl.rows) - 1:
+                _add(ctx, "R02-5", None, f"{spec.number}的科目行全部为 0 或空白：尚未填写，或不涉及的科目不应列出。",
+                     sheet=ctx.located.sheets[tid].name, table=spec.number, kind="structure")
+            else:
+                codes = {tl.rows[i].code for i in zero}
+                for i in zero:
+                    row = tl.rows[i]
+                    # a 类/款 row is zero because its children are: report the children only
+                    if any(c != row.code and c.startswith(row.code) for c in codes):
+                        continue
+                    _add(ctx, "R02-5", CellKey(tid, i, min(spec.columns)),
+                         f"科目 {row.code} {row.name} 各栏均为 0 或空白：不涉及的科目不列。", kind="structure")
         _blank_zero_mix(ctx, tl)
     for line in (28, 58):
         k = CellKey("gk01", line, 1 if line == 28 else 2)
