@@ -217,9 +217,9 @@ def balance(layout: WorkbookLayout, yuan: dict[CellKey, Decimal]) -> BalanceResu
         relation_rows.append((inst, (plus, minus)))
 
     # X-10a: cells of two tables that carry the same true amount, code by code, stay equal
-    from .check import X10A_PAIRS, x10a_cells
+    from .check import x10a_cells, x10a_pairs
 
-    for a, b, cols in X10A_PAIRS:
+    for a, b, cols in x10a_pairs(layout.profile):
         for col in cols:
             for code, left, right in x10a_cells(layout, a, b, col):
                 coefs: Counter = Counter()

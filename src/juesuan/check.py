@@ -539,8 +539,9 @@ def _relations(ctx: Context) -> list[Violation]:
     return out
 
 
-# X-10a compares these tables code by code (栏次 listed) when only 一般公共预算 money is in play.
-X10A_PAIRS = (("gk05", "gk03", (1, 2, 3)), ("gk02", "gk03", (1,)))
+def x10a_pairs(profile: Profile) -> list[tuple[str, str, tuple[int, ...]]]:
+    """The tables X-10a compares code by code, with their 栏次 (from the model)."""
+    return [(a, b, tuple(cols)) for a, b, cols in profile.rule("X-10a").params.get("pairs", [])]
 
 
 def x10a_cells(layout: WorkbookLayout, a: str, b: str, col: int) -> list[tuple[str, list[CellKey], list[CellKey]]]:
@@ -561,11 +562,11 @@ def _only_general_funds(ctx: Context) -> list[Violation]:
     t01 = layout.table("gk01")
     if "gk01" not in ctx.located.sheets:
         return []
-    others = [CellKey("gk01", n, t01.spec.side_of(n).default_col) for n in (2, 3, 4, 5, 6, 7, 8, 28, 29, 58, 59)]
+    others = [CellKey("gk01", n, t01.spec.side_of(n).default_col) for n in rule.params.get("when_zero", [])]
     if any(_value(ctx, k) != 0 for k in others if k in ctx.cells):
         return []
     out = []
-    for a, b, cols in X10A_PAIRS:
+    for a, b, cols in x10a_pairs(ctx.profile):
         if a not in ctx.located.sheets or b not in ctx.located.sheets:
             continue
         bad = {t: [r.code for r in layout.table(t).rows[1:] if not (r.code.isdigit() and len(r.code) in (3, 5, 7))]

@@ -148,6 +148,7 @@ class Rule:
     check: str | None = None
     tables: tuple[str, ...] = ()
     cells: tuple[str, ...] = ()
+    params: dict = field(default_factory=dict, hash=False, compare=False)  # a built-in check's parameters
 
     @property
     def severity_cn(self) -> str:
@@ -231,8 +232,10 @@ def _rule(raw: dict) -> Rule:
                                  levels=tuple(r.get("levels", ())), defines=bool(r.get("defines", False))))
     if not rels and not raw.get("check"):
         raise ModelError(f"规则 {raw['id']} 既无 relations 也无 check")
+    known = {"id", "severity", "text", "relations", "check", "tables", "cells"}
     return Rule(id=raw["id"], severity=raw["severity"], text=raw["text"], relations=tuple(rels),
-                check=raw.get("check"), tables=tuple(raw.get("tables", ())), cells=tuple(raw.get("cells", ())))
+                check=raw.get("check"), tables=tuple(raw.get("tables", ())), cells=tuple(raw.get("cells", ())),
+                params={k: v for k, v in raw.items() if k not in known})
 
 
 def profile_from_dict(raw: dict) -> Profile:
