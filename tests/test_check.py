@@ -257,3 +257,19 @@ def test_shifted_block_is_one_shift_finding(constants, tmp_path):
     errors = _errors(report)
     assert [(f.rule, f.location) for f in errors] == [("S-03", "公开03表!D18")]
     assert "错位" in errors[0].message
+
+
+def test_merged_cells_moved_and_labels_in_other_columns(constants, tmp_path):
+    """合计 typed in B (as some published tables print it) after unmerging A:B; a header merge undone."""
+    base = check(constants)
+    wb = openpyxl.load_workbook(constants)
+    ws = wb["公开02表"]
+    ws.unmerge_cells("A7:B7")
+    ws["A7"].value, ws["B7"].value = None, "合计"
+    ws.unmerge_cells("C4:C5")
+    ws["C5"].value = ws["C4"].value
+    ws["C4"].value = None
+    wb.save(tmp_path / "moved.xlsx")
+    report = check(tmp_path / "moved.xlsx")
+    assert [(f.table, f.rule, f.severity) for f in report.findings] == \
+        [(f.table, f.rule, f.severity) for f in base.findings]

@@ -157,7 +157,7 @@ def _code_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return str(value) if value == value.to_integral_value() else str(value)
+        return str(value)
     return unicodedata.normalize("NFKC", str(value)).strip()
 
 
