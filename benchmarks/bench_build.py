@@ -7,23 +7,18 @@ from __future__ import annotations
 
 import argparse
 import io
-import statistics
 import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 from juesuan.api import build_template, fill_workbook
 from juesuan.catalog import default_catalog
 from juesuan.demo import sample_path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import timed  # noqa: E402
 
-def timed(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), statistics.median(times)
 
 
 def peak_mib(fn):
@@ -89,7 +84,6 @@ def main():
     print(f"python {sys.version.split()[0]}, repeat {args.repeat}")
     print(f"{'case':48} {'min s':>8} {'median s':>9} {'peak MiB':>9}")
     for name, fn in cases:
-        fn()  # warm up (imports, catalog)
         lo, med = timed(fn, args.repeat)
         print(f"{name:48} {lo:8.3f} {med:9.3f} {peak_mib(fn):9.1f}")
 

@@ -10,7 +10,6 @@ import argparse
 import os
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,9 @@ from juesuan.api import fill_workbook
 from juesuan.builder import save_workbook
 from juesuan.demo import sample_path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import timed  # noqa: E402
+
 
 def calamine_read(path: Path, tables_only: bool = False) -> int:
     """The floor: python-calamine reading every sheet's values (or only the nine 公开 sheets)."""
@@ -33,15 +35,6 @@ def calamine_read(path: Path, tables_only: bool = False) -> int:
     names = [n for n in wb.sheet_names if not tables_only or n.startswith("公开")]
     return sum(len(wb.get_sheet_by_name(n).to_python()) for n in names)
 
-
-def timed(fn, repeat):
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), statistics.median(times)
 
 
 def generate(folder: Path, n: int) -> list[Path]:

@@ -707,17 +707,15 @@ def _group(ctx: Context, violations: list[Violation]) -> None:
             _finding_for(ctx, key, [v], TAIL)
     # Mismatches: the cell that breaks the most relations is reported once, listing them all.
     remaining = [v for v in violations if v.verdict == MISMATCH]
-    verdict = MISMATCH
-    if remaining:
-        while remaining:
-            counts = Counter(k for v in remaining for k in v.keys)
-            best = max(counts.values())
-            targets = {v.inst.target for v in remaining if v.inst is not None and v.inst.target is not None}
-            cands = [k for k, n in counts.items() if n == best]
-            key = min(cands, key=lambda k: (k not in targets, _cell_rank(ctx, k)))
-            group = [v for v in remaining if key in v.keys]
-            remaining = [v for v in remaining if key not in v.keys]
-            _finding_for(ctx, key, group, verdict)
+    while remaining:
+        counts = Counter(k for v in remaining for k in v.keys)
+        best = max(counts.values())
+        targets = {v.inst.target for v in remaining if v.inst is not None and v.inst.target is not None}
+        cands = [k for k, n in counts.items() if n == best]
+        key = min(cands, key=lambda k: (k not in targets, _cell_rank(ctx, k)))
+        group = [v for v in remaining if key in v.keys]
+        remaining = [v for v in remaining if key not in v.keys]
+        _finding_for(ctx, key, group, MISMATCH)
 
 
 def _finding_for(ctx: Context, key: CellKey, group: list[Violation], verdict: str) -> None:

@@ -19,7 +19,7 @@ from .formulas import compress, sheet_prefix, sum_expression
 from .layout import WorkbookLayout
 from .relations import CellKey, Instance, Lookup
 
-SHEET = "校验"
+from .names import CHECK_SHEET as SHEET
 FAIL_FILL = PatternFill(fill_type="solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
 TAIL_FILL = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
 DETAIL_HEADER = ["规则", "级别", "位置", "关系", "左边", "右边", "差额", "容差", "状态", "不符", "尾差"]

@@ -16,11 +16,11 @@ from openpyxl.utils import get_column_letter
 from .catalog import Catalog
 from .layout import TOTAL_ROW, CodeRow, TableLayout, WorkbookLayout
 from .model import Profile, TableSpec
+from .names import TOOL_SHEETS
 from .reader import Sheet, Workbook
 from .relations import CellKey
 
 _NUMBER_RE = re.compile(r"公开(\d{1,2})表")
-from .reader import SKIP_SHEETS  # noqa: E402  (the tool's own sheets)
 
 
 def norm(text) -> str:
@@ -58,7 +58,7 @@ def _find_tables(wb: Workbook, profile: Profile) -> dict[str, Sheet]:
     found: dict[str, Sheet] = {}
     titles = {norm(t.title): t.id for t in profile.tables}
     for sheet in wb.sheets:
-        if sheet.name in SKIP_SHEETS:
+        if sheet.name in TOOL_SHEETS:
             continue  # the tool's own result sheets mention 表号 too
         tid = None
         head = sheet.head_index(15)

@@ -35,14 +35,11 @@ class Migration:
     values: dict[CellKey, Any]
     lost: list[Lost] = field(default_factory=list)
     carried: int = 0
-    warnings: list[str] = field(default_factory=list)
 
 
 def migrate(old: str | Path, add: dict[str, list[str]] | None = None, remove: set[str] | None = None,
             year: int | None = None, names: dict[str, str] | None = None) -> Migration:
     """Plan the new workbook: its layout and the carried values (see the module docstring)."""
-    from .errors import CodeError
-
     add = add or {}
     remove = set(remove or ())
     names = dict(names or {})
@@ -54,7 +51,6 @@ def migrate(old: str | Path, add: dict[str, list[str]] | None = None, remove: se
     catalog = default_catalog(year)
     old_catalog = default_catalog(old_year)
     lost: list[Lost] = []
-    warnings: list[str] = []
 
     def dropped_by_edition(code: str) -> bool:
         return year != old_year and code in old_catalog.functional and code not in catalog.functional
@@ -77,10 +73,7 @@ def migrate(old: str | Path, add: dict[str, list[str]] | None = None, remove: se
         for row in tl.rows[1:]:
             if row.code.isdigit() and len(row.code) in (3, 5) and row.name:
                 names.setdefault(row.code, row.name)
-        try:
-            coded[spec.id] = hierarchy_rows(codes, names, catalog)
-        except CodeError:
-            raise
+        coded[spec.id] = hierarchy_rows(codes, names, catalog)
     econ = old_layout.table("gk06")
     extra = {c for c in econ.econ_codes if c in profile.table("gk06").optional_codes}
     econ_names = {c: n for c, n in econ.econ_names.items() if n}
@@ -116,7 +109,7 @@ def migrate(old: str | Path, add: dict[str, list[str]] | None = None, remove: se
             continue
         values[new_key] = cell.value if cell.parsed and cell.value is not None else raw
         carried += 1
-    return Migration(new, values, lost, carried, warnings)
+    return Migration(new, values, lost, carried)
 
 
 def _keys(layout, term):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .names import TOOL_SHEETS  # the tool's own sheets: never tables
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_UNPACKED = 200 * 2**20  # a 公开 workbook is well under 1 MiB unpacked
@@ -205,9 +206,6 @@ def scan_errors(xml: bytes) -> dict[tuple[int, int], str]:
     return out
 
 
-SKIP_SHEETS = {"校验", "校验结果", "juesuan_marks"}  # the tool's own sheets: never tables
-
-
 def read_workbook(path: str | Path) -> Workbook:
     """Read every sheet's values and formulas (but the tool's own sheets), or raise an InputError."""
     from python_calamine import CalamineWorkbook
@@ -220,14 +218,14 @@ def read_workbook(path: str | Path) -> Workbook:
             if extra in zf.namelist():
                 _read_part(zf, extra, path)  # refuses entity bombs before calamine parses them
         xml = {name: _read_part(zf, part, path) for name, part in parts.items()
-               if part in zf.namelist() and name not in SKIP_SHEETS}
+               if part in zf.namelist() and name not in TOOL_SHEETS}
     finally:
         zf.close()
     try:
         cwb = CalamineWorkbook.from_path(str(path))
         sheets = []
         for meta in cwb.sheets_metadata:
-            if str(meta.typ).split(".")[-1] != "WorkSheet" or meta.name in SKIP_SHEETS:
+            if str(meta.typ).split(".")[-1] != "WorkSheet" or meta.name in TOOL_SHEETS:
                 continue
             cs = cwb.get_sheet_by_name(meta.name)
             rows = cs.to_python()

@@ -16,8 +16,7 @@ from typing import Any, Protocol
 
 from .findings import SEVERITY_WORD, Report
 
-RESULTS_SHEET = "校验结果"
-STATE_SHEET = "juesuan_marks"
+from .names import RESULTS_SHEET, STATE_SHEET
 STATUS_PREFIX = "本表校验："
 NOTE_AUTHOR = "juesuan"
 COLORS = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}  # red, amber, light blue

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .writeback import STATE_SHEET, apply_marks
+from .writeback import apply_marks
 
 VBA_MODULE = '''Attribute VB_Name = "juesuan"
 ' juesuan：检查当前工作簿（部门决算公开 公开01表–公开09表），结果写回本工作簿。
@@ -134,4 +134,4 @@ def write_vba_module(folder: str | os.PathLike) -> Path:
     return path
 
 
-__all__ = ["XlwingsSurface", "check_book", "check_caller", "write_vba_module", "STATE_SHEET"]
+__all__ = ["XlwingsSurface", "check_book", "check_caller", "write_vba_module"]
