@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from juesuan.api import _from_yuan
@@ -88,9 +88,6 @@ def _assert_properties(filled, yuan, result):
         assert _published(layout, result.values, key) == round_half_up(truth[key]), layout.a1(key)
 
 
-COUNTS = {"general": [0, 0], "mixed": [0, 0]}  # [data sets, data sets with an unbalanced relation]
-
-
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 10**9))
 def test_two_way_table_always_balances(seed):
@@ -103,18 +100,15 @@ def test_two_way_table_always_balances(seed):
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10**9), shape=st.sampled_from(["general", "mixed"]))
 def test_whole_workbook_balances_or_says_what_it_could_not(seed, shape):
+    """Across tables a data set may admit no exact balance; then the result names each relation left
+    unbalanced. How often that happens is counted in hypothesis's statistics
+    (``pytest tests/test_balance.py --hypothesis-show-statistics``)."""
     filled, yuan = _filled(department(seed, shape))
     result = balance(filled.layout, yuan)
     _assert_properties(filled, yuan, result)
-    COUNTS[shape][0] += 1
-    COUNTS[shape][1] += bool(result.unbalanced)
-
-
-def test_report_how_often_cross_table_balance_failed():
-    # run after the property test above (same module, file order): print the counts for the record
-    for shape, (n, failed) in COUNTS.items():
-        print(f"{shape}: {failed} of {n} random data sets left a relation unbalanced")
-    assert all(failed <= n for n, failed in COUNTS.values())
+    event(f"{shape}: {'some relation left unbalanced' if result.unbalanced else 'balanced exactly'}")
+    for item in result.unbalanced:  # each one is named: a rule id and what it says
+        assert item[:1] in "RX" and "：" in item
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -160,8 +154,8 @@ def test_plain_rounding_is_excels_round(recalc, tmp_path):
     for i, y in enumerate(figures, start=1):
         ours = round_half_up(y / 10000)
         assert Decimal(str(out.cell(row=i, column=2).value)).quantize(Decimal("0.01")) == ours, (y, ours)
-    assert round_half_up(Decimal("26750.00") / 10000) == Decimal("2.68")  # banker's would give 2.68 too; see next
-    assert round_half_up(Decimal("250.00") / 10000) == Decimal("0.03")   # banker's rounding would give 0.02
+    assert round_half_up(Decimal("250.00") / 10000) == Decimal("0.03")  # half away from zero; banker's gives 0.02
+    assert round_half_up(Decimal("-250.00") / 10000) == Decimal("-0.03")
 
 
 def test_cli_fill_in_yuan(tmp_path):
@@ -186,3 +180,11 @@ def _plain(obj):
     if isinstance(obj, Decimal):
         return float(obj)
     return obj
+
+
+@pytest.mark.parametrize("shape", ["general", "mixed"])
+def test_fixed_seeds_balance_exactly_across_tables(shape):
+    """Seeds 12, 20 and 28 once left X-06 unbalanced while both 06 totals were forced to plain rounding."""
+    for seed in range(40):
+        filled, yuan = _filled(department(seed, shape))
+        assert balance(filled.layout, yuan).unbalanced == [], (shape, seed)

@@ -4,7 +4,7 @@ parts, and every relation that holds in the 元 data still holds in the publishe
 The problem is controlled rounding. Each input cell's published value is its true 万元 figure rounded
 to 0.01 either down or up — never further; derived cells stay formulas, so they are the sums of their
 published parts, and each must itself be its true total rounded down or up. The grand totals (each
-table's 合计 栏1, 01/04 总计, 06 人员/公用经费合计, 09 合计) are the ROUND_HALF_UP of their true totals.
+table's 合计 栏1, 01/04 总计, 09 合计) are the ROUND_HALF_UP of their true totals.
 Among the solutions, as few cells as possible (inputs and totals) leave plain rounding.
 
 For one two-way table with nested rows the constraints form a network (column trees feeding the input
@@ -79,8 +79,8 @@ def grand_total_keys(layout: WorkbookLayout) -> list[CellKey]:
             keys.append(CellKey(tid, 0, min(s.columns)))
         elif s.kind == "paired":
             keys.extend(CellKey(tid, side.last_line, min(side.values)) for side in s.sides)
-        elif s.kind == "economic":
-            keys.extend(CellKey(tid, t.key, None) for t in s.totals)
+        # 06 has no 合计 of its own: 人员经费合计 + 公用经费合计 is 05's 基本支出, and forcing both halves to
+        # plain rounding would break X-06 on about one data set in twenty; they stay floor-or-ceil totals.
         elif s.kind == "single":
             keys.extend(CellKey(tid, 0, c) for c in (1, 7) if c in s.columns)
     return [k for k in keys if k in layout.definitions]
