@@ -56,8 +56,8 @@ def main():
         from pathlib import Path
 
         from juesuan.api import _from_yuan
-        from juesuan.builder import build_workbook
-        from juesuan.datafile import DataFile, fill_from_datafile
+        from juesuan.render.workbook import build_workbook
+        from juesuan.fill.datafile import DataFile, fill_from_datafile
 
         rng = random.Random(n_codes)
         codes = items[:n_codes]

@@ -20,7 +20,7 @@ from pathlib import Path
 import openpyxl
 
 from juesuan.api import fill_workbook
-from juesuan.builder import save_workbook
+from juesuan.util.atomic import save_workbook
 from juesuan.demo import sample_path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -67,7 +67,7 @@ def main():
     ap.add_argument("--files", type=int, default=200)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
-    from juesuan.check import check
+    from juesuan.validate.engine import check
 
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:

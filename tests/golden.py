@@ -98,7 +98,7 @@ def _special(kind: str, src: Path, out: Path) -> Path:
 def build_corpus(folder: Path) -> dict[str, Path]:
     """Every workbook of the corpus, written into ``folder``: name → path."""
     from juesuan.api import build_template, fill_workbook
-    from juesuan.builder import save_workbook
+    from juesuan.util.atomic import save_workbook
 
     from .conftest import readme_example
 
@@ -133,7 +133,7 @@ def build_corpus(folder: Path) -> dict[str, Path]:
 
 def _constants(src: Path, out: Path) -> Path:
     """``src`` with every formula of the nine tables replaced by the value juesuan computes for it."""
-    from juesuan.check import load
+    from juesuan.validate.engine import load
 
     ctx = load(src)
     wb = openpyxl.load_workbook(src)
@@ -171,7 +171,7 @@ def _yuan_data() -> str:
 
 
 def report_dict(path: Path) -> dict:
-    from juesuan.check import check
+    from juesuan.validate.engine import check
 
     d = check(path).to_dict()
     d["file"] = Path(d["file"]).name

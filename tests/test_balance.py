@@ -11,12 +11,13 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from juesuan.api import _from_yuan
-from juesuan.balance import _ceil, _floor, balance, grand_total_keys, leaf_coefficients
-from juesuan.builder import build_workbook, save_workbook
+from juesuan.fill.balance import _ceil, _floor, balance, grand_total_keys, leaf_coefficients
+from juesuan.render.workbook import build_workbook
+from juesuan.util.atomic import save_workbook
 from juesuan.catalog import default_catalog
-from juesuan.check import check
-from juesuan.datafile import DataFile, fill_from_datafile
-from juesuan.numbers import round_half_up
+from juesuan.validate.engine import check
+from juesuan.fill.datafile import DataFile, fill_from_datafile
+from juesuan.util.money import round_half_up
 
 from .conftest import run_cli
 

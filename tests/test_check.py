@@ -9,10 +9,10 @@ import openpyxl
 import pytest
 
 from juesuan.api import fill_workbook
-from juesuan.builder import save_workbook
-from juesuan.check import check, load, relation_difference, relation_envelope
-from juesuan.model import load_profile
-from juesuan.relations import CellKey
+from juesuan.util.atomic import save_workbook
+from juesuan.validate.engine import check, load, relation_difference, relation_envelope
+from juesuan.model.profile import load_profile
+from juesuan.layout.keys import CellKey
 
 PROFILE = load_profile()
 RELATION_RULES = [r.id for r in PROFILE.rules if r.relations]
@@ -151,7 +151,7 @@ def test_cached_value_that_disagrees_with_the_model_is_a_finding(careful_lo, tmp
 def _pick(ctx, rule_id, need_tol=None):
     """An instance of the rule that holds exactly on the base workbook, and the cell to change."""
     rule = PROFILE.rule(rule_id)
-    from juesuan.relations import instantiate
+    from juesuan.rules.instances import instantiate
 
     for require_exact in (True, False):
         found = _pick_pass(ctx, instantiate(rule, ctx.layout), need_tol, require_exact)

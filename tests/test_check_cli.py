@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from juesuan.api import fill_workbook
-from juesuan.builder import save_workbook
+from juesuan.util.atomic import save_workbook
 
 from .conftest import ROOT, run_cli
 

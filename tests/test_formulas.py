@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from juesuan import styles
+from juesuan.render import styles
 from juesuan.api import build_template
-from juesuan.formulas import compress, sheet_prefix
+from juesuan.render.formulas import compress, sheet_prefix
 
 SAMPLE_CODES = ["2060399", "2060405", "2069999", "2080501", "2080505", "2080801", "2101101",
                 "2150501", "2150502", "2210201"]

@@ -8,10 +8,10 @@ import openpyxl
 import pytest
 
 from juesuan.api import build_template, fill_workbook
-from juesuan.builder import save_workbook
-from juesuan.datafile import fill_from_datafile, read_datafile
-from juesuan.relations import CellKey
-from juesuan.rounding import OK, TAIL, classify
+from juesuan.util.atomic import save_workbook
+from juesuan.fill.datafile import fill_from_datafile, read_datafile
+from juesuan.layout.keys import CellKey
+from juesuan.util.rounding import OK, TAIL, classify
 
 pytestmark = pytest.mark.libreoffice
 

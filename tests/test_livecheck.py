@@ -7,9 +7,9 @@ import openpyxl
 import pytest
 
 from juesuan.api import build_template, fill_workbook
-from juesuan.builder import save_workbook
-from juesuan.check import check
-from juesuan.livecheck import SHEET, status_formula
+from juesuan.util.atomic import save_workbook
+from juesuan.validate.engine import check
+from juesuan.render.livecheck import SHEET, status_formula
 
 from .conftest import ROOT
 from .test_formulas import SAMPLE_CODES

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from juesuan.api import fill_workbook
-from juesuan.builder import save_workbook
-from juesuan.check import check, load
+from juesuan.util.atomic import save_workbook
+from juesuan.validate.engine import check, load
 
 from .conftest import run_cli
 

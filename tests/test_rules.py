@@ -7,11 +7,12 @@ import copy
 import pytest
 import yaml
 
-from juesuan.check import check
-from juesuan.datafile import fill_from_datafile, read_datafile
-from juesuan.builder import build_workbook, save_workbook
+from juesuan.validate.engine import check
+from juesuan.fill.datafile import fill_from_datafile, read_datafile
+from juesuan.render.workbook import build_workbook
+from juesuan.util.atomic import save_workbook
 from juesuan.errors import ModelError
-from juesuan.model import profile_from_dict
+from juesuan.model.profile import profile_from_dict
 
 from .conftest import ROOT, run_cli
 
@@ -44,8 +45,8 @@ def test_a_relation_with_a_typo_fails_loudly():
 
 def test_every_named_check_is_in_the_pandera_schemas():
     from juesuan.catalog import default_catalog
-    from juesuan.model import load_profile
-    from juesuan.pschemas import Context, build_schemas, check_refs
+    from juesuan.model.profile import load_profile
+    from juesuan.validate.frames import Context, build_schemas, check_refs
 
     prof = load_profile()
     schemas = build_schemas(prof, Context(default_catalog(2024), prof))

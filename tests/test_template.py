@@ -7,7 +7,7 @@ from openpyxl.utils import range_boundaries
 
 from juesuan.api import build_template, parse_code_list
 from juesuan.errors import CodeError
-from juesuan.relations import CellKey
+from juesuan.layout.keys import CellKey
 
 from .test_formulas import SAMPLE_CODES
 

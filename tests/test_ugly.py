@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from juesuan.api import fill_workbook
-from juesuan.builder import save_workbook
-from juesuan.check import check
-from juesuan.numbers import parse_amount, round_half_up
+from juesuan.util.atomic import save_workbook
+from juesuan.validate.engine import check
+from juesuan.util.money import parse_amount, round_half_up
 
 from .conftest import run_cli
 

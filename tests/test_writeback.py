@@ -8,9 +8,9 @@ import openpyxl
 import pytest
 
 from juesuan.api import fill_workbook
-from juesuan.builder import save_workbook
-from juesuan.check import check
-from juesuan.writeback import COLORS, RESULTS_SHEET, STATE_SHEET, STATUS_PREFIX, annotate_file
+from juesuan.util.atomic import save_workbook
+from juesuan.validate.engine import check
+from juesuan.writeback.marks import COLORS, RESULTS_SHEET, STATE_SHEET, STATUS_PREFIX, annotate_file
 
 from .conftest import readme_example, run_cli
 

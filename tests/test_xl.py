@@ -7,10 +7,10 @@ import shutil
 import pytest
 
 from juesuan.api import fill_workbook
-from juesuan.builder import save_workbook
-from juesuan.check import check
-from juesuan.writeback import COLORS, RESULTS_SHEET, STATE_SHEET, STATUS_PREFIX, apply_marks
-from juesuan.xl import XlwingsSurface, check_book, write_vba_module
+from juesuan.util.atomic import save_workbook
+from juesuan.validate.engine import check
+from juesuan.writeback.marks import COLORS, RESULTS_SHEET, STATE_SHEET, STATUS_PREFIX, apply_marks
+from juesuan.writeback.xl import XlwingsSurface, check_book, write_vba_module
 
 from .conftest import run_cli
 
@@ -195,12 +195,12 @@ def test_same_marks_as_the_file_writer_and_replaced_on_a_second_run(published_xl
 def test_vba_module_and_setup_steps(tmp_path):
     path = write_vba_module(tmp_path)
     text = path.read_bytes().decode("gbk")
-    assert 'RunPython "import juesuan.xl; juesuan.xl.check_caller()"' in text and "\r\n" in text
+    assert 'RunPython "import juesuan.writeback.xl; juesuan.writeback.xl.check_caller()"' in text and "\r\n" in text
     res = run_cli("excel-addin", "-o", tmp_path)
     assert res.returncode == 0 and "xlwings addin install" in res.stdout and "WPS" in res.stdout
 
 
 def test_colors_match_the_file_writer():
-    from juesuan.xl import _hex_to_rgb
+    from juesuan.writeback.xl import _hex_to_rgb
 
     assert _hex_to_rgb(COLORS["error"]) == (255, 199, 206)

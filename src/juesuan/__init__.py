@@ -10,6 +10,6 @@ def __getattr__(name):  # lazy: keep `juesuan --help` fast
         from . import api
         return getattr(api, name)
     if name == "load_profile":
-        from .model import load_profile
+        from juesuan.model.profile import load_profile
         return load_profile
     raise AttributeError(name)

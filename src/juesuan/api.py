@@ -13,12 +13,12 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from .builder import build_workbook
-from .catalog import default_catalog
-from .datafile import Filled, fill_from_datafile, read_datafile
-from .errors import CodeError
-from .layout import WorkbookLayout, check_code, template_layout
-from .model import DEFAULT_PROFILE, load_profile
+from juesuan.render.workbook import build_workbook
+from juesuan.catalog import default_catalog
+from juesuan.fill.datafile import Filled, fill_from_datafile, read_datafile
+from juesuan.errors import CodeError
+from juesuan.layout.workbook import WorkbookLayout, check_code, template_layout
+from juesuan.model.profile import DEFAULT_PROFILE, load_profile
 
 
 def parse_code_list(text: str | None, option: str = "--codes") -> tuple[list[str], dict[str, str]]:
@@ -85,7 +85,7 @@ def _from_yuan(filled: Filled, balance_on: bool) -> Filled:
     """Turn 元 input figures into published 万元 values."""
     from decimal import Decimal
 
-    from . import balance as bal
+    from juesuan.fill import balance as bal
 
     layout = filled.layout
     inputs = set(layout.inputs)

@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from .errors import InputError, JuesuanError
+from juesuan.errors import InputError, JuesuanError
 
 SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et"}
 REPORT_PREFIX = "juesuan-"
@@ -35,8 +34,8 @@ def _unusable(path: str, message: str) -> dict:
 
 def _check_chunk(paths: list[str]) -> list[dict]:
     """Check a chunk of files in one go (the pandera schemas run once over the chunk)."""
-    from .check import check_many
-    from .findings import Report
+    from juesuan.validate.engine import check_many
+    from juesuan.validate.report import Report
 
     try:
         results = check_many(paths)
@@ -62,7 +61,7 @@ def _check_chunk(paths: list[str]) -> list[dict]:
 
 def _warm() -> None:
     """Import the heavy parts once per worker process."""
-    from . import check  # noqa: F401
+    import juesuan.validate.engine  # noqa: F401
     import pandera.pandas  # noqa: F401
 
 
@@ -116,7 +115,7 @@ def write_reports(results: list[dict], folder: Path, out_dir: Path) -> tuple[Pat
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
 
-    from .builder import save_workbook
+    from juesuan.util.atomic import save_workbook
 
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = {

@@ -5,9 +5,9 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from .api import build_template, fill_workbook
-from .builder import save_workbook
-from .datafile import print_warnings
+from juesuan.api import build_template, fill_workbook
+from juesuan.util.atomic import save_workbook
+from juesuan.fill.datafile import print_warnings
 
 SAMPLES = {
     "published": "sample-published.yaml",
@@ -35,8 +35,8 @@ def run_demo(out_dir: Path) -> dict[str, Path]:
     published, wb2 = fill_workbook(sample_path("published"))
     print_warnings(published.warnings)
     written["published"] = save_workbook(wb2, out_dir / "示例-按公开原样.xlsx", force=True)
-    from .check import check
-    from .findings import render_text
+    from juesuan.validate.engine import check
+    from juesuan.writeback.text import render_text
 
     for which in ("published", "careful"):
         report = check(written[which])
@@ -44,7 +44,7 @@ def run_demo(out_dir: Path) -> dict[str, Path]:
         (out_dir / f"{name}.txt").write_text(render_text(report) + "\n", encoding="utf-8")
         (out_dir / f"{name}.json").write_text(report.to_json() + "\n", encoding="utf-8")
         written[which + "-report"] = out_dir / f"{name}.txt"
-        from .writeback import annotate_file
+        from juesuan.writeback.marks import annotate_file
 
         marked = out_dir / ("示例-按公开原样-已标注.xlsx" if which == "published" else "示例-规范填报-已标注.xlsx")
         annotate_file(written[which], marked, report, force=True)

@@ -13,10 +13,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .catalog import default_catalog
-from .check import load
-from .layout import CODE_RE, build_layout, hierarchy_rows
-from .relations import CellKey
+from juesuan.catalog import default_catalog
+from juesuan.validate.engine import load
+from juesuan.layout.workbook import CODE_RE, build_layout, hierarchy_rows
+from juesuan.layout.keys import CellKey
 
 KINDS = {"general": ("general", "all"), "fund": ("fund", "all"), "soe": ("soe", "all"), "other": ("all",)}
 
@@ -113,7 +113,7 @@ def migrate(old: str | Path, add: dict[str, list[str]] | None = None, remove: se
 
 
 def _keys(layout, term):
-    from .relations import Lookup
+    from juesuan.layout.keys import Lookup
 
     return layout.lookup_keys(term) if isinstance(term, Lookup) else [term]
 

@@ -8,39 +8,19 @@ renamed or reordered, with rows inserted or deleted, is still read correctly.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from openpyxl.utils import get_column_letter
 
-from .catalog import Catalog
-from .layout import TOTAL_ROW, CodeRow, TableLayout, WorkbookLayout
-from .model import Profile, TableSpec
-from .names import TOOL_SHEETS
-from .reader import Sheet, Workbook
-from .relations import CellKey
+from juesuan.catalog import Catalog
+from juesuan.util.text import code_text, norm
+from juesuan.layout.workbook import TOTAL_ROW, CodeRow, TableLayout, WorkbookLayout
+from juesuan.model.profile import Profile, TableSpec
+from juesuan.util.names import TOOL_SHEETS
+from juesuan.read.xlsx import Sheet, Workbook
+from juesuan.layout.keys import CellKey
 
 _NUMBER_RE = re.compile(r"公开(\d{1,2})表")
-
-
-def norm(text) -> str:
-    """NFKC, no white space, straight quotes: for matching labels."""
-    if text is None:
-        return ""
-    if isinstance(text, float) and text.is_integer():
-        text = int(text)
-    t = unicodedata.normalize("NFKC", str(text))
-    t = t.replace("“", '"').replace("”", '"')
-    return "".join(t.split())
-
-
-def code_text(value) -> str:
-    """A code cell as text: ``2010101.0`` → ``2010101``; full-width digits folded."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return norm(value)
 
 
 @dataclass

@@ -11,8 +11,8 @@ import re
 import sys
 from pathlib import Path
 
-from . import __version__
-from .errors import JuesuanError
+from juesuan import __version__
+from juesuan.errors import JuesuanError
 
 _ARGPARSE_CN = [
     (r"the following arguments are required: (.*)", r"缺少必需的参数：\1"),
@@ -135,8 +135,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _cmd_template(args) -> int:
-    from .api import build_template, parse_code_list
-    from .builder import save_workbook
+    from juesuan.api import build_template, parse_code_list
+    from juesuan.util.atomic import save_workbook
 
     lists, names = {}, {}
     for opt in ("codes", "fund_codes", "soe_codes", "other_codes"):
@@ -152,9 +152,9 @@ def _cmd_template(args) -> int:
 
 
 def _cmd_fill(args) -> int:
-    from .api import fill_workbook
-    from .builder import save_workbook
-    from .datafile import print_warnings
+    from juesuan.api import fill_workbook
+    from juesuan.util.atomic import save_workbook
+    from juesuan.fill.datafile import print_warnings
 
     filled, wb = fill_workbook(args.data, unit=args.unit, balance=args.balance == "on")
     print_warnings(filled.warnings)
@@ -167,7 +167,7 @@ def _cmd_fill(args) -> int:
 
 
 def _print_balance(result, on: bool) -> None:
-    from .findings import money
+    from juesuan.util.money import money
 
     if not on:
         print("已按元换算为万元，逐格四舍五入（未做舍位平衡）：合计与各项之和可能有尾差，juesuan check 会作为提示列出。")
@@ -190,21 +190,21 @@ def _print_balance(result, on: bool) -> None:
 
 
 def _cmd_demo(args) -> int:
-    from .demo import run_demo
+    from juesuan.demo import run_demo
 
     run_demo(Path(args.output_dir))
     return 0
 
 
 def _cmd_rules(args) -> int:
-    from .docs import rules_text
+    from juesuan.render.docs import rules_text
 
     print(rules_text(markdown=args.format == "markdown"))
     return 0
 
 
 def _cmd_recalc(args) -> int:
-    from .recalc import recalculate
+    from juesuan.recalc import recalculate
 
     src = Path(args.file)
     if not src.is_file():
@@ -218,13 +218,13 @@ def _cmd_check(args) -> int:
     target = Path(args.path)
     if target.is_dir():
         return _check_dir(args, target)
-    from .check import check
-    from .findings import render_text
+    from juesuan.validate.engine import check
+    from juesuan.writeback.text import render_text
 
     report = check(target)
     print(report.to_json() if args.format == "json" else render_text(report))
     if args.annotate:
-        from .writeback import annotate_file
+        from juesuan.writeback.marks import annotate_file
 
         counts = annotate_file(target, args.annotate, report, force=args.force)
         print(f"已写出标注副本：{args.annotate}（标注单元格 {counts['cells']} 个）",
@@ -233,7 +233,7 @@ def _cmd_check(args) -> int:
 
 
 def _check_dir(args, folder: Path) -> int:
-    from .batch import check_folder, write_reports
+    from juesuan.batch import check_folder, write_reports
 
     results = check_folder(folder, args.workers)
     out_dir = Path(args.output_dir) if args.output_dir else Path("juesuan-检查结果")
@@ -253,7 +253,8 @@ def _check_dir(args, folder: Path) -> int:
 
 
 def _cmd_catalog(args) -> int:
-    from .catalog import active_catalog, import_catalog
+    from juesuan.catalog import active_catalog
+    from juesuan.read.catalog_import import import_catalog
 
     if args.catalog_command == "import":
         edition, nf, ne, folder = import_catalog(args.file, args.edition)
@@ -271,7 +272,7 @@ def _cmd_catalog(args) -> int:
 def _cmd_excel_addin(args) -> int:
     import importlib.util
 
-    from .xl import write_vba_module
+    from juesuan.writeback.xl import write_vba_module
 
     folder = Path(args.output_dir)
     if not folder.is_dir():
@@ -297,9 +298,10 @@ EXCEL_STEPS = """在 Excel（Windows）中安装，只需做一次：
 
 
 def _cmd_migrate(args) -> int:
-    from .api import parse_code_list
-    from .builder import build_workbook, save_workbook
-    from .migrate import migrate
+    from juesuan.api import parse_code_list
+    from juesuan.render.workbook import build_workbook
+    from juesuan.util.atomic import save_workbook
+    from juesuan.migrate import migrate
 
     add, names = {}, {}
     for opt, kind in (("add_codes", "general"), ("add_fund_codes", "fund"), ("add_soe_codes", "soe"),

@@ -13,7 +13,8 @@ from typing import Any
 
 import yaml
 
-from .errors import ModelError
+from juesuan.errors import ModelError
+from juesuan.model.expr import parse_expr, parse_int_set
 
 DEFAULT_PROFILE = "national-2024"
 SEVERITIES = {"E": "强制", "W": "提示", "I": "参考"}
@@ -29,20 +30,6 @@ def cn_numeral(n: int) -> str:
     tens, ones = divmod(n, 10)
     head = "" if tens == 0 else ("十" if tens == 1 else _CN_DIGITS[tens] + "十")
     return head + (_CN_DIGITS[ones] if ones else "")
-
-
-def parse_int_set(spec: Any) -> list[int]:
-    """``[9..26, 61..63]`` or ``"33..60,64"`` or ``5`` → a sorted list of ints."""
-    items = spec if isinstance(spec, list) else str(spec).split(",")
-    out: list[int] = []
-    for item in items:
-        text = str(item).strip()
-        if ".." in text:
-            a, b = text.split("..")
-            out.extend(range(int(a), int(b) + 1))
-        elif text:
-            out.append(int(text))
-    return sorted(set(out))
 
 
 @dataclass(frozen=True)
@@ -252,8 +239,7 @@ def profile_from_dict(raw: dict) -> Profile:
     if dupes:
         raise ModelError(f"规则编号重复：{sorted(dupes)}")
     # Parse every relation and check reference now, so a typo in the model fails on load, not on use.
-    from .pschemas import check_refs
-    from .relations import parse_expr
+    from juesuan.validate.frames import check_refs
 
     check_refs(profile)
 

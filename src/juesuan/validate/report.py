@@ -19,13 +19,6 @@ SEVERITY_WORD = {"error": "错误", "warning": "警告", "info": "提示"}
 ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
-def money(value: Decimal | None) -> str:
-    """``Decimal('853.4') → '853.40'``; None → ``空白``."""
-    if value is None:
-        return "空白"
-    return f"{value.quantize(Decimal('0.01')):f}" if abs(value.as_tuple().exponent) <= 2 else f"{value:f}"
-
-
 @dataclass
 class Finding:
     rule: str
@@ -121,32 +114,3 @@ def _cell_order(cell: str) -> tuple[int, str]:
     return (int(digits) if digits else 0, letters)
 
 
-def render_text(report: Report) -> str:
-    """The readable Chinese report: grouped by table, errors first, with counts."""
-    lines = [f"检查文件：{report.file}"]
-    if report.department:
-        lines.append(f"部门：{report.department}　年度：{report.year or '未识别'}")
-    if report.catalog:
-        lines.append(f"分类科目：{report.catalog}")
-    lines.append(f"结果：{report.count('error')} 个错误，{report.count('warning')} 个警告，{report.count('info')} 个提示"
-                 + ("（通过：没有错误）" if report.valid else "（未通过：有错误须改正）"))
-    for note in report.notes:
-        lines.append(f"说明：{note}")
-    current = None
-    for f in report.findings:
-        if f.table != current:
-            current = f.table
-            n = [x for x in report.findings if x.table == current]
-            counts = "，".join(f"{sum(1 for x in n if x.severity == s)} 个{SEVERITY_WORD[s]}"
-                              for s in ("error", "warning", "info") if any(x.severity == s for x in n))
-            lines.append("")
-            lines.append(f"【{current or '整个工作簿'}】{counts}")
-        where = f.location if f.cell else (f.sheet or f.table)
-        row = f"（{f.code} {f.name}）".replace("（ ", "（") if (f.code or f.name) else ""
-        lines.append(f"  [{SEVERITY_WORD[f.severity]}·{f.severity_cn}] {f.rule} {where}{row}：{f.message}")
-        if f.relations:
-            lines.append(f"      同一单元格还涉及：{'、'.join(f.relations)}")
-    if not report.findings:
-        lines.append("")
-        lines.append("没有发现问题。")
-    return "\n".join(lines)

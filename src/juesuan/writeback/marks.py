@@ -1,7 +1,7 @@
 """Write check results back into a workbook: cell fills and notes, a status line per table sheet,
 and a 校验结果 sheet with links — written once against :class:`Surface`, a small interface that the
 openpyxl file writer (:class:`OpenpyxlSurface`) and the xlwings live-workbook writer
-(:mod:`juesuan.xl`) implement.
+(:mod:`juesuan.writeback.xl`) implement.
 
 Re-annotating replaces the old marks instead of stacking them: the original fill and note of every
 marked cell, and the original content of every status cell, are kept in a very hidden sheet
@@ -14,9 +14,9 @@ import json
 from datetime import datetime
 from typing import Any, Protocol
 
-from .findings import SEVERITY_WORD, Report
+from juesuan.validate.report import SEVERITY_WORD, Report
 
-from .names import RESULTS_SHEET, STATE_SHEET
+from juesuan.util.names import RESULTS_SHEET, STATE_SHEET
 STATUS_PREFIX = "本表校验："
 NOTE_AUTHOR = "juesuan"
 COLORS = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}  # red, amber, light blue
@@ -295,8 +295,8 @@ def annotate_file(src, dst, report: Report, force: bool = False):
 
     import openpyxl
 
-    from .builder import save_workbook
-    from .errors import InputError
+    from juesuan.util.atomic import save_workbook
+    from juesuan.errors import InputError
 
     src, dst = Path(src), Path(dst)
     if src.resolve() == dst.resolve():

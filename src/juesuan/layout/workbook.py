@@ -11,10 +11,12 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .catalog import LEVELS, Catalog
-from .errors import CodeError
-from .model import Profile, TableSpec, cn_numeral
-from .relations import CellKey, Instance, all_instances
+from juesuan.util.codes import LEVELS
+from juesuan.catalog import Catalog
+from juesuan.errors import CodeError
+from juesuan.model.profile import Profile, TableSpec, cn_numeral
+from juesuan.layout.keys import CellKey
+from juesuan.rules.instances import Instance, all_instances
 
 CODE_RE = re.compile(r"\d{7}")
 _SHAPES: dict[tuple, dict] = {}  # layout signature → cached instances, definitions, leaves

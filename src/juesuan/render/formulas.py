@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from .layout import WorkbookLayout
-from .relations import CellKey, Instance, Lookup, Term
+from juesuan.layout.workbook import WorkbookLayout
+from juesuan.layout.keys import CellKey, Lookup, Term
+from juesuan.rules.instances import Instance
 
 
 def sheet_prefix(sheet: str) -> str:

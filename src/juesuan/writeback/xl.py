@@ -16,13 +16,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .writeback import apply_marks
+from juesuan.writeback.marks import apply_marks
 
 VBA_MODULE = '''Attribute VB_Name = "juesuan"
 ' juesuan：检查当前工作簿（部门决算公开 公开01表–公开09表），结果写回本工作簿。
 ' 需要 xlwings 加载项（命令行执行：xlwings addin install）。
 Sub JuesuanCheck()
-    RunPython "import juesuan.xl; juesuan.xl.check_caller()"
+    RunPython "import juesuan.writeback.xl; juesuan.writeback.xl.check_caller()"
 End Sub
 '''
 
@@ -100,7 +100,7 @@ class XlwingsSurface:
 
 def check_book(book) -> Any:
     """Check an open workbook and write the marks into it; returns the report."""
-    from .check import check
+    from juesuan.validate.engine import check
 
     with tempfile.TemporaryDirectory(prefix="juesuan-xl-") as tmp:
         copy = Path(tmp) / "copy.xlsx"
@@ -115,7 +115,7 @@ def check_caller() -> None:
     """Entry point for the Excel macro (``RunPython``): check the workbook that called it."""
     import xlwings as xw
 
-    from .errors import JuesuanError
+    from juesuan.errors import JuesuanError
 
     book = xw.Book.caller()
     try:

@@ -22,9 +22,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from .layout import WorkbookLayout
-from .numbers import round_half_up
-from .relations import CellKey, Lookup
+from juesuan.layout.workbook import WorkbookLayout
+from juesuan.util.money import round_half_up
+from juesuan.layout.keys import CellKey, Lookup
 
 TEN_THOUSAND = Decimal(10000)
 CENT = Decimal("0.01")
@@ -217,7 +217,7 @@ def balance(layout: WorkbookLayout, yuan: dict[CellKey, Decimal]) -> BalanceResu
         relation_rows.append((inst, (plus, minus)))
 
     # X-10a: cells of two tables that carry the same true amount, code by code, stay equal
-    from .check import x10a_cells, x10a_pairs
+    from juesuan.validate.engine import x10a_cells, x10a_pairs
 
     for a, b, cols in x10a_pairs(layout.profile):
         for col in cols:

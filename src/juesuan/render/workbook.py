@@ -7,21 +7,17 @@ one page wide, with the header rows repeated.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from decimal import Decimal
-from pathlib import Path
 from typing import Union
 
 from openpyxl import Workbook
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import styles
-from .errors import OutputError
-from .formulas import compress, defining_formula
-from .layout import TableLayout, WorkbookLayout
-from .relations import CellKey
+from juesuan.render import styles
+from juesuan.render.formulas import compress, defining_formula
+from juesuan.layout.workbook import TableLayout, WorkbookLayout
+from juesuan.layout.keys import CellKey
 
 Value = Union[Decimal, str, None]
 
@@ -40,7 +36,7 @@ def build_workbook(layout: WorkbookLayout, values: dict[CellKey, Value] | None =
     for spec in layout.profile.tables:
         _render_table(wb.create_sheet(spec.number), layout, layout.tables[spec.id], values)
     if live_checks:
-        from .livecheck import add_check_sheet
+        from juesuan.render.livecheck import add_check_sheet
 
         add_check_sheet(wb, layout)
     wb.calculation.fullCalcOnLoad = True
@@ -48,39 +44,6 @@ def build_workbook(layout: WorkbookLayout, values: dict[CellKey, Value] | None =
     wb.properties.title = f"{layout.department} {layout.year} 年度部门决算公开"
     wb.properties.keywords = f"juesuan; profile={layout.profile.id}"
     return wb
-
-
-def save_workbook(wb: Workbook, path: Union[str, Path], force: bool = False) -> Path:
-    """Write ``wb`` atomically to ``path``: a temporary file beside it, then a rename.
-
-    An existing file is replaced only with ``force``, and then kept as ``<name>.bak``.
-    """
-    path = Path(path)
-    if path.suffix.lower() != ".xlsx":
-        raise OutputError(f"输出文件「{path}」须以 .xlsx 结尾。")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"无法写入「{path}」：文件夹「{folder}」不存在。")
-    if path.exists() and not force:
-        raise OutputError(f"文件「{path}」已存在，未覆盖。换一个文件名，或加 --force 覆盖（原文件保留为 .bak 备份）。")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".juesuan-", suffix=".xlsx", dir=folder)
-    except OSError as exc:
-        raise OutputError(f"无法写入「{path}」：{exc.strerror or exc}（请检查文件夹权限）。") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            wb.save(fh)
-        if path.exists():
-            backup = path.with_name(path.name + ".bak")
-            os.replace(path, backup)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"无法写入「{path}」：{exc.strerror or exc}（文件是否正在 Excel/WPS 中打开？）。") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 # --------------------------------------------------------------------------------------------------

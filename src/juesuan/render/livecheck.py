@@ -14,12 +14,13 @@ from __future__ import annotations
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from . import styles
-from .formulas import compress, sheet_prefix, sum_expression
-from .layout import WorkbookLayout
-from .relations import CellKey, Instance, Lookup
+from juesuan.render import styles
+from juesuan.render.formulas import compress, sheet_prefix, sum_expression
+from juesuan.layout.workbook import WorkbookLayout
+from juesuan.layout.keys import CellKey, Lookup
+from juesuan.rules.instances import Instance
 
-from .names import CHECK_SHEET as SHEET
+from juesuan.util.names import CHECK_SHEET as SHEET
 FAIL_FILL = PatternFill(fill_type="solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
 TAIL_FILL = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
 DETAIL_HEADER = ["规则", "级别", "位置", "关系", "左边", "右边", "差额", "容差", "状态", "不符", "尾差"]

@@ -30,12 +30,12 @@ from typing import Any
 
 import yaml
 
-from .catalog import Catalog, default_catalog
-from .errors import DataFileError
-from .layout import CODE_RE, CodeRow, WorkbookLayout, build_layout, hierarchy_rows, verbatim_rows
-from .model import Profile, load_profile
-from .numbers import parse_amount
-from .relations import CellKey
+from juesuan.catalog import Catalog, default_catalog
+from juesuan.errors import DataFileError
+from juesuan.layout.workbook import CODE_RE, CodeRow, WorkbookLayout, build_layout, hierarchy_rows, verbatim_rows
+from juesuan.model.profile import Profile, load_profile
+from juesuan.util.money import parse_amount
+from juesuan.layout.keys import CellKey
 
 KEY_ALIASES = {
     "部门": "department", "部门名称": "department", "department": "department",

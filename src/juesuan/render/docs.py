@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import load_profile
+from juesuan.model.profile import load_profile
 
 
 def rules_text(markdown: bool = False, profile: str = "national-2024") -> str:

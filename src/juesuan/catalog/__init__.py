@@ -7,17 +7,11 @@ confidence (corroborated / knowledge / uncertain). Names are compared after NFKC
 from __future__ import annotations
 
 import csv
-import unicodedata
+from pathlib import Path
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-LEVELS = {3: "类", 5: "款", 7: "项"}
-
-
-def nfkc(text: str) -> str:
-    """NFKC-normalise ``text`` and drop all white space (退职（役）费 == 退职(役)费)."""
-    return "".join(unicodedata.normalize("NFKC", text).split())
 
 
 @dataclass(frozen=True)
@@ -136,82 +130,3 @@ def _load_imported(edition: int, mtime: float) -> Catalog:
     return cat
 
 
-def import_catalog(path, edition: int | None = None):
-    """Read an official 政府收支分类科目 Excel file; store it as the user's catalog.
-
-    Accepted layouts (header rows anywhere in the first 20 rows, any sheet):
-    - one code column (科目编码 / 科目代码 / 编码 / 代码) with codes of 3, 5 or 7 digits, and a
-      name column (科目名称 / 名称);
-    - three columns 类 / 款 / 项 holding 3-, 2- and 2-digit parts (a blank part carries the one above),
-      and a name column.
-    Codes starting with 3 and of 3 or 5 digits whose names are economic (301 工资福利支出 …) go to
-    the economic catalog; the others to the functional one. Returns (edition, functional count,
-    economic count, destination folder).
-    """
-    import re
-    from pathlib import Path
-
-    from .errors import InputError
-    from .reader import read_workbook
-
-    path = Path(path)
-    wb = read_workbook(path)
-    if edition is None:
-        m = re.search(r"(20\d\d)", path.name)
-        edition = int(m.group(1)) if m else 2025
-    functional: dict[str, tuple[str, str]] = {}
-    economic: dict[str, tuple[str, str]] = {}
-    for sheet in wb.sheets:
-        header = None
-        for r in range(1, min(sheet.max_row, 20) + 1):
-            texts = {nfkc(sheet.text(r, c)): c for c in range(1, sheet.max_col + 1) if sheet.text(r, c)}
-            code_col = next((texts[t] for t in ("科目编码", "科目代码", "编码", "代码", "科目编号") if t in texts), None)
-            name_col = next((texts[t] for t in ("科目名称", "名称") if t in texts), None)
-            parts = [texts.get(t) for t in ("类", "款", "项")]
-            if name_col and (code_col or all(parts)):
-                header = (r, code_col, name_col, parts)
-                break
-        if header is None:
-            continue
-        r0, code_col, name_col, parts = header
-        carry = ["", "", ""]
-        for r in range(r0 + 1, sheet.max_row + 1):
-            name = sheet.text(r, name_col).strip()
-            if code_col:
-                code = nfkc(sheet.text(r, code_col))
-            else:
-                vals = [nfkc(sheet.text(r, c)) for c in parts]
-                if not any(vals):
-                    continue
-                code = ""
-                for i, v in enumerate(vals):
-                    if v:
-                        carry[i] = v.zfill(3 if i == 0 else 2)
-                        carry[i + 1:] = [""] * (2 - i)
-                        code = "".join(carry[: i + 1])
-                code = code if len(code) in (3, 5, 7) else ""
-            if not (code.isdigit() and len(code) in (3, 5, 7) and name):
-                continue
-            target = economic if (code[0] == "3" and len(code) in (3, 5)) else functional
-            target.setdefault(code, (name, LEVELS[len(code)]))
-    if not functional and not economic:
-        raise InputError(f"「{path}」中没有找到分类科目：需要“科目编码/科目代码”列（或“类、款、项”三列）和“科目名称”列。")
-    folder = user_data_dir() / "catalog"
-    folder.mkdir(parents=True, exist_ok=True)
-
-    def write(name, data):
-        lines = ["code,name,level,parent_code,edition,confidence,source"]
-        for code in sorted(data):
-            nm, level = data[code]
-            parent = code[:-2] if len(code) > 3 else ""
-            lines.append(",".join([code, '"' + nm.replace('"', '""') + '"', level, parent, str(edition), "official", "imported"]))
-        tmp = folder / f".{name}-{edition}.csv.tmp"
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        tmp.replace(folder / f"{name}-{edition}.csv")
-
-    write("functional", functional)
-    if economic:
-        write("economic", economic)
-    (folder / f"source-{edition}.txt").write_text(path.name, encoding="utf-8")
-    _load_imported.cache_clear()
-    return edition, len(functional), len(economic), folder

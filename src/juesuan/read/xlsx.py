@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .names import TOOL_SHEETS  # the tool's own sheets: never tables
+from juesuan.errors import InputError
+from juesuan.util.names import TOOL_SHEETS  # the tool's own sheets: never tables
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_UNPACKED = 200 * 2**20  # a 公开 workbook is well under 1 MiB unpacked
@@ -60,7 +60,7 @@ class Sheet:
         """Normalised text → its (row, col) places in the first ``rows`` rows (computed once)."""
         cached = self.__dict__.get("_head")
         if cached is None or cached[0] < rows:
-            from .locate import norm
+            from juesuan.util.text import norm
 
             index: dict[str, list[tuple[int, int]]] = {}
             for r in range(1, min(self.max_row, rows) + 1):

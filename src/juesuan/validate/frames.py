@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable
 
-from .catalog import nfkc
-from .errors import ModelError
+from juesuan.util.text import nfkc
+from juesuan.errors import ModelError
 
 # name → (level, factory(ctx) → function). level: "element" (one value), "frame" (DataFrame → bool Series)
 CHECKS: dict[str, tuple[str, Callable]] = {}

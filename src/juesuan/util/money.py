@@ -55,3 +55,10 @@ def parse_amount(value) -> tuple[Decimal | None, bool]:
     if not number.is_finite():
         return None, False
     return (-number if negative else number), True
+
+
+def money(value: Decimal | None) -> str:
+    """``Decimal('853.4') → '853.40'``; None → ``空白``."""
+    if value is None:
+        return "空白"
+    return f"{value.quantize(Decimal('0.01')):f}" if abs(value.as_tuple().exponent) <= 2 else f"{value:f}"

@@ -12,9 +12,9 @@ from decimal import Decimal
 
 from openpyxl.utils import column_index_from_string
 
-from .findings import money
-from .relations import CellKey
-from .rounding import MISMATCH, envelope
+from juesuan.util.money import money
+from juesuan.layout.keys import CellKey
+from juesuan.util.rounding import MISMATCH, envelope
 
 MIN_REPAIRED = 3
 MIN_MOVED = 3  # cells whose value the un-shift changes
@@ -24,7 +24,7 @@ MAX_CANDIDATES = 400
 
 def _prepare(ctx, items):
     """(op, signed terms, envelope) of each item, with the envelope of the values as read."""
-    from .check import _leafcount
+    from juesuan.validate.engine import _leafcount
 
     out = []
     for inst, lhs, rhs in items:
@@ -48,7 +48,7 @@ def _judged(values, override, prepared) -> int:
 
 
 def find_shifts(ctx, violations):
-    from .check import _add, _value
+    from juesuan.validate.engine import _add, _value
 
     layout = ctx.layout
     mismatches = [v for v in violations if v.verdict == MISMATCH and v.inst is not None]

@@ -10,41 +10,20 @@ instance on values. The same instances serve both, so a rule is written once.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator, NamedTuple, Union
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
 
-from .errors import ModelError
+from juesuan.errors import ModelError
+from juesuan.layout.keys import CellKey, Lookup, Term
+from juesuan.model.expr import Expr, Ref, parse_expr
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .layout import WorkbookLayout
-    from .model import Profile, RelationSpec, Rule
+    from juesuan.layout.workbook import WorkbookLayout
+    from juesuan.model.profile import RelationSpec, Rule
 
 
 # --------------------------------------------------------------------------------------------------
 # Public API: keys and instances
-
-
-class CellKey(NamedTuple):
-    """A logical cell: table id, row key and 栏次 (a NamedTuple: hashing it is cheap).
-
-    Row keys by table kind: paired → 行次 (int); coded → row index (0 = 合计, 1… = code rows);
-    economic → the 经济分类 code or the total's name (col None); single → 0.
-    """
-
-    table: str
-    row: Union[int, str]
-    col: Union[int, None]
-
-
-class Lookup(NamedTuple):
-    """The sum of the rows of a coded table whose code equals ``code`` (0 when there is none)."""
-
-    table: str
-    code: str
-    col: int
-
-
-Term = tuple[int, Union[CellKey, Lookup]]  # (sign, target)
 
 
 @dataclass
@@ -69,76 +48,6 @@ class Instance:
 
 # --------------------------------------------------------------------------------------------------
 # Parsing
-
-_REF = re.compile(r"(T\d\d)\[([^\]]+)\]")
-_TOKEN = re.compile(r"\s*(T\d\d\[[^\]]+\]|<=|=|\+|-)")
-_LOOP = re.compile(r"\s+for\s+(\w)\s+in\s+([\d.,\s]+?)(?=\s+for\s|\s*$)")
-
-
-@dataclass(frozen=True)
-class Ref:
-    table: str  # T01
-    row: str
-    col: str | None
-
-
-@dataclass(frozen=True)
-class Expr:
-    lhs: tuple[tuple[int, Ref], ...]
-    op: str
-    rhs: tuple[tuple[int, Ref], ...]
-    loops: tuple[tuple[str, tuple[int, ...]], ...] = field(default=())
-
-
-def parse_expr(text: str, profile: "Profile | None" = None, rule_id: str = "?") -> Expr:
-    """Parse ``"T01[27] = T01[1..8]"`` (see the header of schemas/*.yaml for the notation)."""
-    from .model import parse_int_set
-
-    body = text
-    loops = []
-    m = re.search(r"\s+for\s", body)
-    if m:
-        tail = body[m.start():]
-        body = body[: m.start()]
-        for var, spec in _LOOP.findall(tail):
-            loops.append((var, tuple(parse_int_set(spec.replace(" ", "")))))
-        if not loops:
-            raise ModelError(f"规则 {rule_id} 的循环写法无效：{text}")
-    pos, sides, op = 0, [[]], None
-    sign = 1
-    while pos < len(body):
-        tm = _TOKEN.match(body, pos)
-        if not tm:
-            if body[pos:].strip() == "":
-                break
-            raise ModelError(f"规则 {rule_id} 的表达式无法解析（位置 {pos}）：{text}")
-        tok = tm.group(1)
-        pos = tm.end()
-        if tok in ("=", "<="):
-            if op is not None:
-                raise ModelError(f"规则 {rule_id} 的表达式有两个比较符：{text}")
-            op = tok
-            sides.append([])
-            sign = 1
-        elif tok in ("+", "-"):
-            sign = 1 if tok == "+" else -1
-        else:
-            rm = _REF.fullmatch(tok)
-            parts = [p.strip() for p in rm.group(2).split(",")]
-            if len(parts) > 2:
-                raise ModelError(f"规则 {rule_id} 的单元格引用无效：{tok}")
-            ref = Ref(rm.group(1), parts[0], parts[1] if len(parts) == 2 else None)
-            if profile is not None:
-                try:
-                    profile.table(ref.table)
-                except KeyError:
-                    raise ModelError(f"规则 {rule_id} 引用了不存在的表 {ref.table}") from None
-            sides[-1].append((sign, ref))
-            sign = 1
-    if op is None or len(sides) != 2 or not sides[0] or not sides[1]:
-        raise ModelError(f"规则 {rule_id} 的表达式须为「左边 = 右边」：{text}")
-    return Expr(tuple(sides[0]), op, tuple(sides[1]), tuple(loops))
-
 
 # --------------------------------------------------------------------------------------------------
 # Instantiation

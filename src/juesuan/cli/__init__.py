@@ -1,0 +1,5 @@
+"""The ``juesuan`` command line."""
+
+from juesuan.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,62 @@
+"""Writing a file so that a reader never sees half of it: a temporary file beside it, then a rename.
+
+One implementation for every output juesuan writes (workbooks, reports, catalogs). An existing file
+is replaced only with ``force``, and then kept as ``<name>.bak``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Union
+
+from juesuan.errors import OutputError
+
+
+def atomic_write(path: Union[str, Path], write: Callable, force: bool = False, backup: bool = True,
+                 binary: bool = True) -> Path:
+    """Call ``write(fh)`` on a temporary file beside ``path``, then move it into place.
+
+    An existing ``path`` is replaced only with ``force`` (kept as ``.bak`` when ``backup``).
+    Every OS error becomes an :class:`OutputError` naming the file; no temporary file is left behind.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"无法写入「{path}」：文件夹「{folder}」不存在。")
+    if path.exists() and not force:
+        raise OutputError(f"文件「{path}」已存在，未覆盖。换一个文件名，或加 --force 覆盖（原文件保留为 .bak 备份）。")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".juesuan-", suffix=path.suffix, dir=folder)
+    except OSError as exc:
+        raise OutputError(f"无法写入「{path}」：{exc.strerror or exc}（请检查文件夹权限）。") from None
+    try:
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as fh:
+            write(fh)
+        if path.exists() and backup:
+            os.replace(path, path.with_name(path.name + ".bak"))
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"无法写入「{path}」：{exc.strerror or exc}（文件是否正在 Excel/WPS 中打开？）。") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text(path: Union[str, Path], text: str, force: bool = True, backup: bool = False) -> Path:
+    """Write UTF-8 text atomically (reports, catalogs)."""
+    return atomic_write(path, lambda fh: fh.write(text), force=force, backup=backup, binary=False)
+
+
+def save_workbook(wb, path: Union[str, Path], force: bool = False) -> Path:
+    """Write an openpyxl workbook atomically to ``path`` (which must end in .xlsx).
+
+    An existing file is replaced only with ``force``, and then kept as ``<name>.bak``.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise OutputError(f"输出文件「{path}」须以 .xlsx 结尾。")
+    return atomic_write(path, wb.save, force=force)

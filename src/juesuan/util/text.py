@@ -1,0 +1,32 @@
+"""Text as it is matched: NFKC-normalised, white space dropped, quotes straightened."""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def nfkc(text: str) -> str:
+    """NFKC-normalise ``text`` and drop all white space (退职（役）费 == 退职(役)费)."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def norm(text) -> str:
+    """NFKC, no white space, straight quotes: for matching labels."""
+    if text is None:
+        return ""
+    if isinstance(text, float) and text.is_integer():
+        text = int(text)
+    t = unicodedata.normalize("NFKC", str(text))
+    t = t.replace("“", '"').replace("”", '"')
+    return "".join(t.split())
+
+
+def code_text(value) -> str:
+    """A code cell as text: ``2010101.0`` → ``2010101``; full-width digits folded."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return norm(value)
+
+
