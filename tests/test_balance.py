@@ -18,6 +18,7 @@ from juesuan.catalog import default_catalog
 from juesuan.validate.engine import check
 from juesuan.fill.datafile import DataFile, fill_from_datafile
 from juesuan.util.money import round_half_up
+from juesuan.rules.graph import graph_of
 
 from .conftest import run_cli
 
@@ -79,7 +80,7 @@ def _assert_properties(filled, yuan, result):
     layout = filled.layout
     truth = result.true_values
     # every published value, input or total, is its true value rounded down or up: never further
-    for key in list(yuan) + list(layout.definitions):
+    for key in list(yuan) + list(graph_of(layout).definitions):
         if key not in truth:
             continue
         p = result.values.get(key, Decimal(0)) if key in yuan else _published(layout, result.values, key)

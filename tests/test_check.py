@@ -13,6 +13,7 @@ from juesuan.util.atomic import save_workbook
 from juesuan.validate.engine import check, load, relation_difference, relation_envelope
 from juesuan.model.profile import load_profile
 from juesuan.layout.keys import CellKey
+from juesuan.rules.graph import graph_of
 
 PROFILE = load_profile()
 RELATION_RULES = [r.id for r in PROFILE.rules if r.relations]
@@ -162,7 +163,7 @@ def _pick(ctx, rule_id, need_tol=None):
 
 def _pick_pass(ctx, instances, need_tol, require_exact):
     for inst in instances:
-        key = inst.target or next((t for _, t in inst.lhs if isinstance(t, CellKey)), None)
+        key = inst.target or next((k for _, t in inst.lhs for k in ctx.layout.keys_of(t) if k in ctx.cells), None)
         if key is None or key not in ctx.cells:
             continue
         diff = relation_difference(ctx, inst)
@@ -178,7 +179,7 @@ def _pick_pass(ctx, instances, need_tol, require_exact):
 
 def _room(ctx, key, delta):
     """Whether adding ``delta`` to ``key`` keeps every relation through it within its envelope."""
-    for other in ctx.layout.instances:
+    for other in graph_of(ctx.layout).instances:
         cells = [(s, t) for s, t in other.lhs if t == key] + [(-s, t) for s, t in other.rhs if t == key]
         if not cells:
             continue

@@ -10,6 +10,7 @@ from juesuan.api import build_template, fill_workbook
 from juesuan.util.atomic import save_workbook
 from juesuan.validate.engine import check
 from juesuan.render.livecheck import SHEET, status_formula
+from juesuan.rules.graph import graph_of
 
 from .conftest import ROOT
 from .test_formulas import SAMPLE_CODES
@@ -18,6 +19,8 @@ from .test_formulas import SAMPLE_CODES
 def test_status_formulas_exact():
     assert status_formula("=", "G9", "H9") == '=IF(ABS(G9)=0,"通过",IF(ABS(G9)<H9,"尾差","不符"))'
     assert status_formula("<=", "G9", "H9") == '=IF(G9<=0,"通过",IF(G9<H9,"尾差","不符"))'
+    assert status_formula("=", "G9", "H9", "OR(C8<>0)") == \
+        '=IF(OR(C8<>0),"不适用",IF(ABS(G9)=0,"通过",IF(ABS(G9)<H9,"尾差","不符")))'
 
 
 def test_check_sheet_rows_are_the_model_relations():
@@ -38,7 +41,7 @@ def test_check_sheet_rows_are_the_model_relations():
                        'MAX(1,COUNTIF(\'公开01表\'!C13,">0")+COUNTIF(\'公开01表\'!C13,"<0"))+'
                        'MAX(1,COUNTIF(\'公开01表\'!C14,">0")+COUNTIF(\'公开01表\'!C14,"<0"))))+1)*0.005')
     rules = {r[0] for r in detail if r[0]}
-    assert rules == {i.rule.id for i in layout.instances}
+    assert rules == {i.rule.id for i in graph_of(layout).instances}
     # conditional formatting on the table cell points at its status row
     cf = wb["公开01表"].conditional_formatting
     assert any("C33" in str(rng.sqref) for rng in cf)

@@ -7,6 +7,7 @@ import pytest
 from juesuan.api import fill_workbook
 from juesuan.util.atomic import save_workbook
 from juesuan.validate.engine import check, load
+from juesuan.rules.graph import graph_of
 
 from .conftest import run_cli
 
@@ -23,10 +24,10 @@ def _inputs(path):
     layout = ctx.layout
     out = {}
     for key, cell in ctx.cells.items():
-        if key in layout.definitions or cell.raw is None:
+        if key in graph_of(layout).definitions or cell.raw is None:
             continue
         tl = layout.table(key.table)
-        row = tl.rows[key.row].code if tl.spec.kind == "coded" else key.row
+        row = tl.rows[key.row].code if tl.kind == "coded" else key.row
         out[(key.table, row, key.col)] = cell.value
     return out
 

@@ -46,13 +46,14 @@ def test_a_relation_with_a_typo_fails_loudly():
 def test_every_named_check_is_in_the_pandera_schemas():
     from juesuan.catalog import default_catalog
     from juesuan.model.profile import load_profile
-    from juesuan.validate.frames import Context, build_schemas, check_refs
+    from juesuan.model.profile import frame_refs
+    from juesuan.validate.frames import Context, build_schemas
 
     prof = load_profile()
     schemas = build_schemas(prof, Context(default_catalog(2024), prof))
     for frame, schema in schemas.items():
         names = [c.name for c in schema.checks] + [c.name for col in schema.columns.values() for c in col.checks]
-        assert sorted(names) == sorted(r.check for r in check_refs(prof) if r.frame == frame)
+        assert sorted(names) == sorted(r.check for r in frame_refs(prof) if r.frame == frame)
 
 
 def test_rule_list_in_docs_is_generated_from_the_model():

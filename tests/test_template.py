@@ -8,6 +8,7 @@ from openpyxl.utils import range_boundaries
 from juesuan.api import build_template, parse_code_list
 from juesuan.errors import CodeError
 from juesuan.layout.keys import CellKey
+from juesuan.rules.graph import graph_of
 
 from .test_formulas import SAMPLE_CODES
 
@@ -24,8 +25,8 @@ def _cell(layout, wb, key):
 
 def test_every_derived_cell_is_a_formula_and_locked(built):
     layout, wb = built
-    assert len(layout.definitions) > 300
-    for key in layout.definitions:
+    assert len(graph_of(layout).definitions) > 300
+    for key in graph_of(layout).definitions:
         c = _cell(layout, wb, key)
         assert isinstance(c.value, str) and c.value.startswith("="), (layout.a1(key), c.value)
         assert c.protection.locked, layout.a1(key)
@@ -33,7 +34,7 @@ def test_every_derived_cell_is_a_formula_and_locked(built):
 
 def test_every_input_cell_is_unlocked_empty_and_validated(built):
     layout, wb = built
-    assert layout.inputs
+    assert graph_of(layout).inputs
     validated = {}
     for ws in wb:
         cells = set()
@@ -42,7 +43,7 @@ def test_every_input_cell_is_unlocked_empty_and_validated(built):
                 c1, r1, c2, r2 = range_boundaries(rng)
                 cells |= {(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
         validated[ws.title] = cells
-    for key in layout.inputs:
+    for key in graph_of(layout).inputs:
         c = _cell(layout, wb, key)
         assert c.value is None and not c.protection.locked, layout.a1(key)
         assert (c.row, c.column) in validated[c.parent.title], layout.a1(key)
@@ -150,4 +151,4 @@ def test_optional_economic_code_30311():
     layout, wb = build_template("某局", 2024, codes=["2010101"], econ_extra={"30311"})
     ws = wb["公开06表"]
     assert ws["A31"].value == "30311" and ws["A32"].value == "30399"
-    assert CellKey("gk06", "30311", None) in layout.inputs
+    assert CellKey("gk06", "30311", None) in graph_of(layout).inputs

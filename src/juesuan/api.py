@@ -17,7 +17,9 @@ from juesuan.render.workbook import build_workbook
 from juesuan.catalog import default_catalog
 from juesuan.fill.datafile import Filled, fill_from_datafile, read_datafile
 from juesuan.errors import CodeError
-from juesuan.layout.workbook import WorkbookLayout, check_code, template_layout
+from juesuan.layout.build import check_code, template_layout
+from juesuan.layout.workbook import WorkbookLayout
+from juesuan.rules.graph import graph_of
 from juesuan.model.profile import DEFAULT_PROFILE, load_profile
 
 
@@ -88,11 +90,12 @@ def _from_yuan(filled: Filled, balance_on: bool) -> Filled:
     from juesuan.fill import balance as bal
 
     layout = filled.layout
-    inputs = set(layout.inputs)
+    graph = graph_of(layout)
+    inputs = set(graph.inputs)
     yuan = {k: v for k, v in filled.values.items() if k in inputs and isinstance(v, Decimal)}
     for k, v in filled.values.items():
-        if k in layout.definitions and isinstance(v, Decimal):
-            parts = sum((n * yuan.get(leaf, Decimal(0)) for leaf, n in bal.leaf_coefficients(layout, k).items()),
+        if k in graph.definitions and isinstance(v, Decimal):
+            parts = sum((n * yuan.get(leaf, Decimal(0)) for leaf, n in graph.leaf_coefficients(k).items()),
                         Decimal(0))
             if parts != v:
                 filled.warnings.append(f"{layout.a1(k)} 给出的 {v} 元与其各项之和 {parts} 元不符：按各项之和计算（该格保留公式）。")
@@ -101,7 +104,7 @@ def _from_yuan(filled: Filled, balance_on: bool) -> Filled:
     for k in yuan:
         values[k] = result.values.get(k, Decimal("0.00"))
     if not balance_on:  # plain rounding: totals too are rounded on their own, as constants
-        for k in layout.definitions:
+        for k in graph.definitions:
             if k in result.values:
                 values[k] = result.values[k]
     filled.values = values

@@ -27,7 +27,7 @@ def run_demo(out_dir: Path) -> dict[str, Path]:
     careful, wb = fill_workbook(sample_path("careful"))
     print_warnings(careful.warnings)
     layout = careful.layout
-    codes = sorted({r.code for t in layout.tables.values() if t.spec.kind == "coded"
+    codes = sorted({r.code for t in layout.tables_of("coded")
                     for r in t.rows[1:] if len(r.code) == 7})
     _, blank = build_template(layout.department, layout.year, codes=codes)
     written["template"] = save_workbook(blank, out_dir / "空白表样.xlsx", force=True)

@@ -15,7 +15,9 @@ from typing import Any
 
 from juesuan.catalog import default_catalog
 from juesuan.validate.engine import load
-from juesuan.layout.workbook import CODE_RE, build_layout, hierarchy_rows
+from juesuan.layout.build import build_layout, hierarchy_rows
+from juesuan.rules.graph import graph_of
+from juesuan.util.codes import ITEM_RE, is_code
 from juesuan.layout.keys import CellKey
 
 KINDS = {"general": ("general", "all"), "fund": ("fund", "all"), "soe": ("soe", "all"), "other": ("all",)}
@@ -56,13 +58,11 @@ def migrate(old: str | Path, add: dict[str, list[str]] | None = None, remove: se
         return year != old_year and code in old_catalog.functional and code not in catalog.functional
 
     coded = {}
-    for spec in profile.tables:
-        if spec.kind != "coded":
-            continue
-        tl = old_layout.table(spec.id)
+    for tl in old_layout.tables_of("coded"):
+        spec = tl.spec
         codes = []
         for row in tl.rows[1:]:
-            if CODE_RE.fullmatch(row.code) and row.code not in codes:
+            if ITEM_RE.fullmatch(row.code) and row.code not in codes:
                 codes.append(row.code)
                 names.setdefault(row.code, row.name)
         for kind, lst in add.items():
@@ -71,35 +71,37 @@ def migrate(old: str | Path, add: dict[str, list[str]] | None = None, remove: se
         codes = [c for c in codes if c not in remove and not dropped_by_edition(c)]
         # the names of parents as the old workbook printed them
         for row in tl.rows[1:]:
-            if row.code.isdigit() and len(row.code) in (3, 5) and row.name:
+            if is_code(row.code) and len(row.code) < 7 and row.name:
                 names.setdefault(row.code, row.name)
         coded[spec.id] = hierarchy_rows(codes, names, catalog)
-    econ = old_layout.table("gk06")
-    extra = {c for c in econ.econ_codes if c in profile.table("gk06").optional_codes}
-    econ_names = {c: n for c, n in econ.econ_names.items() if n}
+    extra, econ_names = set(), {}
+    for econ in old_layout.tables_of("economic"):
+        extra |= {c for c in econ.econ_codes if c in econ.spec.optional_codes}
+        econ_names.update({c: n for c, n in econ.econ_names.items() if n})
     new = build_layout(profile, catalog, old_layout.department or "", year, coded, extra, econ_names)
 
     values: dict[CellKey, Any] = {}
     carried = 0
-    new_inputs = set(new.inputs)
+    new_inputs = set(graph_of(new).inputs)
+    old_defs = graph_of(old_layout).definitions
     for key, cell in ctx.cells.items():
         raw = cell.raw
-        if cell.formula is not None and key not in old_layout.definitions:
+        if cell.formula is not None and key not in old_defs:
             raw = cell.value  # a formula typed into an input cell: carry its value
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             continue
-        if cell.parsed and cell.value == 0 and key not in old_layout.definitions:
+        if cell.parsed and cell.value == 0 and key not in old_defs:
             new_key = _new_key(old_layout, new, key)
             if new_key is not None and new_key in new_inputs:
                 values[new_key] = Decimal(0)
                 carried += 1
             continue  # a 0 with no place is no amount: nothing is lost
         where = f"{cell.sheet}!{cell.a1}"
-        what = _what(old_layout, key)
-        if key in old_layout.definitions:
+        what = old_layout.table(key.table).cell_label(key)
+        if key in old_defs:
             if cell.formula is None and cell.value is not None:
-                computed = sum((s * (ctx.cells[k].value or Decimal(0)) for s, t in old_layout.definitions[key].rhs
-                                for k in _keys(old_layout, t) if k in ctx.cells), Decimal(0))
+                computed = sum((s * (ctx.cells[k].value or Decimal(0)) for s, t in old_defs[key].rhs
+                                for k in old_layout.keys_of(t) if k in ctx.cells), Decimal(0))
                 if computed != cell.value:
                     lost.append(Lost(where, what, raw, f"合计类单元格填的是常数（{raw}），新表中是公式，将按各项之和计算为 {computed}"))
             continue
@@ -112,47 +114,20 @@ def migrate(old: str | Path, add: dict[str, list[str]] | None = None, remove: se
     return Migration(new, values, lost, carried)
 
 
-def _keys(layout, term):
-    from juesuan.layout.keys import Lookup
-
-    return layout.lookup_keys(term) if isinstance(term, Lookup) else [term]
-
-
-def _what(layout, key: CellKey) -> str:
-    tl = layout.table(key.table)
-    if tl.spec.kind == "coded":
-        row = tl.rows[key.row]
-        return f"{row.code} {row.name} 栏{key.col}" if key.row else f"合计 栏{key.col}"
-    if tl.spec.kind == "paired":
-        return f"行次{key.row} 栏{key.col}"
-    if tl.spec.kind == "economic":
-        return f"{key.row} {tl.econ_names.get(key.row, '')}".strip()
-    return f"栏次{key.col}"
-
-
 def _new_key(old, new, key: CellKey) -> CellKey | None:
-    tl = old.table(key.table)
-    if tl.spec.kind == "coded":
-        if key.row == 0:
-            return None
-        code = tl.rows[key.row].code
-        matches = [i for i, r in enumerate(new.table(key.table).rows) if i and r.code == code]
-        return CellKey(key.table, matches[0], key.col) if matches else None
-    if tl.spec.kind == "economic":
-        return key if key.row in new.table(key.table).econ_pos else None
-    return key
+    return old.table(key.table).counterpart(key, new.table(key.table))
 
 
 def _why(old, key: CellKey, remove: set[str], dropped) -> str:
     tl = old.table(key.table)
-    if tl.spec.kind == "coded" and key.row:
+    if tl.kind == "coded" and key.row:
         code = tl.rows[key.row].code
         if code in remove:
             return f"科目 {code} 已用 --remove-codes 删除，但仍有金额"
-        if not CODE_RE.fullmatch(code):
+        if not ITEM_RE.fullmatch(code):
             return f"科目代码“{code}”不是 7 位项级代码，新表中没有这一行"
         if dropped(code):
             return f"科目 {code} 不在新年度的分类科目中"
-    if tl.spec.kind == "paired" and key.row in tl.spec.blank_lines:
+    if tl.kind == "paired" and key in old.blanks:
         return f"行次 {key.row} 是空行"
     return "新表中没有对应的单元格"

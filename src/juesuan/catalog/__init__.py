@@ -130,3 +130,6 @@ def _load_imported(edition: int, mtime: float) -> Catalog:
     return cat
 
 
+def forget_imported() -> None:
+    """Forget the imported catalogs read so far (after an import or a removal)."""
+    _load_imported.cache_clear()

@@ -146,8 +146,10 @@ def _cmd_template(args) -> int:
     layout, wb = build_template(args.dept, args.year, names=names, econ_extra={"30311"} if args.with_30311 else (),
                                 **lists)
     out = save_workbook(wb, args.output, force=args.force)
-    n = sum(len(t.rows) - 1 for t in layout.tables.values() if t.spec.kind == "coded")
-    print(f"已生成空白表样：{out}（9 张表，功能分类科目行 {n} 行，可填单元格 {len(layout.inputs)} 个）")
+    from juesuan.rules.graph import graph_of
+
+    n = sum(len(t.rows) - 1 for t in layout.tables_of("coded"))
+    print(f"已生成空白表样：{out}（{len(layout.tables)} 张表，功能分类科目行 {n} 行，可填单元格 {len(graph_of(layout).inputs)} 个）")
     return 0
 
 

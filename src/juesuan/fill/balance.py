@@ -25,6 +25,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from juesuan.layout.workbook import WorkbookLayout
 from juesuan.util.money import round_half_up
 from juesuan.layout.keys import CellKey, Lookup
+from juesuan.rules.graph import graph_of
 
 TEN_THOUSAND = Decimal(10000)
 CENT = Decimal("0.01")
@@ -54,42 +55,22 @@ class BalanceResult:
 
 def leaf_coefficients(layout: WorkbookLayout, key: CellKey) -> Counter:
     """The input cells a cell sums, with multiplicity (the cell itself if it is an input)."""
-    memo = layout._shape.setdefault("leafcoef", {})
-    if key in memo:
-        return memo[key]
-    inst = layout.definitions.get(key)
-    out: Counter = Counter()
-    if inst is None:
-        out[key] = 1
-    else:
-        for sign, term in inst.rhs:
-            for k in (layout.lookup_keys(term) if isinstance(term, Lookup) else [term]):
-                for leaf, n in leaf_coefficients(layout, k).items():
-                    out[leaf] += sign * n
-    memo[key] = out
-    return out
+    return graph_of(layout).leaf_coefficients(key)
 
 
 def grand_total_keys(layout: WorkbookLayout) -> list[CellKey]:
     """The cells whose published value must be the plain rounding of the true total."""
-    keys = []
-    for tid, tl in layout.tables.items():
-        s = tl.spec
-        if s.kind == "coded" and not tl.is_empty:
-            keys.append(CellKey(tid, 0, min(s.columns)))
-        elif s.kind == "paired":
-            keys.extend(CellKey(tid, side.last_line, min(side.values)) for side in s.sides)
-        # 06 has no 合计 of its own: 人员经费合计 + 公用经费合计 is 05's 基本支出, and forcing both halves to
-        # plain rounding would break X-06 on about one data set in twenty; they stay floor-or-ceil totals.
-        elif s.kind == "single":
-            keys.extend(CellKey(tid, 0, c) for c in (1, 7) if c in s.columns)
-    return [k for k in keys if k in layout.definitions]
+    # 06 has no 合计 of its own: 人员经费合计 + 公用经费合计 is 05's 基本支出, and forcing both halves to
+    # plain rounding would break X-06 on about one data set in twenty; they stay floor-or-ceil totals.
+    keys = [k for tl in layout.tables.values() for k in tl.grand_totals()]
+    return [k for k in keys if k in graph_of(layout).definitions]
 
 
 def true_values(layout: WorkbookLayout, yuan: dict[CellKey, Decimal]) -> dict[CellKey, Decimal]:
     """Exact 万元 values of every cell, from the 元 figures of the input cells."""
+    graph = graph_of(layout)
     out = {k: v / TEN_THOUSAND for k, v in yuan.items()}
-    for key in layout.definitions:
+    for key in graph.definitions:
         out[key] = sum((n * out.get(leaf, Decimal(0)) for leaf, n in leaf_coefficients(layout, key).items()),
                        Decimal(0))
     return out
@@ -106,13 +87,15 @@ def _ceil(x: Decimal) -> int:
 def plain(layout: WorkbookLayout, yuan: dict[CellKey, Decimal]) -> BalanceResult:
     """Per-cell plain rounding (``--balance off``): every cell, totals included, is ROUND_HALF_UP of its
     true value on its own — as the 部门决算 system prints it, tails and all."""
+    graph = graph_of(layout)
     truth = true_values(layout, yuan)
-    values = {k: round_half_up(v) for k, v in truth.items() if k in yuan or k in layout.definitions}
+    values = {k: round_half_up(v) for k, v in truth.items() if k in yuan or k in graph.definitions}
     return BalanceResult(values, true_values=truth)
 
 
 def balance(layout: WorkbookLayout, yuan: dict[CellKey, Decimal]) -> BalanceResult:
     """Controlled rounding of the input cells given in 元 (see the module docstring)."""
+    graph = graph_of(layout)
     import numpy as np
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import lil_matrix
@@ -122,7 +105,7 @@ def balance(layout: WorkbookLayout, yuan: dict[CellKey, Decimal]) -> BalanceResu
     floor = {k: _floor(truth[k]) for k in leaves}
     free = [k for k in leaves if _floor(truth[k]) != _ceil(truth[k])]
     var = {k: i for i, k in enumerate(free)}
-    derived = [k for k in layout.definitions if k in truth and leaf_coefficients(layout, k)]
+    derived = [k for k in graph.definitions if k in truth and leaf_coefficients(layout, k)]
     grand = set(grand_total_keys(layout))
 
     rows: list[tuple[dict[int, float], float, float]] = []  # (coefficients, lb, ub)
@@ -183,7 +166,7 @@ def balance(layout: WorkbookLayout, yuan: dict[CellKey, Decimal]) -> BalanceResu
     # relations that hold exactly in the 元 data hold in the published tables (soft across tables)
     seen = set()
     relation_rows = []
-    for inst in layout.instances:
+    for inst in graph.instances:
         coefs: Counter = Counter()
         for sign, side in ((1, inst.lhs), (-1, inst.rhs)):
             for s, term in side:
@@ -216,30 +199,6 @@ def balance(layout: WorkbookLayout, yuan: dict[CellKey, Decimal]) -> BalanceResu
             rows.append((row, -np.inf, -base))
         relation_rows.append((inst, (plus, minus)))
 
-    # X-10a: cells of two tables that carry the same true amount, code by code, stay equal
-    from juesuan.validate.engine import x10a_cells, x10a_pairs
-
-    for a, b, cols in x10a_pairs(layout.profile):
-        for col in cols:
-            for code, left, right in x10a_cells(layout, a, b, col):
-                coefs: Counter = Counter()
-                for sign, keys in ((1, left), (-1, right)):
-                    for k in keys:
-                        for leaf, m in leaf_coefficients(layout, k).items():
-                            coefs[leaf] += sign * m
-                coefs = Counter({k: m for k, m in coefs.items() if m})
-                if not coefs or sum((m * truth.get(k, Decimal(0)) for k, m in coefs.items()), Decimal(0)) != 0:
-                    continue
-                row, base = linear(coefs)
-                if not row:
-                    continue
-                plus = new_var(SLACK_COST, 0.0, np.inf, 0)
-                minus = new_var(SLACK_COST, 0.0, np.inf, 0)
-                row = dict(row)
-                row[plus], row[minus] = -1.0, 1.0
-                rows.append((row, -base, -base))
-                relation_rows.append((_X10a(layout, code, col), (plus, minus)))
-
     n = len(costs)
     values: dict[CellKey, Decimal] = {k: Decimal(floor[k]) / 100 for k in leaves}
     unbalanced: list[str] = []
@@ -268,14 +227,6 @@ def balance(layout: WorkbookLayout, yuan: dict[CellKey, Decimal]) -> BalanceResu
     return result
 
 
-class _X10a:
-    """Stands for an X-10a comparison in the list of unbalanced relations."""
-
-    def __init__(self, layout, code, col):
-        self.rule = layout.profile.rule("X-10a")
-        self.where = f"{code}，栏{col}"
-
-
 def _fallback(layout, yuan, truth, why):
     result = plain(layout, yuan)
     result.unbalanced = [why]
@@ -287,9 +238,10 @@ def _published(layout: WorkbookLayout, values: dict[CellKey, Decimal], key: Cell
 
 
 def _moved(layout: WorkbookLayout, yuan: dict[CellKey, Decimal], result: BalanceResult) -> None:
+    graph = graph_of(layout)
     truth = result.true_values
-    for key in list(yuan) + [k for k in layout.definitions if k in truth]:
-        derived = key in layout.definitions
+    for key in list(yuan) + [k for k in graph.definitions if k in truth]:
+        derived = key in graph.definitions
         published = _published(layout, result.values, key) if derived else result.values.get(key, Decimal(0))
         plain_value = round_half_up(truth[key])
         if published != plain_value:

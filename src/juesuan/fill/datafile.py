@@ -32,7 +32,10 @@ import yaml
 
 from juesuan.catalog import Catalog, default_catalog
 from juesuan.errors import DataFileError
-from juesuan.layout.workbook import CODE_RE, CodeRow, WorkbookLayout, build_layout, hierarchy_rows, verbatim_rows
+from juesuan.layout.build import build_layout, hierarchy_rows, verbatim_rows
+from juesuan.layout.tables import CodeRow
+from juesuan.layout.workbook import WorkbookLayout
+from juesuan.util.codes import ITEM_RE as CODE_RE
 from juesuan.model.profile import Profile, load_profile
 from juesuan.util.money import parse_amount
 from juesuan.layout.keys import CellKey

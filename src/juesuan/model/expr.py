@@ -50,6 +50,27 @@ class Expr:
     loops: tuple[tuple[str, tuple[int, ...]], ...] = field(default=())
 
 
+def parse_ref(text: str, profile: "Profile | None" = None, rule_id: str = "?") -> Ref:
+    """Parse one cell reference such as ``T01[2..8]`` or ``T04[59,3]``."""
+    m = _REF.fullmatch(text.strip())
+    if not m:
+        raise ModelError(f"规则 {rule_id} 的单元格引用无效：{text}")
+    return _ref(m, text, profile, rule_id)
+
+
+def _ref(m, tok: str, profile, rule_id: str) -> Ref:
+    parts = [p.strip() for p in m.group(2).split(",")]
+    if len(parts) > 2:
+        raise ModelError(f"规则 {rule_id} 的单元格引用无效：{tok}")
+    ref = Ref(m.group(1), parts[0], parts[1] if len(parts) == 2 else None)
+    if profile is not None:
+        try:
+            profile.table(ref.table)
+        except KeyError:
+            raise ModelError(f"规则 {rule_id} 引用了不存在的表 {ref.table}") from None
+    return ref
+
+
 def parse_expr(text: str, profile: "Profile | None" = None, rule_id: str = "?") -> Expr:
     """Parse ``"T01[27] = T01[1..8]"`` (see the header of schemas/*.yaml for the notation)."""
     body = text
@@ -81,16 +102,7 @@ def parse_expr(text: str, profile: "Profile | None" = None, rule_id: str = "?") 
         elif tok in ("+", "-"):
             sign = 1 if tok == "+" else -1
         else:
-            rm = _REF.fullmatch(tok)
-            parts = [p.strip() for p in rm.group(2).split(",")]
-            if len(parts) > 2:
-                raise ModelError(f"规则 {rule_id} 的单元格引用无效：{tok}")
-            ref = Ref(rm.group(1), parts[0], parts[1] if len(parts) == 2 else None)
-            if profile is not None:
-                try:
-                    profile.table(ref.table)
-                except KeyError:
-                    raise ModelError(f"规则 {rule_id} 引用了不存在的表 {ref.table}") from None
+            ref = _ref(_REF.fullmatch(tok), tok, profile, rule_id)
             sides[-1].append((sign, ref))
             sign = 1
     if op is None or len(sides) != 2 or not sides[0] or not sides[1]:

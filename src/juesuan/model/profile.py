@@ -11,13 +11,13 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from juesuan.errors import ModelError
-from juesuan.model.expr import parse_expr, parse_int_set
+from juesuan.model.expr import parse_expr, parse_int_set, parse_ref
+from juesuan.model.yamlload import line_of, load_yaml, strip_lines
 
 DEFAULT_PROFILE = "national-2024"
 SEVERITIES = {"E": "强制", "W": "提示", "I": "参考"}
+SEVERITY_ORDER = {"E": 0, "W": 1, "I": 2}  # most severe first
 TABLE_KINDS = ("paired", "coded", "economic", "single")
 
 _CN_DIGITS = "零一二三四五六七八九"
@@ -124,6 +124,7 @@ class RelationSpec:
     hierarchy: str | None = None  # table short name, e.g. T02
     levels: tuple[str, ...] = ()
     defines: bool = False
+    when_zero: tuple = ()  # Refs: the relation holds only while these cells are all 0
 
 
 @dataclass(frozen=True)
@@ -136,10 +137,17 @@ class Rule:
     tables: tuple[str, ...] = ()
     cells: tuple[str, ...] = ()
     params: dict = field(default_factory=dict, hash=False, compare=False)  # a built-in check's parameters
+    line: int | None = field(default=None, hash=False, compare=False)  # where the rule stands in its YAML
 
     @property
     def severity_cn(self) -> str:
         return SEVERITIES[self.severity]
+
+    def param(self, name: str):
+        """A parameter of the rule's check: ``tables``, ``cells`` or one of its own keys."""
+        if name in ("tables", "cells"):
+            return getattr(self, name)
+        return self.params.get(name)
 
 
 @dataclass
@@ -208,7 +216,7 @@ def _table(raw: dict) -> TableSpec:
         raise ModelError(f"表 {raw.get('id', '?')} 缺少字段 {exc}") from None
 
 
-def _rule(raw: dict) -> Rule:
+def _rule(raw: dict, line: int | None = None) -> Rule:
     if raw.get("severity") not in SEVERITIES:
         raise ModelError(f"规则 {raw.get('id')} 的 severity 无效：{raw.get('severity')}")
     rels = []
@@ -216,48 +224,124 @@ def _rule(raw: dict) -> Rule:
         if ("expr" in r) == ("hierarchy" in r):
             raise ModelError(f"规则 {raw['id']} 的关系须有 expr 或 hierarchy 之一")
         rels.append(RelationSpec(expr=r.get("expr"), hierarchy=r.get("hierarchy"),
-                                 levels=tuple(r.get("levels", ())), defines=bool(r.get("defines", False))))
+                                 levels=tuple(r.get("levels", ())), defines=bool(r.get("defines", False)),
+                                 when_zero=tuple(parse_ref(t, None, raw["id"]) for t in r.get("when_zero", ()))))
     if not rels and not raw.get("check"):
         raise ModelError(f"规则 {raw['id']} 既无 relations 也无 check")
     known = {"id", "severity", "text", "relations", "check", "tables", "cells"}
     return Rule(id=raw["id"], severity=raw["severity"], text=raw["text"], relations=tuple(rels),
                 check=raw.get("check"), tables=tuple(raw.get("tables", ())), cells=tuple(raw.get("cells", ())),
-                params={k: v for k, v in raw.items() if k not in known})
+                params={k: v for k, v in raw.items() if k not in known}, line=line)
 
 
-def profile_from_dict(raw: dict) -> Profile:
-    """Build a :class:`Profile` from the parsed YAML of a schema file."""
+def profile_from_dict(raw: dict, lines: dict[str, int] | None = None) -> Profile:
+    """Build a :class:`Profile` from the parsed YAML of a schema file, and check all of it.
+
+    ``lines`` maps rule ids to their line in the file, for messages. Every relation is parsed, every
+    check a rule names is looked up in the check catalogue (``schemas/checks.yaml``) with its
+    parameters, every pandera check of ``frames`` is declared, and every check the validator always
+    runs has a rule: a typo in the model fails on load, naming the rule, not in the middle of a check.
+    """
+    lines = lines or {}
     profile = Profile(
         id=raw["profile"], name=raw["name"], unit=raw["unit"], tail_note=raw["tail_note"],
         classes=[(str(c), n) for c, n in raw["classes"]],
         tables=[_table(t) for t in raw["tables"]],
-        rules=[_rule(r) for r in raw["rules"]],
+        rules=[_rule(r, lines.get(r.get("id"))) for r in raw["rules"]],
         frames=raw.get("frames") or {},
     )
     ids = [r.id for r in profile.rules]
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:
         raise ModelError(f"规则编号重复：{sorted(dupes)}")
-    # Parse every relation and check reference now, so a typo in the model fails on load, not on use.
-    from juesuan.validate.frames import check_refs
+    _check_relations(profile)
+    _check_checks(profile)
+    frame_refs(profile)
+    return profile
 
-    check_refs(profile)
 
+def _check_relations(profile: Profile) -> None:
     for rule in profile.rules:
         for rel in rule.relations:
             if rel.expr:
                 parse_expr(rel.expr, profile, rule.id)
             elif rel.hierarchy:
                 profile.table(rel.hierarchy)
-    return profile
+            for ref in rel.when_zero:
+                try:
+                    profile.table(ref.table)
+                except KeyError:
+                    raise ModelError(f"规则 {rule.id} 引用了不存在的表 {ref.table}") from None
+
+
+def _check_checks(profile: Profile) -> None:
+    from juesuan.model.checks import required_checks, validate_rule
+
+    for rule in profile.rules:
+        if rule.check:
+            validate_rule(rule, profile, rule.line)
+    used = {r.check for r in profile.rules}
+    for name in required_checks():
+        if name not in used:
+            raise ModelError(f"表样模型 {profile.id} 缺少使用检查「{name}」的规则：校验总要运行这项检查，须有规则编号和级别。")
+
+
+@dataclass(frozen=True)
+class FrameRef:
+    """One pandera check named in the model's ``frames`` section, and the rule its failures report."""
+
+    frame: str
+    column: str | None
+    check: str
+    rule: Any  # a rule id, or {table id: rule id, default: rule id}
+
+    def rule_for(self, table: str) -> str:
+        if isinstance(self.rule, dict):
+            return self.rule.get(table, self.rule.get("default"))
+        return self.rule
+
+
+def frame_refs(profile: Profile) -> list[FrameRef]:
+    """Every check of the model's ``frames`` section, validated against the check catalogue: the check
+    is declared, its rule exists and names the family (``check:``) the pandera check belongs to."""
+    from juesuan.model.checks import catalogue
+
+    cat = catalogue()
+    refs = []
+    rules = {r.id: r for r in profile.rules}
+    for frame, spec in (profile.frames or {}).items():
+        items = [(col, c) for col, checks in (spec.get("columns") or {}).items() for c in checks]
+        items += [(None, c) for c in spec.get("frame") or []]
+        for col, c in items:
+            name = c.get("check")
+            if name not in cat.frame_checks:
+                raise ModelError(f"表样模型 frames.{frame} 引用了未声明的检查「{name}」"
+                                 f"（已声明：{', '.join(sorted(cat.frame_checks))}）")
+            rule_ids = c["rule"].values() if isinstance(c.get("rule"), dict) else [c.get("rule")]
+            for rid in rule_ids:
+                rule = rules.get(rid)
+                if rule is None:
+                    raise ModelError(f"表样模型 frames.{frame} 的检查「{name}」引用了不存在的规则 {rid}")
+                family = cat.checks.get(rule.check)
+                if family is None or name not in family.frames:
+                    raise ModelError(f"规则 {rid} 的检查「{rule.check}」不包括 frames.{frame} 中的「{name}」")
+            refs.append(FrameRef(frame, col, name, c["rule"]))
+    return refs
 
 
 @lru_cache(maxsize=8)
 def load_profile(name: str = DEFAULT_PROFILE) -> Profile:
     """Load a profile from the packaged ``schemas/<name>.yaml``."""
     path = resources.files("juesuan.schemas").joinpath(f"{name}.yaml")
-    if not path.is_file():
+    if not path.is_file() or name == "checks":
         available = sorted(p.name[:-5] for p in resources.files("juesuan.schemas").iterdir()
-                           if p.name.endswith(".yaml"))
+                           if p.name.endswith(".yaml") and p.name != "checks.yaml")
         raise ModelError(f"没有名为 {name} 的表样（可用：{', '.join(available)}）")
-    return profile_from_dict(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return profile_from_text(path.read_text(encoding="utf-8"))
+
+
+def profile_from_text(text: str) -> Profile:
+    """A profile from the text of a schema file (line numbers kept for messages)."""
+    raw = load_yaml(text)
+    lines = {r.get("id"): line_of(r) for r in raw.get("rules", []) if isinstance(r, dict)}
+    return profile_from_dict(strip_lines(raw), lines)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from juesuan.catalog import _load_imported, user_data_dir
+from juesuan.catalog import forget_imported, user_data_dir
 from juesuan.util.codes import LEVELS
 from juesuan.util.text import nfkc
 
@@ -84,5 +84,5 @@ def import_catalog(path, edition: int | None = None):
     if economic:
         write("economic", economic)
     (folder / f"source-{edition}.txt").write_text(path.name, encoding="utf-8")
-    _load_imported.cache_clear()
+    forget_imported()
     return edition, len(functional), len(economic), folder

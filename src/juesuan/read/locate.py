@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from openpyxl.utils import get_column_letter
 
 from juesuan.catalog import Catalog
+from juesuan.util.a1 import col_letter
 from juesuan.util.text import code_text, norm
-from juesuan.layout.workbook import TOTAL_ROW, CodeRow, TableLayout, WorkbookLayout
+from juesuan.layout.tables import TOTAL_ROW, CodedTable, CodeRow, EconomicTable, PairedTable, SingleTable, TableLayout, new_table
+from juesuan.layout.workbook import WorkbookLayout
 from juesuan.model.profile import Profile, TableSpec
 from juesuan.util.names import TOOL_SHEETS
 from juesuan.read.xlsx import Sheet, Workbook
@@ -30,8 +32,18 @@ class Located:
     layout: WorkbookLayout
     sheets: dict[str, Sheet]  # table id → sheet
     missing: list[TableSpec] = field(default_factory=list)
-    problems: list[tuple[str, str, str]] = field(default_factory=list)  # (table id, A1 or "", message)
+    problems: list["Problem"] = field(default_factory=list)
     department: str = ""
+
+
+class Problem(NamedTuple):
+    """Something the locator could not read in a found table: a message of the check ``table_structure``
+    (``schemas/checks.yaml``) with its parameters, at a cell (A1) or the whole table ("")."""
+
+    table: str
+    cell: str
+    message: str
+    params: dict
 
 
 def _find_tables(wb: Workbook, profile: Profile) -> dict[str, Sheet]:
@@ -106,11 +118,11 @@ def _year(sheet: Sheet) -> int:
 # --------------------------------------------------------------------------------------------------
 
 
-def _coded(tl: TableLayout, sheet: Sheet, problems) -> None:
+def _coded(tl: CodedTable, sheet: Sheet, catalog: Catalog, problems) -> None:
     spec = tl.spec
     hit = _find_row(sheet, "栏次")
     if hit is None:
-        problems.append((spec.id, "", f"{spec.number} 找不到“栏次”行，无法确定各栏位置。"))
+        problems.append(Problem(spec.id, "", "no_line_row", {}))
         tl.rows, tl.positions = [TOTAL_ROW], {}
         return
     lr, lc = hit
@@ -121,8 +133,7 @@ def _coded(tl: TableLayout, sheet: Sheet, problems) -> None:
             cols[k] = c
     missing = [k for k in spec.columns if k not in cols]
     if missing:
-        problems.append((spec.id, f"{get_column_letter(lc)}{lr}",
-                         f"{spec.number} 栏次行缺少第 {'、'.join(map(str, missing))} 栏。"))
+        problems.append(Problem(spec.id, f"{col_letter(lc)}{lr}", "missing_columns", {"columns": missing}))
     code_hit = _find_row(sheet, "科目代码", lr)
     name_hit = _find_row(sheet, "科目名称", lr)
     code_col = code_hit[1] if code_hit else lc
@@ -147,25 +158,25 @@ def _coded(tl: TableLayout, sheet: Sheet, problems) -> None:
     rows = [TOTAL_ROW] + [row for _, row in body]
     tl.rows = rows
     if total_at is None and body:
-        problems.append((spec.id, "", f"{spec.number} 找不到“合计”行。"))
+        problems.append(Problem(spec.id, "", "no_total_row", {}))
     if total_at is not None:
         tl.row_of[0] = total_at
         for k, c in cols.items():
-            positions[CellKey(spec.id, 0, k)] = (total_at, get_column_letter(c))
+            positions[CellKey(spec.id, 0, k)] = (total_at, col_letter(c))
     for i, (r, _) in enumerate(body, start=1):
         tl.row_of[i] = r
         for k, c in cols.items():
-            positions[CellKey(spec.id, i, k)] = (r, get_column_letter(c))
+            positions[CellKey(spec.id, i, k)] = (r, col_letter(c))
     tl.positions = positions
-    tl.code_col, tl.name_col = get_column_letter(code_col), get_column_letter(name_col)
+    tl.code_col, tl.name_col = col_letter(code_col), col_letter(name_col)
 
 
-def _paired(tl: TableLayout, sheet: Sheet, problems) -> None:
+def _paired(tl: PairedTable, sheet: Sheet, catalog: Catalog, problems) -> None:
     spec = tl.spec
     hit = _find_row(sheet, "栏次")
     tl.positions = {}
     if hit is None:
-        problems.append((spec.id, "", f"{spec.number} 找不到“栏次”行，无法确定各栏位置。"))
+        problems.append(Problem(spec.id, "", "no_line_row", {}))
         return
     lr = hit[0]
     col_of = {}
@@ -175,11 +186,10 @@ def _paired(tl: TableLayout, sheet: Sheet, problems) -> None:
             col_of[k] = c
     line_cols = [c for c in range(1, sheet.max_col + 1)
                  if any(norm(sheet.value(r, c)) == "行次" for r in range(max(1, lr - 3), lr + 1))]
-    tl.line_rows = {}
     for side in spec.sides:
         vcols = {k: col_of.get(k) for k in side.values}
         if any(v is None for v in vcols.values()):
-            problems.append((spec.id, "", f"{spec.number} 栏次行缺少第 {'、'.join(str(k) for k, v in vcols.items() if v is None)} 栏。"))
+            problems.append(Problem(spec.id, "", "missing_columns", {"columns": [k for k, v in vcols.items() if v is None]}))
             continue
         first_vcol = min(vcols.values())
         lcol = max((c for c in line_cols if c < first_vcol), default=None)
@@ -195,13 +205,10 @@ def _paired(tl: TableLayout, sheet: Sheet, problems) -> None:
             rows_of = {n: lr + 1 + n - side.first_line for n in range(side.first_line, side.last_line + 1)}
         lost = [n for n in range(side.first_line, side.last_line + 1) if n not in rows_of]
         if lost:
-            problems.append((spec.id, "", f"{spec.number} 找不到行次 {_ranges(lost)}。"))
+            problems.append(Problem(spec.id, "", "missing_lines", {"lines": _ranges(lost)}))
         for n, r in rows_of.items():
-            tl.line_rows[n] = r
             for k, c in vcols.items():
-                tl.positions[CellKey(spec.id, n, k)] = (r, get_column_letter(c))
-        tl.label_cols = getattr(tl, "label_cols", {})
-        tl.label_cols[side.first_line] = get_column_letter(max(1, (lcol or first_vcol) - 1))
+                tl.positions[CellKey(spec.id, n, k)] = (r, col_letter(c))
 
 
 def _ranges(nums: list[int]) -> str:
@@ -215,19 +222,19 @@ def _ranges(nums: list[int]) -> str:
     return "、".join(out)
 
 
-def _economic(tl: TableLayout, sheet: Sheet, catalog: Catalog, problems) -> None:
+def _economic(tl: EconomicTable, sheet: Sheet, catalog: Catalog, problems) -> None:
     spec = tl.spec
     tl.positions = {}
     hit = _find_row(sheet, "科目代码")
     if hit is None:
-        problems.append((spec.id, "", f"{spec.number} 找不到“科目代码”表头。"))
+        problems.append(Problem(spec.id, "", "no_code_header", {}))
         return
     hr = hit[0]
     code_cols = [c for c in range(1, sheet.max_col + 1) if norm(sheet.value(hr, c)) == "科目代码"]
     value_cols = [c for c in range(1, sheet.max_col + 1) if norm(sheet.value(hr, c)) in ("决算数", "金额")]
     name_cols = [c for c in range(1, sheet.max_col + 1) if norm(sheet.value(hr, c)) == "科目名称"]
     if len(value_cols) < len(code_cols):
-        problems.append((spec.id, "", f"{spec.number} 表头的“决算数”栏少于“科目代码”栏。"))
+        problems.append(Problem(spec.id, "", "few_value_columns", {}))
         return
     total_row = None
     for r in range(hr + 1, sheet.max_row + 1):
@@ -244,21 +251,20 @@ def _economic(tl: TableLayout, sheet: Sheet, catalog: Catalog, problems) -> None
             vc = value_cols[i]
             nc = name_cols[i] if i < len(name_cols) else cc + 1
             if code in tl.econ_pos:
-                problems.append((spec.id, f"{get_column_letter(cc)}{r}", f"{spec.number} 科目 {code} 重复出现。"))
+                problems.append(Problem(spec.id, f"{col_letter(cc)}{r}", "duplicate_code", {"code": code}))
                 continue
             raw_name = sheet.value(r, nc)
             tl.econ_codes.append(code)
             tl.econ_names[code] = "" if raw_name is None else str(raw_name).strip()
-            tl.econ_pos[code] = (r, get_column_letter(cc), get_column_letter(nc), get_column_letter(vc))
-            tl.positions[CellKey(spec.id, code, None)] = (r, get_column_letter(vc))
+            tl.econ_pos[code] = (r, col_letter(cc), col_letter(nc), col_letter(vc))
+            tl.positions[CellKey(spec.id, code, None)] = (r, col_letter(vc))
     if total_row is None:
-        problems.append((spec.id, "", f"{spec.number} 找不到“人员经费合计/公用经费合计”行。"))
+        problems.append(Problem(spec.id, "", "no_totals_row", {}))
         return
-    tl.econ_total_row = total_row
     for total in spec.totals:
         label_col = next((c for c in range(1, sheet.max_col + 1) if norm(sheet.value(total_row, c)) == total.key), None)
         if label_col is None:
-            problems.append((spec.id, f"A{total_row}", f"{spec.number} 找不到“{total.key}”。"))
+            problems.append(Problem(spec.id, f"A{total_row}", "no_named_total", {"total": total.key}))
             continue
         # The value is in the first 决算数 column to the right of the label (and of its merged range).
         end = label_col
@@ -267,10 +273,10 @@ def _economic(tl: TableLayout, sheet: Sheet, catalog: Catalog, problems) -> None
                 end = c1 + 1
         vc = next((c for c in value_cols if c > end), None)
         if vc is not None:
-            tl.positions[CellKey(spec.id, total.key, None)] = (total_row, get_column_letter(vc))
+            tl.positions[CellKey(spec.id, total.key, None)] = (total_row, col_letter(vc))
 
 
-def _single(tl: TableLayout, sheet: Sheet, problems) -> None:
+def _single(tl: SingleTable, sheet: Sheet, catalog: Catalog, problems) -> None:
     spec = tl.spec
     tl.positions = {}
     want = sorted(spec.columns)
@@ -282,37 +288,30 @@ def _single(tl: TableLayout, sheet: Sheet, problems) -> None:
                 nums[k] = c
         if sorted(nums) == want:
             for k, c in nums.items():
-                tl.positions[CellKey(spec.id, 0, k)] = (r + 1, get_column_letter(c))
+                tl.positions[CellKey(spec.id, 0, k)] = (r + 1, col_letter(c))
             return
-    problems.append((spec.id, "", f"{spec.number} 找不到栏次行 1–{want[-1]}。"))
+    problems.append(Problem(spec.id, "", "no_single_line_row", {"last": want[-1]}))
+
+
+_LOCATORS = {"coded": _coded, "paired": _paired, "economic": _economic, "single": _single}
 
 
 def locate(wb: Workbook, profile: Profile, catalog: Catalog) -> Located:
     """Find every table of ``profile`` in ``wb``; tables not found are listed in ``missing``."""
     found = _find_tables(wb, profile)
     tables: dict[str, TableLayout] = {}
-    problems: list = []
+    problems: list[Problem] = []
     missing = []
     dept, year = "", 0
     for spec in profile.tables:
-        tl = TableLayout(spec, profile)
+        tl = new_table(spec, profile, positions={})
         sheet = found.get(spec.id)
         if sheet is None:
             missing.append(spec)
-            tl.positions = {}
-            if spec.kind == "coded":
-                tl.rows = [TOTAL_ROW]
         else:
             dept = dept or _department(sheet)
             year = year or _year(sheet)
-            if spec.kind == "coded":
-                _coded(tl, sheet, problems)
-            elif spec.kind == "paired":
-                _paired(tl, sheet, problems)
-            elif spec.kind == "economic":
-                _economic(tl, sheet, catalog, problems)
-            else:
-                _single(tl, sheet, problems)
+            _LOCATORS[tl.kind](tl, sheet, catalog, problems)
         tables[spec.id] = tl
     sheet_names = {tid: s.name for tid, s in found.items()}
     layout = WorkbookLayout(profile, dept, year, tables, catalog, sheet_names)

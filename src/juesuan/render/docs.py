@@ -14,7 +14,7 @@ def rules_text(markdown: bool = False, profile: str = "national-2024") -> str:
     else:
         lines.append(f"{prof.name}：共 {len(prof.rules)} 条审核规则（强制 / 提示 / 参考）")
     for rule in prof.rules:
-        rels = "；".join(r.expr or f"{r.hierarchy} 层级：{'、'.join(r.levels)} = Σ 下级" for r in rule.relations)
+        rels = "；".join(_relation_text(r) for r in rule.relations)
         defines = "公式" if any(r.defines for r in rule.relations) else ("" if rule.check else "校验")
         if rule.check:
             rels = rels or f"内置检查 {rule.check}"
@@ -24,3 +24,11 @@ def rules_text(markdown: bool = False, profile: str = "national-2024") -> str:
             lines.append(f"{rule.id:6} [{rule.severity_cn}] {rule.text}")
             lines.append(f"{'':6}        {rels}")
     return "\n".join(lines)
+
+
+def _relation_text(rel) -> str:
+    text = rel.expr or f"{rel.hierarchy} 层级：{'、'.join(rel.levels)} = Σ 下级"
+    if rel.when_zero:
+        cells = "、".join(f"{r.table}[{r.row}{',' + r.col if r.col else ''}]" for r in rel.when_zero)
+        text += f"（仅当 {cells} 均为 0）"
+    return text

@@ -51,7 +51,6 @@ def compress(cells: list[tuple[str, int, str]]) -> list[str]:
     while i < len(cells):
         prefix, row, col = cells[i]
         j = i
-        ci = column_index_from_string(col)
         direction = None
         while j + 1 < len(cells):
             p2, r2, c2 = cells[j + 1]

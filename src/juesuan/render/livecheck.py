@@ -18,6 +18,7 @@ from juesuan.render import styles
 from juesuan.render.formulas import compress, sheet_prefix, sum_expression
 from juesuan.layout.workbook import WorkbookLayout
 from juesuan.layout.keys import CellKey, Lookup
+from juesuan.rules.graph import graph_of
 from juesuan.rules.instances import Instance
 
 from juesuan.util.names import CHECK_SHEET as SHEET
@@ -26,11 +27,16 @@ TAIL_FILL = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FF
 DETAIL_HEADER = ["规则", "级别", "位置", "关系", "左边", "右边", "差额", "容差", "状态", "不符", "尾差"]
 
 
-def anchor(inst: Instance) -> CellKey | None:
-    """The table cell an instance is shown at: the cell it defines, else its first left-hand cell."""
+def anchor(inst: Instance, layout: WorkbookLayout) -> CellKey | None:
+    """The table cell an instance is shown at: the cell it defines, else its first left-hand cell
+    (for a code-by-code comparison, the first row its look-ups find)."""
     if inst.target is not None:
         return inst.target
-    return next((t for _, t in list(inst.lhs) + list(inst.rhs) if isinstance(t, CellKey)), None)
+    terms = list(inst.lhs) + list(inst.rhs)
+    direct = next((t for _, t in terms if isinstance(t, CellKey)), None)
+    if direct is not None:
+        return direct
+    return next((k for _, t in terms for k in layout.keys_of(t)), None)
 
 
 def count_expression(layout: WorkbookLayout, terms, home: str) -> str:
@@ -38,7 +44,7 @@ def count_expression(layout: WorkbookLayout, terms, home: str) -> str:
     parts = []
     for _, term in terms:
         keys = layout.lookup_keys(term) if isinstance(term, Lookup) else [term]
-        leaves = sorted({k for key in keys for k in layout.leaves(key)},
+        leaves = sorted({k for key in keys for k in graph_of(layout).leaves(key)},
                         key=lambda k: _order(layout, k))
         cells = []
         for k in leaves:
@@ -55,17 +61,30 @@ def _order(layout, k):
     return (k.table, col, row)
 
 
-def status_formula(op: str, diff_ref: str, tol_ref: str) -> str:
+def status_formula(op: str, diff_ref: str, tol_ref: str, when_zero: str = "") -> str:
+    """通过 / 尾差 / 不符 from the difference and the tolerance; 不适用 while ``when_zero`` (an OR of
+    the condition's cells being non-zero) holds."""
     if op == "<=":
-        return f'=IF({diff_ref}<=0,"通过",IF({diff_ref}<{tol_ref},"尾差","不符"))'
-    return f'=IF(ABS({diff_ref})=0,"通过",IF(ABS({diff_ref})<{tol_ref},"尾差","不符"))'
+        verdict = f'IF({diff_ref}<=0,"通过",IF({diff_ref}<{tol_ref},"尾差","不符"))'
+    else:
+        verdict = f'IF(ABS({diff_ref})=0,"通过",IF(ABS({diff_ref})<{tol_ref},"尾差","不符"))'
+    return f'=IF({when_zero},"不适用",{verdict})' if when_zero else "=" + verdict
+
+
+def condition_expression(layout: WorkbookLayout, inst: Instance) -> str:
+    """``OR('公开01表'!C8<>0,…)``: the cells of an instance's ``when_zero`` condition are not all 0."""
+    if not inst.when_zero:
+        return ""
+    refs = [sheet_prefix(layout.sheet(k)) + "{1}{0}".format(*layout.table(k.table).address(k))
+            for k in inst.when_zero]
+    return "OR(" + ",".join(f"{r}<>0" for r in refs) + ")"
 
 
 def add_check_sheet(wb, layout: WorkbookLayout) -> None:
     """Add the 校验 sheet and the conditional formatting that points at it."""
     ws = wb.create_sheet(SHEET)
     rules = [r for r in layout.profile.rules if r.relations]
-    instances = [i for i in layout.instances if anchor(i) is not None and (i.lhs or i.rhs)]
+    instances = [i for i in graph_of(layout).instances if anchor(i, layout) is not None and (i.lhs or i.rhs)]
     by_rule = {r.id: [i for i in instances if i.rule.id == r.id] for r in rules}
     rules = [r for r in rules if by_rule[r.id]]
     ws["A1"] = "校验（实时）：按表样中的审核关系自动计算，随填写更新。状态：通过 / 尾差（四舍五入容差之内）/ 不符。"
@@ -80,25 +99,26 @@ def add_check_sheet(wb, layout: WorkbookLayout) -> None:
     row = summary_first - 1
     for r in rules:
         row += 1
+        conditions = {condition_expression(layout, i) for i in by_rule[r.id]}
+        ok = f'IF({conditions.pop()},"不适用","通过")' if len(conditions) == 1 and "" not in conditions else '"通过"'
         ws.append([r.id, r.severity_cn, r.text, len(by_rule[r.id]),
                    f'=SUMIF({rng("A")},"{r.id}",{rng("J")})', f'=SUMIF({rng("A")},"{r.id}",{rng("K")})',
-                   f'=IF(E{row}>0,"不符",IF(F{row}>0,"尾差","通过"))'])
+                   f'=IF(E{row}>0,"不符",IF(F{row}>0,"尾差",{ok}))'])
     ws.append([])
     ws.append(DETAIL_HEADER)
     assert ws.max_row == detail_first, (ws.max_row, detail_first)  # the SUMIF ranges above count on it
     anchors: dict[CellKey, list[int]] = {}
-    tails: dict[CellKey, list[int]] = {}
     row = detail_first
     for inst in instances:
         row += 1
-        key = anchor(inst)
+        key = anchor(inst, layout)
         left = sum_expression(layout, [(s, t) for s, t in inst.lhs], SHEET)
         right = sum_expression(layout, [(s, t) for s, t in inst.rhs], SHEET)
         n = f"MAX({count_expression(layout, inst.lhs, SHEET)},{count_expression(layout, inst.rhs, SHEET)})"
         where = layout.a1(key)
         ws.append([inst.rule.id, inst.rule.severity_cn, where, (inst.where or ""),
                    f"={left}", f"={right}", f"=ROUND(E{row}-F{row},2)", f"=(MAX(1,{n})+1)*0.005",
-                   status_formula(inst.op, f"G{row}", f"H{row}"),
+                   status_formula(inst.op, f"G{row}", f"H{row}", condition_expression(layout, inst)),
                    f'=IF(I{row}="不符",1,0)', f'=IF(I{row}="尾差",1,0)'])
         anchors.setdefault(key, []).append(row)
     _style(ws, summary_first, len(rules), detail_first, len(instances))

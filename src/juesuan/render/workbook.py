@@ -16,7 +16,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from juesuan.render import styles
 from juesuan.render.formulas import compress, defining_formula
-from juesuan.layout.workbook import TableLayout, WorkbookLayout
+from juesuan.layout.tables import TableLayout
+from juesuan.layout.workbook import WorkbookLayout
+from juesuan.rules.graph import graph_of
 from juesuan.layout.keys import CellKey
 
 Value = Union[Decimal, str, None]
@@ -58,16 +60,13 @@ def _render_table(ws: Worksheet, layout: WorkbookLayout, tl: TableLayout, values
     ncols = column_index_from_string(last)
     _furniture(ws, layout, tl, ncols)
     _header(ws, tl)
-    if spec.kind == "paired":
-        _paired_body(ws, tl)
-    elif spec.kind == "coded":
-        _coded_body(ws, tl)
-    elif spec.kind == "economic":
-        _economic_body(ws, tl)
+    body = _BODIES.get(tl.kind)
+    if body is not None:
+        body(ws, tl)
     _amounts(ws, layout, tl, values)
     _borders(ws, tl, ncols)
-    _notes(ws, tl, ncols)
-    _sheet_setup(ws, tl, ncols)
+    note_end = _notes(ws, tl, ncols)
+    _sheet_setup(ws, tl, ncols, note_end)
 
 
 def _furniture(ws, layout, tl, ncols):
@@ -151,10 +150,13 @@ def _economic_body(ws, tl):
         ws.merge_cells(f"{a}{trow}:{b}{trow}")
 
 
+_BODIES = {"paired": _paired_body, "coded": _coded_body, "economic": _economic_body}
+
+
 def _amounts(ws, layout, tl, values):
     inputs_by_col: list[tuple[str, int, str]] = []
     blanks = layout.blanks
-    definitions = layout.definitions
+    definitions = graph_of(layout).definitions
     for key in tl.value_keys():
         row, col = tl.address(key)
         c = ws[f"{col}{row}"]
@@ -209,13 +211,14 @@ def _notes(ws, tl, ncols):
         ws.merge_cells(f"A{row}:{last}{row}")
         ws.row_dimensions[row].height = 30 if len(text) < 90 else 45
         row += 1
-    tl.note_end = row - 1
+    return row - 1
 
 
-def _sheet_setup(ws, tl, ncols):
+def _sheet_setup(ws, tl, ncols, note_end):
     spec = tl.spec
     header_top, header_bottom = min(spec.header_rows), max(spec.header_rows)
-    freeze_col = "C" if spec.kind == "coded" else "A"
+    grows = tl.kind == "coded"  # code tables grow downwards page by page; fixed-row tables fit on one
+    freeze_col = "C" if grows else "A"
     ws.freeze_panes = f"{freeze_col}{header_bottom + 1}"
     ws.protection.sheet = True
     ws.protection.formatColumns = False  # let users widen columns
@@ -223,12 +226,11 @@ def _sheet_setup(ws, tl, ncols):
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = spec.orientation
     ws.page_setup.fitToWidth = 1
-    # Fixed-row tables fit on one page; code tables grow downwards page by page.
-    ws.page_setup.fitToHeight = 0 if spec.kind == "coded" else 1
+    ws.page_setup.fitToHeight = 0 if grows else 1
     ws.page_setup.blackAndWhite = True
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.6
     ws.print_title_rows = f"{header_top}:{header_bottom}"
-    ws.print_area = f"A1:{get_column_letter(ncols)}{tl.note_end}"
+    ws.print_area = f"A1:{get_column_letter(ncols)}{note_end}"

@@ -1,10 +1,15 @@
-"""Relations between cells: parsing the model's expressions and instantiating them on a layout.
+"""Relations instantiated on a layout.
 
-A relation such as ``T04[59,c] = T04[33..58,c] for c in 2..5`` is parsed once (:func:`parse_expr`)
-and instantiated on a concrete workbook layout (:func:`instantiate`), giving :class:`Instance`
-objects whose terms are cells (:class:`CellKey`) or code look-ups (:class:`Lookup`). The template
-renders a defining instance as a formula (:mod:`juesuan.formulas`); the validator evaluates every
-instance on values. The same instances serve both, so a rule is written once.
+A relation such as ``T04[59,c] = T04[33..58,c] for c in 2..5`` is parsed once, when the model is
+loaded (:mod:`juesuan.model.expr`), and instantiated on a concrete workbook layout
+(:func:`instantiate`), giving :class:`Instance` objects whose terms are cells (:class:`CellKey`) or
+code look-ups (:class:`Lookup`). The template renders a defining instance as a formula
+(:mod:`juesuan.render.formulas`); the validator evaluates every instance on values; the live 校验
+sheet and 舍位平衡 use the same instances, so a rule is written once.
+
+Bindings of a row: ``*`` every row of the first coded table that uses it, ``类`` every class of the
+profile, ``#`` every well-formed code of the coded tables that use it (code by code). A relation may
+hold only when some cells are zero (``when_zero``): its instances carry that condition.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ class Instance:
     rhs: list[Term]
     defines: bool = False
     where: str = ""  # e.g. "c=3" or "类 206", for messages
+    when_zero: tuple[CellKey, ...] = ()  # judged only while all these cells are 0
+    code: str | None = None  # the code a code-by-code (``#``) instance compares
 
     @property
     def target(self) -> CellKey | None:
@@ -45,9 +52,6 @@ class Instance:
             return self.lhs[0][1]
         return None
 
-
-# --------------------------------------------------------------------------------------------------
-# Parsing
 
 # --------------------------------------------------------------------------------------------------
 # Instantiation
@@ -74,21 +78,27 @@ def all_instances(layout: "WorkbookLayout") -> list[Instance]:
 
 def _hierarchy(rule, no, rel: "RelationSpec", layout) -> Iterator[Instance]:
     tl = layout.table(rel.hierarchy)
-    spec = tl.spec
-    if spec.kind == "economic":
-        present = [c for c in tl.econ_codes]
-        for level in rel.levels:
-            if level != "类":
-                raise ModelError(f"规则 {rule.id}：06表只有「类」层级")
-            for parent in (c for c in present if len(c) == 3):
-                kids = [c for c in present if len(c) == 5 and c[:3] == parent]
-                if kids:
-                    yield Instance(rule, no, "=", [(1, CellKey(spec.id, parent, None))],
-                                   [(1, CellKey(spec.id, k, None)) for k in kids], rel.defines, f"类 {parent}")
-        return
-    if spec.kind != "coded":
-        raise ModelError(f"规则 {rule.id}：{spec.number} 不是科目表，不能用 hierarchy")
-    rows = tl.rows
+    builder = _HIERARCHIES.get(tl.kind)
+    if builder is None:
+        raise ModelError(f"规则 {rule.id}：{tl.spec.number} 不是科目表，不能用 hierarchy")
+    yield from builder(rule, no, rel, tl)
+
+
+def _economic_hierarchy(rule, no, rel, tl) -> Iterator[Instance]:
+    tid = tl.spec.id
+    present = list(tl.econ_codes)
+    for level in rel.levels:
+        if level != "类":
+            raise ModelError(f"规则 {rule.id}：06表只有「类」层级")
+        for parent in (c for c in present if len(c) == 3):
+            kids = [c for c in present if len(c) == 5 and c[:3] == parent]
+            if kids:
+                yield Instance(rule, no, "=", [(1, CellKey(tid, parent, None))],
+                               [(1, CellKey(tid, k, None)) for k in kids], rel.defines, f"类 {parent}")
+
+
+def _coded_hierarchy(rule, no, rel, tl) -> Iterator[Instance]:
+    spec, rows = tl.spec, tl.rows
     for level in rel.levels:
         if level == "合计":
             if tl.is_empty:
@@ -111,27 +121,35 @@ def _hierarchy(rule, no, rel: "RelationSpec", layout) -> Iterator[Instance]:
                                [(1, CellKey(spec.id, k, col)) for k in kids], rel.defines, f"{where}，栏{col}")
 
 
+_HIERARCHIES = {"economic": _economic_hierarchy, "coded": _coded_hierarchy}
+
+
 def _expr_instances(rule, no, rel, expr: Expr, layout) -> Iterator[Instance]:
     refs = [r for _, r in expr.lhs + expr.rhs]
-    # Implicit bindings: `*` over the rows of the first coded table that uses it; `类` over classes.
+    # Implicit bindings: `*` over the rows of the first coded table that uses it; `类` over classes;
+    # `#` over the well-formed codes of every table that uses it.
     star_table = next((r.table for r in refs if r.row == "*"), None)
-    uses_class = any(r.row == "类" for r in refs)
-    loops = list(expr.loops)
     envs: list[dict] = [{}]
-    for var, values in loops:
+    for var, values in expr.loops:
         envs = [dict(e, **{var: v}) for e in envs for v in values]
     if star_table:
         tl = layout.table(star_table)
         rows = range(0 if not tl.is_empty else 1, len(tl.rows))
         envs = [dict(e, **{"*": i}) for e in envs for i in rows]
-    if uses_class:
+    if any(r.row == "类" for r in refs):
         envs = [dict(e, **{"类": code}) for e in envs for code, _ in layout.profile.classes]
+    code_tables = list(dict.fromkeys(r.table for r in refs if r.row == "#"))
+    if code_tables:
+        codes = list(dict.fromkeys(c for t in code_tables for c in layout.table(t).well_formed_codes()))
+        envs = [dict(e, **{"#": code}) for e in envs for code in codes]
+    condition = tuple(k for ref in rel.when_zero for k in ref_cells(ref, layout))
     for env in envs:
         lhs = [t for s, r in expr.lhs for t in _resolve(s, r, env, star_table, layout)]
         rhs = [t for s, r in expr.rhs for t in _resolve(s, r, env, star_table, layout)]
         if not lhs and not rhs:
             continue
-        yield Instance(rule, no, expr.op, lhs, rhs, rel.defines, _where(env, layout, star_table))
+        yield Instance(rule, no, expr.op, lhs, rhs, rel.defines, _where(env, layout, star_table), condition,
+                       env.get("#"))
 
 
 def _where(env: dict, layout, star_table) -> str:
@@ -142,6 +160,8 @@ def _where(env: dict, layout, star_table) -> str:
             bits.append("合计" if v == 0 else row.code)
         elif k == "类":
             bits.append(f"类 {v}")
+        elif k == "#":
+            bits.append(f"科目 {v}")
         else:
             bits.append(f"{k}={v}")
     return "，".join(bits)
@@ -164,38 +184,52 @@ def _int(text: str, env: dict) -> int:
     return int(text)
 
 
+def ref_cells(ref: Ref, layout: "WorkbookLayout") -> list[CellKey]:
+    """The cells one reference with no binding (``T04[33..60,4]``) stands for on ``layout``."""
+    return [k for _, k in _resolve(1, ref, {}, None, layout) if isinstance(k, CellKey)]
+
+
 def _resolve(sign: int, ref: Ref, env: dict, star_table, layout) -> list[Term]:
     tl = layout.table(ref.table)
-    spec = tl.spec
-    tid = spec.id
-    row = ref.row
-    if spec.kind == "paired":
-        if row == "类":
-            line = tl.class_line(env["类"])
-            lines = [line] if line is not None else []
-        else:
-            lines = _ints(row, env)
-        out = []
-        for line in lines:
-            cols = _ints(ref.col, env) if ref.col else [spec.side_of(line).default_col]
-            out.extend((sign, CellKey(tid, line, c)) for c in cols)
-        return out
-    if spec.kind == "single":
-        return [(sign, CellKey(tid, 0, c)) for c in _ints(row, env)]
-    if spec.kind == "economic":
-        return [(sign, CellKey(tid, row, None))] if tl.has_econ(row) else []
-    # coded
-    cols = _ints(ref.col, env) if ref.col else [min(spec.columns)]
+    return _RESOLVERS[tl.kind](sign, ref, env, star_table, layout, tl)
+
+
+def _resolve_paired(sign, ref, env, star_table, layout, tl) -> list[Term]:
+    if ref.row == "类":
+        line = tl.class_line(env["类"])
+        lines = [line] if line is not None else []
+    else:
+        lines = _ints(ref.row, env)
+    out = []
+    for line in lines:
+        cols = _ints(ref.col, env) if ref.col else [tl.spec.side_of(line).default_col]
+        out.extend((sign, CellKey(tl.spec.id, line, c)) for c in cols)
+    return out
+
+
+def _resolve_single(sign, ref, env, star_table, layout, tl) -> list[Term]:
+    return [(sign, CellKey(tl.spec.id, 0, c)) for c in _ints(ref.row, env)]
+
+
+def _resolve_economic(sign, ref, env, star_table, layout, tl) -> list[Term]:
+    return [(sign, CellKey(tl.spec.id, ref.row, None))] if tl.has_econ(ref.row) else []
+
+
+def _resolve_coded(sign, ref, env, star_table, layout, tl) -> list[Term]:
+    tid, row = tl.spec.id, ref.row
+    cols = _ints(ref.col, env) if ref.col else [min(tl.spec.columns)]
     if row == "合计":
         return [] if tl.is_empty else [(sign, CellKey(tid, 0, c)) for c in cols]
     if row == "*":
         idx = env["*"]
         if ref.table == star_table:
             return [(sign, CellKey(tid, idx, c)) for c in cols]
-        src = layout.table(star_table).rows[idx]
         if idx == 0:
             return [] if tl.is_empty else [(sign, CellKey(tid, 0, c)) for c in cols]
-        return [(sign, Lookup(tid, src.code, c)) for c in cols]
-    if row == "类":
-        return [(sign, Lookup(tid, env["类"], c)) for c in cols]
-    return [(sign, Lookup(tid, row, c)) for c in cols]
+        return [(sign, Lookup(tid, layout.table(star_table).rows[idx].code, c)) for c in cols]
+    code = env[row] if row in ("类", "#") else row
+    return [(sign, Lookup(tid, code, c)) for c in cols]
+
+
+_RESOLVERS = {"paired": _resolve_paired, "single": _resolve_single, "economic": _resolve_economic,
+              "coded": _resolve_coded}

@@ -1,8 +1,10 @@
-"""pandera DataFrameSchemas built from the ``frames`` section of the table model.
+"""The pandera row checks: schemas built from the model's ``frames`` section, and their findings.
 
-The model names each check and the rule it reports; the checks themselves are registered here, in
-code (:func:`register`). A model that names a check that is not registered, or a rule that does not
-exist, fails loudly when the schemas are built: no check is ever dropped silently.
+Three frames are checked (one row per code row of the coded tables, per 06 code, per amount cell).
+The model names each pandera check and the rule its failures report; each check is registered here
+with its predicate (:func:`register`) and with the finding a failing row gives (:func:`finding`), whose
+messages are declared in ``schemas/checks.yaml``. A registered check without a finding, or a failure
+of a check that has none, is a :class:`~juesuan.errors.ModelError`: no failure is ever dropped.
 
 pandera (and pandas) are imported only when schemas are built: they cost over a second to import.
 """
@@ -13,11 +15,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable
 
-from juesuan.util.text import nfkc
 from juesuan.errors import ModelError
+from juesuan.model.checks import template_id
+from juesuan.model.profile import FrameRef, frame_refs
+from juesuan.util.codes import LEVELS, is_code, parent
+from juesuan.util.text import nfkc
+from juesuan.validate.context import Context as CheckContext
+from juesuan.validate.emit import add
 
-# name → (level, factory(ctx) → function). level: "element" (one value), "frame" (DataFrame → bool Series)
+# name → (level, factory(ctx) → predicate). level: "element" (one value), "frame" (DataFrame → bool Series)
 CHECKS: dict[str, tuple[str, Callable]] = {}
+# name → finding(ctx, payload) → (message, params, severity or None, column of the row: "code"/"name"/None)
+FINDINGS: dict[str, Callable] = {}
 
 
 def register(name: str, level: str):
@@ -29,6 +38,14 @@ def register(name: str, level: str):
         CHECKS[name] = (level, factory)
         return factory
 
+    return deco
+
+
+def finding(name: str):
+    """Register what a failing row of check ``name`` reports."""
+    def deco(fn):
+        FINDINGS[name] = fn
+        return fn
     return deco
 
 
@@ -46,13 +63,13 @@ class Context:
 
 @register("code_format", "element")
 def _code_format(ctx):
-    return lambda code: isinstance(code, str) and code.isdigit() and len(code) in (3, 5, 7)
+    return is_code
 
 
 @register("known_code", "element")
 def _known_code(ctx):
     def ok(code):
-        if not (isinstance(code, str) and code.isdigit() and len(code) in (3, 5, 7)):
+        if not is_code(code):
             return True  # code_format reports it
         return code in ctx.catalog.functional
     return ok
@@ -86,9 +103,9 @@ def _has_parent(ctx):
         present = set(zip(df["table"], df["code"]))
 
         def ok(table, code):
-            if not (code.isdigit() and len(code) in (5, 7)):
+            if not (is_code(code) and len(code) > 3):
                 return True
-            return (table, code[: len(code) - 2]) in present
+            return (table, parent(code)) in present
         return _series(df, (ok(t, c) for t, c in zip(df["table"], df["code"])))
     return check
 
@@ -141,39 +158,170 @@ def _non_negative(ctx):
 
 
 # --------------------------------------------------------------------------------------------------
+# What a failing row reports
+
+
+@finding("code_format")
+def _code_format_finding(ctx, row):
+    if not row.code:
+        return "empty", {}, "error", "code"
+    cut = row.code.isdigit() and len(row.code) in (4, 6)
+    return ("cut" if cut else "malformed"), {"code": row.code}, "error", "code"
+
+
+@finding("known_code")
+def _known_code_finding(ctx, row):
+    if getattr(ctx.catalog, "official", False):
+        return "not_official", {"code": row.code, "source": ctx.catalog.source}, "error", "code"
+    return "not_bundled", {"code": row.code}, "warning", "code"
+
+
+@finding("catalog_name")
+def _catalog_name_finding(ctx, row):
+    entry = ctx.catalog.functional.get(row.code)
+    sev = "warning" if getattr(ctx.catalog, "official", False) or entry.confidence == "corroborated" else "info"
+    return "differs", {"name": row.name, "official": entry.name}, sev, "code"
+
+
+@finding("unique_code")
+def _unique_code_finding(ctx, row):
+    return "duplicate", {"code": row.code}, "error", "code"
+
+
+@finding("has_parent")
+def _has_parent_finding(ctx, row):
+    code = row.code
+    return "orphan", {"code": code, "level": LEVELS[len(code) - 2], "parent": parent(code)}, "error", "code"
+
+
+@finding("code_order")
+def _code_order_finding(ctx, row):
+    return "unordered", {"code": row.code}, "error", "code"
+
+
+@finding("econ_known")
+def _econ_known_finding(ctx, code):
+    return "unknown", {"code": code}, None, "code"
+
+
+@finding("econ_name")
+def _econ_name_finding(ctx, code):
+    tl6 = ctx.layout.tables_of("economic")[0]
+    return "differs", {"name": tl6.econ_names[code], "official": ctx.catalog.economic_name(code)}, None, "name"
+
+
+@finding("amount_parsed")
+def _amount_parsed_finding(ctx, key):
+    shown = str(ctx.cells[key].raw)
+    return ("error_value" if shown.startswith("#") else "not_amount"), {"shown": shown}, None, None
+
+
+@finding("two_decimals")
+def _two_decimals_finding(ctx, key):
+    return "decimals", {"value": ctx.cells[key].value}, None, None
+
+
+@finding("non_negative")
+def _non_negative_finding(ctx, key):
+    return "negative", {"value": ctx.cells[key].value}, None, None
+
+
+# --------------------------------------------------------------------------------------------------
+# Frames of one workbook, and the findings of their failures
+
+
+FRAME_COLUMNS = {"code_rows": ["table", "code", "name"], "econ_rows": ["table", "code", "name"],
+                 "amounts": ["table", "value", "parsed"]}
+
+
+def frames_of(ctx: CheckContext, doc: int) -> dict[str, tuple[list[tuple], list]]:
+    """The rows of each pandera frame for one workbook, and what each row stands for."""
+    code_rows, code_where = [], []
+    for tl in ctx.layout.tables_of("coded"):
+        if tl.spec.id not in ctx.located.sheets:
+            continue
+        for i, row in enumerate(tl.rows):
+            if i:
+                code_rows.append((f"{doc}:{tl.spec.id}", row.code, row.name))
+                code_where.append((tl.spec.id, i))
+    econ_rows, econ_where = [], []
+    for tl6 in ctx.layout.tables_of("economic"):
+        if tl6.spec.id in ctx.located.sheets:
+            for code in tl6.econ_codes:
+                econ_rows.append((f"{doc}:{tl6.spec.id}", code, tl6.econ_names[code]))
+                econ_where.append(code)
+    amounts, amount_where = [], []
+    for k, c in ctx.cells.items():
+        if c.formula is not None and not c.cached:
+            continue  # computed here from the model: nothing typed to check
+        amounts.append((f"{doc}:{k.table}", c.value if c.parsed else None, c.parsed))
+        amount_where.append(k)
+    return {"code_rows": (code_rows, code_where), "econ_rows": (econ_rows, econ_where),
+            "amounts": (amounts, amount_where)}
+
+
+def schema_checks(ctxs: list[CheckContext]) -> None:
+    """Run the pandera schemas once over the rows of all ``ctxs`` (one workbook or a batch)."""
+    import pandas as pd
+
+    if not ctxs:
+        return
+    schemas = _schemas(ctxs[0])
+    refs = {r.check: r for r in frame_refs(ctxs[0].profile)}
+    per_doc = [frames_of(ctx, i) for i, ctx in enumerate(ctxs)]
+    for frame, columns in FRAME_COLUMNS.items():
+        rows, where = [], []
+        for i, frames in enumerate(per_doc):
+            r, w = frames[frame]
+            rows.extend(r)
+            where.extend((i, x) for x in w)
+        df = pd.DataFrame.from_records(rows, columns=columns).astype(object)
+        for check, idx in failures(schemas[frame], df):
+            doc, payload = where[idx]
+            _report(ctxs[doc], frame, check, payload, refs[check])
+
+
+def _report(ctx: CheckContext, frame: str, check: str, payload, ref: FrameRef) -> None:
+    report = FINDINGS.get(check)
+    if report is None:
+        raise ModelError(f"表格检查「{check}」没有登记它的检查结果（juesuan.validate.frames.finding）")
+    if frame == "code_rows":
+        tid, i = payload
+        tl = ctx.layout.table(tid)
+        row = tl.rows[i]
+        message, params, sev, _ = report(ctx, row)
+        add(ctx, ctx.profile.rule(ref.rule_for(tid)), None, template_id(check, message, frame=True), params,
+            severity=sev, sheet=ctx.located.sheets[tid].name, cell=f"{tl.code_col}{tl.sheet_row(i)}",
+            table=tl.spec.number, code=row.code, name=row.name, kind="format")
+    elif frame == "econ_rows":
+        code = payload
+        tl6 = ctx.layout.tables_of("economic")[0]
+        row, ccol, ncol, _ = tl6.econ_pos[code]
+        message, params, sev, column = report(ctx, code)
+        add(ctx, ctx.profile.rule(ref.rule_for(tl6.spec.id)), None, template_id(check, message, frame=True), params,
+            severity=sev, sheet=ctx.located.sheets[tl6.spec.id].name, cell=f"{ccol if column == 'code' else ncol}{row}",
+            table=tl6.spec.number, code=code, name=tl6.econ_names[code], kind="format")
+    else:
+        key = payload
+        message, params, sev, _ = report(ctx, key)
+        extra = {"actual": ctx.cells[key].value} if check != "amount_parsed" else {}
+        add(ctx, ctx.profile.rule(ref.rule_for(key.table)), key, template_id(check, message, frame=True), params,
+            severity=sev, kind="format", **extra)
+
+
+_SCHEMA_CACHE: dict = {}
+
+
+def _schemas(ctx: CheckContext):
+    key = (id(ctx.profile), id(ctx.catalog))
+    if key not in _SCHEMA_CACHE:
+        _SCHEMA_CACHE.clear()
+        _SCHEMA_CACHE[key] = build_schemas(ctx.profile, Context(ctx.catalog, ctx.profile))
+    return _SCHEMA_CACHE[key]
+
+
+# --------------------------------------------------------------------------------------------------
 # Building and running
-
-
-@dataclass
-class CheckRef:
-    frame: str
-    column: str | None
-    check: str
-    rule: Any  # a rule id, or {table id: rule id, default: rule id}
-
-    def rule_for(self, table: str) -> str:
-        if isinstance(self.rule, dict):
-            return self.rule.get(table, self.rule.get("default"))
-        return self.rule
-
-
-def check_refs(profile) -> list[CheckRef]:
-    """Every check the model's ``frames`` section names, validated against the registry."""
-    refs = []
-    rule_ids = {r.id for r in profile.rules}
-    for frame, spec in (profile.frames or {}).items():
-        items = [(col, c) for col, checks in (spec.get("columns") or {}).items() for c in checks]
-        items += [(None, c) for c in spec.get("frame") or []]
-        for col, c in items:
-            name = c.get("check")
-            if name not in CHECKS:
-                raise ModelError(f"表样模型 frames.{frame} 引用了未注册的检查「{name}」（已注册：{', '.join(sorted(CHECKS))}）")
-            rules = c["rule"].values() if isinstance(c.get("rule"), dict) else [c.get("rule")]
-            for rid in rules:
-                if rid not in rule_ids:
-                    raise ModelError(f"表样模型 frames.{frame} 的检查「{name}」引用了不存在的规则 {rid}")
-            refs.append(CheckRef(frame, col, name, c["rule"]))
-    return refs
 
 
 def build_schemas(profile, ctx: Context) -> dict[str, Any]:
@@ -181,7 +329,10 @@ def build_schemas(profile, ctx: Context) -> dict[str, Any]:
     import pandera.pandas as pa
 
     schemas = {}
-    refs = check_refs(profile)
+    refs = frame_refs(profile)
+    for ref in refs:
+        if ref.check not in CHECKS or ref.check not in FINDINGS:
+            raise ModelError(f"表样模型 frames.{ref.frame} 的检查「{ref.check}」没有实现（juesuan.validate.frames）")
     for frame in profile.frames or {}:
         columns: dict[str, list] = {}
         frame_checks = []

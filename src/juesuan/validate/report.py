@@ -2,7 +2,9 @@
 
 A :class:`Finding` has a stable rule id (``R05-1``, ``X-06``), a severity (error 强制 / warning 提示 /
 info 参考), the sheet and A1 cell (``公开05表!C12``), the row's code and name, expected, actual,
-difference, tolerance and a Chinese message. A :class:`Report` is what ``check()`` returns; the CLI
+difference, tolerance, and the template of its message with the parameters (``template``,
+``params``); the Chinese text (``message``) is rendered from them when it is shown
+(:func:`juesuan.model.checks.render`). A :class:`Report` is what ``check()`` returns; the CLI
 renders it as text or JSON and turns it into an exit code.
 """
 
@@ -12,6 +14,9 @@ import json
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
+
+from juesuan.model.checks import render
+from juesuan.util import a1
 
 SEVERITY_OF = {"E": "error", "W": "warning", "I": "info"}
 SEVERITY_CN = {"error": "强制", "warning": "提示", "info": "参考"}
@@ -23,7 +28,8 @@ ORDER = {"error": 0, "warning": 1, "info": 2}
 class Finding:
     rule: str
     severity: str  # error / warning / info
-    message: str
+    template: str  # a message template id of the check catalogue
+    params: dict = field(default_factory=dict)
     sheet: str = ""
     cell: str = ""  # A1 without the sheet, e.g. "E12"
     table: str = ""  # 公开03表
@@ -47,10 +53,17 @@ class Finding:
     def severity_cn(self) -> str:
         return SEVERITY_CN[self.severity]
 
+    @property
+    def message(self) -> str:
+        """The Chinese text of the finding, rendered from its template and parameters."""
+        return render(self.template, self.params)
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         for k in ("expected", "actual", "difference", "tolerance"):
             d[k] = None if d[k] is None else float(d[k])
+        d["params"] = _plain(self.params)
+        d["message"] = self.message
         d["location"] = self.location
         d["severity_cn"] = self.severity_cn
         return d
@@ -109,8 +122,18 @@ class Report:
 
 
 def _cell_order(cell: str) -> tuple[int, str]:
-    letters = cell.rstrip("0123456789")
-    digits = cell[len(letters):]
-    return (int(digits) if digits else 0, letters)
+    letters, row = a1.split(cell)
+    return row, letters
+
+
+def _plain(value):
+    """Parameters as JSON has them: Decimals as numbers."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 

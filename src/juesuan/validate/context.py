@@ -1,0 +1,87 @@
+"""What a check of one workbook works on: its cells, as read and computed, and the findings so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from juesuan.catalog import Catalog
+from juesuan.layout.keys import CellKey
+from juesuan.layout.workbook import WorkbookLayout
+from juesuan.model.profile import Profile, Rule
+from juesuan.read.locate import Located
+from juesuan.rules.graph import RuleGraph, graph_of
+from juesuan.rules.instances import Instance
+from juesuan.validate.report import Finding
+
+
+@dataclass
+class Cell:
+    """One amount cell of a table: where it is, what it holds, and the value the checks use."""
+
+    key: CellKey
+    sheet: str
+    a1: str
+    raw: Any
+    formula: str | None = None
+    cached: bool = False
+    value: Decimal | None = None
+    parsed: bool = True
+    computed: bool = False  # value computed in Python (formula without a cached result)
+    unknown: bool = False  # unreadable, or computed from an unreadable cell: relations through it are not judged
+
+
+@dataclass
+class Violation:
+    """A relation instance that does not hold: its terms, both sides, the difference and the verdict."""
+
+    rule: Rule
+    inst: Instance | None
+    terms: list[tuple[int, CellKey]]
+    lhs: Decimal
+    rhs: Decimal
+    diff: Decimal
+    tol: Decimal
+    n: int
+    verdict: str
+    what: Any = None  # a nested message standing for the rule's text (a code present on one side only)
+
+    @property
+    def keys(self) -> set[CellKey]:
+        return {k for _, k in self.terms}
+
+
+@dataclass
+class Context:
+    path: Path
+    profile: Profile
+    catalog: Catalog
+    located: Located
+    cells: dict[CellKey, Cell] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    leaves_memo: dict = field(default_factory=dict)
+    unknown: set = field(default_factory=set)  # keys whose value cannot be read or computed
+    expanded: list = field(default_factory=list)  # (instance, lhs terms, rhs terms) of every judged relation
+    skipped: set = field(default_factory=set)  # rule ids with instances that did not apply (a when_zero cell non-zero)
+    judged: set = field(default_factory=set)  # rule ids with instances that applied
+    explained: list = field(default_factory=list)  # violations reported through their root cause instead
+
+    @property
+    def layout(self) -> WorkbookLayout:
+        return self.located.layout
+
+    @property
+    def graph(self) -> RuleGraph:
+        return graph_of(self.layout)
+
+    def rule_of_check(self, check: str) -> Rule:
+        """The profile's rule for a check the validator always runs (the model guarantees one)."""
+        return next(r for r in self.profile.rules if r.check == check)
+
+    def rules_of_check(self, check: str) -> list[Rule]:
+        return [r for r in self.profile.rules if r.check == check]
+
+    def located_table(self, tid: str) -> bool:
+        return self.profile.table(tid).id in self.located.sheets

@@ -1,0 +1,133 @@
+"""Every relation instance of the model judged on a workbook's values, with the rounding envelope.
+
+An instance is judged only when the workbook has every cell it needs (a missing table, row or column
+makes it *not evaluated*, never compared with 0) and none of them is unreadable (that cell is reported
+once, as V-01). An instance with a ``when_zero`` condition is judged only while those cells are 0.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from juesuan.layout.keys import CellKey
+from juesuan.rules.instances import Instance
+from juesuan.util.rounding import MISMATCH, OK, classify, envelope
+from juesuan.validate.context import Context, Violation
+from juesuan.validate.values import term_keys, value
+
+
+def leafcount(ctx: Context, terms) -> int:
+    """Σ over terms of the number of non-zero input cells each one sums (at least 1 a term)."""
+    total = 0
+    memo = ctx.leaves_memo
+    for _, key in terms:
+        nz = memo.get(key)
+        if nz is None:
+            nz = memo[key] = sum(1 for k in ctx.graph.leaves(key) if k in ctx.cells and value(ctx, k) != 0)
+        total += max(1, nz)
+    return total
+
+
+def judge(ctx: Context, inst: Instance, lhs_terms, rhs_terms) -> Violation | None:
+    """The violation of one expanded instance, or None when it holds (exactly, or ``<=``)."""
+    if ctx.unknown and any(k in ctx.unknown for _, k in list(lhs_terms) + list(rhs_terms)):
+        return None  # an unreadable cell is reported once, as V-01; what depends on it cannot be judged
+    lhs = sum((s * value(ctx, k) for s, k in lhs_terms), Decimal(0))
+    rhs = sum((s * value(ctx, k) for s, k in rhs_terms), Decimal(0))
+    diff = lhs - rhs
+    if inst.op == "<=" and diff <= 0:
+        return None
+    if inst.op == "=" and diff == 0:
+        return None
+    n = max(leafcount(ctx, lhs_terms), leafcount(ctx, rhs_terms))
+    verdict = classify(diff, n)
+    if verdict == OK:
+        return None
+    terms = list(lhs_terms) + [(-s, k) for s, k in rhs_terms]
+    return Violation(inst.rule, inst, terms, lhs, rhs, diff, envelope(n), n, verdict)
+
+
+def expand(ctx: Context, side) -> list[tuple[int, CellKey]] | None:
+    """A side's terms as the workbook's cells, or None if the workbook lacks a cell or table it needs."""
+    out = []
+    for sign, term in side:
+        if isinstance(term, CellKey):
+            if term not in ctx.cells:
+                return None
+            out.append((sign, term))
+        else:
+            if term.table not in ctx.located.sheets:
+                return None
+            out.extend((sign, k) for k in term_keys(ctx, term))
+    return out
+
+
+def applies(ctx: Context, inst: Instance) -> bool:
+    """Whether a conditional instance applies: its condition's tables are read and its cells all 0."""
+    if not inst.when_zero:
+        return True
+    if any(k.table not in ctx.located.sheets for k in inst.when_zero):
+        return False
+    return all(value(ctx, k) == 0 for k in inst.when_zero if k in ctx.cells)
+
+
+def evaluate(ctx: Context) -> list[Violation]:
+    """Judge every instance of the layout; returns the violations (tails and mismatches)."""
+    out = []
+    malformed = {t.spec.id: [c for c in t.malformed_codes() if c] for t in ctx.layout.tables_of("coded")}
+    for inst in ctx.graph.instances:
+        if not applies(ctx, inst):
+            ctx.skipped.add(inst.rule.id)
+            continue
+        ctx.judged.add(inst.rule.id)
+        lhs, rhs = expand(ctx, inst.lhs), expand(ctx, inst.rhs)
+        if lhs is None or rhs is None or (not lhs and not rhs):
+            continue
+        if inst.code is not None and _covered_by_malformed(inst, lhs, rhs, malformed):
+            # the root cause is reported once, at the malformed code (R02-4); the relation still fails
+            v = judge(ctx, inst, lhs, rhs)
+            if v:
+                ctx.explained.append(v)
+            continue
+        ctx.expanded.append((inst, lhs, rhs))
+        v = judge(ctx, inst, lhs, rhs)
+        if v:
+            if inst.code is not None and (not lhs or not rhs):
+                table = ctx.profile.table(_lookup_table(inst.rhs if not rhs else inst.lhs)).number
+                v.what = {"template": "relation.one_sided", "params": {"code": inst.code, "table": table}}
+            out.append(v)
+    return out
+
+
+def _lookup_table(side) -> str:
+    return next(t.table for _, t in side)
+
+
+def _covered_by_malformed(inst: Instance, lhs, rhs, malformed) -> bool:
+    """A code missing on one side where that side has a cut or malformed code covering it is already
+    reported there (R02-4): one root cause, one report."""
+    for side, terms in ((inst.lhs, lhs), (inst.rhs, rhs)):
+        if not terms:
+            tid = _lookup_table(side)
+            if any(inst.code.startswith(x) for x in malformed.get(tid, ())):
+                return True
+    return False
+
+
+def relation_envelope(ctx: Context, inst: Instance) -> Decimal | None:
+    """The rounding envelope the validator applies to ``inst`` on this workbook (None if not judged)."""
+    lhs, rhs = expand(ctx, inst.lhs), expand(ctx, inst.rhs)
+    if lhs is None or rhs is None:
+        return None
+    return envelope(max(leafcount(ctx, lhs), leafcount(ctx, rhs)))
+
+
+def relation_difference(ctx: Context, inst: Instance) -> Decimal | None:
+    """Left minus right of ``inst`` on this workbook (None if not judged)."""
+    lhs, rhs = expand(ctx, inst.lhs), expand(ctx, inst.rhs)
+    if lhs is None or rhs is None:
+        return None
+    return sum((s * value(ctx, k) for s, k in lhs), Decimal(0)) - sum((s * value(ctx, k) for s, k in rhs), Decimal(0))
+
+
+__all__ = ["MISMATCH", "evaluate", "expand", "judge", "leafcount", "relation_difference", "relation_envelope"]

@@ -1,0 +1,114 @@
+"""Cell values as the checks use them: read from the sheet, or computed in Python where a formula
+has no cached result (files written by programs); a cached result that disagrees with the model's
+formula is a finding (V-03), a formula that is neither cached nor the model's cannot be valued (V-05)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from juesuan.layout.keys import CellKey
+from juesuan.util import a1
+from juesuan.util.money import CENT, parse_amount
+from juesuan.validate.context import Cell, Context
+from juesuan.validate.emit import add
+
+_SIMPLE = re.compile(r"[\d.+\-\s]+")
+
+
+def read_cells(ctx: Context) -> None:
+    """Every amount cell of every located table, as the sheet holds it."""
+    for tid, tl in ctx.layout.tables.items():
+        sheet = ctx.located.sheets.get(tid)
+        if sheet is None:
+            continue
+        for key in tl.value_keys():
+            row, col = tl.address(key)
+            c = a1.col_index(col)
+            raw = sheet.value(row, c)
+            f = sheet.formulas.get((row, c))
+            cell = Cell(key, sheet.name, f"{col}{row}", raw)
+            if f is not None:
+                cell.formula, cell.cached = f
+            if f is not None and not cell.cached:
+                cell.value = None
+            else:
+                cell.value, cell.parsed = parse_amount(raw)
+                if isinstance(raw, str) and raw.startswith("#"):
+                    cell.parsed = False
+                cell.unknown = not cell.parsed
+            ctx.cells[key] = cell
+
+
+def term_keys(ctx: Context, term) -> list[CellKey]:
+    """The workbook's cells a term stands for (a look-up: its rows; nothing the workbook lacks)."""
+    if isinstance(term, CellKey):
+        return [term] if term in ctx.cells else []
+    return [k for k in ctx.layout.lookup_keys(term) if k in ctx.cells]
+
+
+def value(ctx: Context, key: CellKey, stack=()) -> Decimal:
+    """The value the checks use for a cell: 0 for a blank, a missing or an unreadable cell."""
+    cell = ctx.cells.get(key)
+    if cell is None:
+        return Decimal(0)
+    if cell.formula is not None and not cell.cached and not cell.computed:
+        _compute(ctx, cell, stack)
+    return cell.value if (cell.value is not None and cell.parsed) else Decimal(0)
+
+
+def _compute(ctx: Context, cell: Cell, stack) -> None:
+    inst = ctx.graph.definitions.get(cell.key)
+    cell.computed = True
+    if inst is None or cell.key in stack:
+        simple = simple_formula(cell.formula)
+        cell.value = simple
+        if simple is None:
+            add(ctx, ctx.rule_of_check("uncomputable_formula"), cell.key, "not_model", {"formula": cell.formula})
+        return
+    total = Decimal(0)
+    for sign, term in inst.rhs:
+        for k in term_keys(ctx, term):
+            total += sign * value(ctx, k, stack + (cell.key,))
+            if ctx.cells[k].unknown:
+                cell.unknown = True
+    cell.value = total
+
+
+def simple_formula(text: str | None) -> Decimal | None:
+    """The value of a formula made of numbers and + − only (``=12.5+3``), else None."""
+    if not text or not _SIMPLE.fullmatch(text):
+        return None
+    try:
+        total, sign, num = Decimal(0), 1, ""
+        for ch in text.replace(" ", "") + "+":
+            if ch in "+-":
+                if num:
+                    total += sign * Decimal(num)
+                    num = ""
+                sign = 1 if ch == "+" else -1
+            else:
+                num += ch
+        return total
+    except Exception:
+        return None
+
+
+def computed_values(ctx: Context) -> None:
+    """Compute formulas without a cached result; compare cached results with the model (V-03)."""
+    for cell in list(ctx.cells.values()):
+        if cell.formula is not None and not cell.cached and not cell.computed:
+            _compute(ctx, cell, ())
+    ctx.unknown = {k for k, c in ctx.cells.items() if c.unknown}
+    rule = ctx.rule_of_check("cached_formula")
+    for cell in ctx.cells.values():
+        if cell.formula is None or not cell.cached or not cell.parsed or cell.value is None:
+            continue
+        inst = ctx.graph.definitions.get(cell.key)
+        if inst is None:
+            continue
+        model = sum((sign * value(ctx, k) for sign, t in inst.rhs for k in term_keys(ctx, t)), Decimal(0))
+        shown = cell.value
+        if model.quantize(CENT) != shown.quantize(CENT):
+            add(ctx, rule, cell.key, "differs", {"shown": shown, "model": model},
+                expected=model, actual=shown, difference=shown - model, kind="mismatch")
