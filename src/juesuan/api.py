@@ -21,6 +21,7 @@ from juesuan.layout.build import check_code, template_layout
 from juesuan.layout.workbook import WorkbookLayout
 from juesuan.rules.graph import graph_of
 from juesuan.model.profile import DEFAULT_PROFILE, load_profile
+from juesuan.util.codes import is_code
 
 
 def parse_code_list(text: str | None, option: str = "--codes") -> tuple[list[str], dict[str, str]]:
@@ -39,7 +40,7 @@ def parse_code_list(text: str | None, option: str = "--codes") -> tuple[list[str
             continue
         code, _, name = item.partition("=")
         code, name = code.strip(), name.strip()
-        if name and code.isdigit() and len(code) in (3, 5):
+        if name and is_code(code) and len(code) < 7:
             names[code] = name
             continue
         check_code(code, f"{option} 中的")

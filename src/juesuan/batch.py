@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from juesuan.errors import InputError, JuesuanError
+from juesuan.util.atomic import write_text
 
 SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et"}
 REPORT_PREFIX = "juesuan-"
@@ -128,9 +129,7 @@ def write_reports(results: list[dict], folder: Path, out_dir: Path) -> tuple[Pat
     }
     data = {"summary": summary, "files": results}
     json_path = out_dir / f"{REPORT_PREFIX}检查结果.json"
-    tmp = json_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    tmp.replace(json_path)
+    write_text(json_path, json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
     wb = Workbook()
     ws = wb.active

@@ -36,6 +36,7 @@ def run_demo(out_dir: Path) -> dict[str, Path]:
     print_warnings(published.warnings)
     written["published"] = save_workbook(wb2, out_dir / "示例-按公开原样.xlsx", force=True)
     from juesuan.validate.engine import check
+    from juesuan.validate.report import counts_text
     from juesuan.writeback.text import render_text
 
     for which in ("published", "careful"):
@@ -49,18 +50,16 @@ def run_demo(out_dir: Path) -> dict[str, Path]:
         marked = out_dir / ("示例-按公开原样-已标注.xlsx" if which == "published" else "示例-规范填报-已标注.xlsx")
         annotate_file(written[which], marked, report, force=True)
         written[which + "-annotated"] = marked
-        written[which + "-counts"] = (report.errors, report.count("warning"), report.count("info"))
+        written[which + "-counts"] = report.counts
     for p in out_dir.glob("*.xlsx.bak"):
         p.unlink()  # the demo folder is the tool's own: no backups of its earlier runs
     print(f"示例部门：{layout.department}（{layout.year} 年度）")
     print(f"  空白表样            {written['template']}")
     print(f"  规范填报的工作簿    {written['careful']}")
     print(f"  按公开原样的工作簿  {written['published']}")
-    e, w, i = written["published-counts"]
-    print(f"  按公开原样的检查报告 {written['published-report']}（{e} 个错误，{w} 个警告，{i} 个提示）")
+    print(f"  按公开原样的检查报告 {written['published-report']}（{counts_text(written['published-counts'])}）")
     print(f"  按公开原样的标注副本 {written['published-annotated']}（问题单元格已着色、加批注，见“校验结果”工作表）")
-    e, w, i = written["careful-counts"]
-    print(f"  规范填报的检查报告  {written['careful-report']}（{e} 个错误，{w} 个警告，{i} 个提示）")
+    print(f"  规范填报的检查报告  {written['careful-report']}（{counts_text(written['careful-counts'])}）")
     print("用 Excel、WPS 或 LibreOffice 打开即可：合计、类、款行均为公式，黄色单元格可填写。")
     print("检查自己的工作簿：juesuan check 文件.xlsx")
     return written

@@ -236,6 +236,7 @@ def _cmd_check(args) -> int:
 
 def _check_dir(args, folder: Path) -> int:
     from juesuan.batch import check_folder, write_reports
+    from juesuan.validate.report import counts_text
 
     results = check_folder(folder, args.workers)
     out_dir = Path(args.output_dir) if args.output_dir else Path("juesuan-检查结果")
@@ -245,7 +246,7 @@ def _check_dir(args, folder: Path) -> int:
     else:
         for r in results:
             c = r["counts"]
-            extra = f"：{r['error']}" if r.get("error") else f"（{c['error']} 个错误，{c['warning']} 个警告，{c['info']} 个提示）"
+            extra = f"：{r['error']}" if r.get("error") else f"（{counts_text(c)}）"
             print(f"{r['status']:4}  {Path(r['file']).name}{extra}")
         bad = sum(1 for r in results if r["status"] != "通过")
         print(f"共 {len(results)} 个文件：{len(results) - bad} 个通过，{bad} 个未通过或无法读取。")

@@ -20,7 +20,7 @@ def check_code(code: str, where: str = "") -> str:
     """A 项 code as given by a user: 7 digits, or a clear Chinese error."""
     if not ITEM_RE.fullmatch(code):
         hint = ""
-        if code.isdigit() and len(code) in (3, 5):
+        if is_code(code):  # a 类 or 款 code
             hint = f"（{len(code)} 位是{LEVELS[len(code)]}级代码；类、款行由项自动生成，只需给出 7 位项级代码）"
         raise CodeError(f"{where}科目代码「{code}」格式不正确：应为 7 位数字的项级功能分类代码{hint}，例如 2010101。")
     return code

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from juesuan.catalog import forget_imported, user_data_dir
-from juesuan.util.codes import LEVELS
+from juesuan.util.codes import LEVELS, is_code
 from juesuan.util.text import nfkc
+from juesuan.util.atomic import write_text
 
 
 def import_catalog(path, edition: int | None = None):
@@ -60,8 +61,8 @@ def import_catalog(path, edition: int | None = None):
                         carry[i] = v.zfill(3 if i == 0 else 2)
                         carry[i + 1:] = [""] * (2 - i)
                         code = "".join(carry[: i + 1])
-                code = code if len(code) in (3, 5, 7) else ""
-            if not (code.isdigit() and len(code) in (3, 5, 7) and name):
+                code = code if len(code) in LEVELS else ""
+            if not (is_code(code) and name):
                 continue
             target = economic if (code[0] == "3" and len(code) in (3, 5)) else functional
             target.setdefault(code, (name, LEVELS[len(code)]))
@@ -76,13 +77,11 @@ def import_catalog(path, edition: int | None = None):
             nm, level = data[code]
             parent = code[:-2] if len(code) > 3 else ""
             lines.append(",".join([code, '"' + nm.replace('"', '""') + '"', level, parent, str(edition), "official", "imported"]))
-        tmp = folder / f".{name}-{edition}.csv.tmp"
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        tmp.replace(folder / f"{name}-{edition}.csv")
+        write_text(folder / f"{name}-{edition}.csv", "\n".join(lines) + "\n")
 
     write("functional", functional)
     if economic:
         write("economic", economic)
-    (folder / f"source-{edition}.txt").write_text(path.name, encoding="utf-8")
+    write_text(folder / f"source-{edition}.txt", path.name)
     forget_imported()
     return edition, len(functional), len(economic), folder

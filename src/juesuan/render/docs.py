@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from juesuan.model.profile import load_profile
+from juesuan.model.profile import DEFAULT_PROFILE, load_profile
 
 
-def rules_text(markdown: bool = False, profile: str = "national-2024") -> str:
+def rules_text(markdown: bool = False, profile: str = DEFAULT_PROFILE) -> str:
     prof = load_profile(profile)
     lines = []
     if markdown:

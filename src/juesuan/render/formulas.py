@@ -11,6 +11,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from juesuan.layout.workbook import WorkbookLayout
 from juesuan.layout.keys import CellKey, Lookup, Term
 from juesuan.rules.instances import Instance
+from juesuan.util import a1
 
 
 def sheet_prefix(sheet: str) -> str:
@@ -71,10 +72,9 @@ def compress(cells: list[tuple[str, int, str]]) -> list[str]:
 
 
 def _split_prefix(ref: str) -> tuple[str, int, str]:
-    prefix, _, a1 = ref.rpartition("!")
-    prefix = prefix + "!" if prefix else ""
-    col = a1.rstrip("0123456789")
-    return prefix, int(a1[len(col):]), col
+    prefix, _, cell = ref.rpartition("!")
+    col, row = a1.split(cell)
+    return (prefix + "!" if prefix else ""), row, col
 
 
 def sum_expression(layout: WorkbookLayout, terms: list[Term], home: str) -> str:

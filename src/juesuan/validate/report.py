@@ -22,6 +22,12 @@ SEVERITY_OF = {"E": "error", "W": "warning", "I": "info"}
 SEVERITY_CN = {"error": "强制", "warning": "提示", "info": "参考"}
 SEVERITY_WORD = {"error": "错误", "warning": "警告", "info": "提示"}
 ORDER = {"error": 0, "warning": 1, "info": 2}
+LEVELS = tuple(ORDER)  # error, warning, info: most severe first
+
+
+def counts_text(counts: dict[str, int], skip_zero: bool = False) -> str:
+    """``3 个错误，1 个警告，12 个提示`` (with ``skip_zero``, only the severities that occur)."""
+    return "，".join(f"{counts.get(s, 0)} 个{SEVERITY_WORD[s]}" for s in LEVELS if counts.get(s) or not skip_zero)
 
 
 @dataclass
@@ -88,6 +94,10 @@ class Report:
         return sum(1 for f in self.findings if f.severity == severity)
 
     @property
+    def counts(self) -> dict[str, int]:
+        return {s: self.count(s) for s in LEVELS}
+
+    @property
     def errors(self) -> int:
         return self.count("error")
 
@@ -105,7 +115,7 @@ class Report:
             "department": self.department,
             "year": self.year,
             "valid": self.valid,
-            "counts": {s: self.count(s) for s in ("error", "warning", "info")},
+            "counts": self.counts,
             "tables": self.tables,
             "catalog": self.catalog,
             "notes": self.notes,

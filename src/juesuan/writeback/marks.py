@@ -14,7 +14,7 @@ import json
 from datetime import datetime
 from typing import Any, Protocol
 
-from juesuan.validate.report import SEVERITY_WORD, Report
+from juesuan.validate.report import LEVELS, ORDER, SEVERITY_WORD, Report, counts_text
 
 from juesuan.util.names import RESULTS_SHEET, STATE_SHEET
 STATUS_PREFIX = "本表校验："
@@ -56,9 +56,8 @@ def apply_marks(surface: Surface, report: Report, checked: str | None = None) ->
     for f in report.findings:
         if f.sheet and f.cell and f.sheet in surface.sheet_names():
             by_cell.setdefault((f.sheet, f.cell), []).append(f)
-    order = {"error": 0, "warning": 1, "info": 2}
     for (sheet, cell), fs in by_cell.items():
-        fs.sort(key=lambda f: order[f.severity])
+        fs.sort(key=lambda f: ORDER[f.severity])
         state["cells"][f"{sheet}!{cell}"] = {"fill": surface.get_fill(sheet, cell), "note": surface.get_note(sheet, cell)}
         surface.set_fill(sheet, cell, COLORS[fs[0].severity])
         note = "\n".join(_note_line(f) for f in fs)
@@ -73,14 +72,17 @@ def apply_marks(surface: Surface, report: Report, checked: str | None = None) ->
         fs = [f for f in report.findings if f.table == number]
         cell = _status_cell(surface, sheet)
         state["status"][sheet] = {"cell": cell, "value": surface.get_value(sheet, cell)}
-        counts = [f"{sum(1 for f in fs if f.severity == s)} 个{SEVERITY_WORD[s]}" for s in ("error", "warning", "info")
-                  if any(f.severity == s for f in fs)]
-        worst = fs and min(fs, key=lambda f: order[f.severity]).severity
-        text = STATUS_PREFIX + ("，".join(counts) if counts else "通过") + "（详见“校验结果”工作表）"
+        counts = _tally(fs)
+        worst = fs and min(fs, key=lambda f: ORDER[f.severity]).severity
+        text = STATUS_PREFIX + (counts_text(counts, skip_zero=True) if fs else "通过") + "（详见“校验结果”工作表）"
         surface.set_value(sheet, cell, text, bold_color=STATUS_COLORS[worst or "ok"])
     _results_sheet(surface, report, checked)
     _save_state(surface, state)
     return {"cells": len(by_cell), "findings": len(report.findings)}
+
+
+def _tally(fs) -> dict[str, int]:
+    return {s: sum(1 for f in fs if f.severity == s) for s in LEVELS}
 
 
 def _note_line(f) -> str:
@@ -106,12 +108,11 @@ def _results_sheet(surface: Surface, report: Report, checked: str | None) -> Non
         ["检查时间", datetime.now().strftime("%Y-%m-%d %H:%M")],
         ["部门", report.department, "年度", report.year or ""],
         ["分类科目", report.catalog],
-        ["合计", f"{report.count('error')} 个错误，{report.count('warning')} 个警告，{report.count('info')} 个提示"],
+        ["合计", counts_text(report.counts)],
     ]
     for number in sorted({f.table for f in report.findings}):
         fs = [f for f in report.findings if f.table == number]
-        rows.append([number or "整个工作簿", "，".join(f"{sum(1 for f in fs if f.severity == s)} 个{SEVERITY_WORD[s]}"
-                                                 for s in ("error", "warning", "info") if any(f.severity == s for f in fs))])
+        rows.append([number or "整个工作簿", counts_text(_tally(fs), skip_zero=True)])
     rows.append([])
     rows.append(list(HEADER))
     links = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from juesuan.validate.report import SEVERITY_WORD, Report
+from juesuan.validate.report import LEVELS, SEVERITY_WORD, Report, counts_text
 
 
 def render_text(report: Report) -> str:
@@ -12,7 +12,7 @@ def render_text(report: Report) -> str:
         lines.append(f"部门：{report.department}　年度：{report.year or '未识别'}")
     if report.catalog:
         lines.append(f"分类科目：{report.catalog}")
-    lines.append(f"结果：{report.count('error')} 个错误，{report.count('warning')} 个警告，{report.count('info')} 个提示"
+    lines.append(f"结果：{counts_text(report.counts)}"
                  + ("（通过：没有错误）" if report.valid else "（未通过：有错误须改正）"))
     for note in report.notes:
         lines.append(f"说明：{note}")
@@ -21,8 +21,7 @@ def render_text(report: Report) -> str:
         if f.table != current:
             current = f.table
             n = [x for x in report.findings if x.table == current]
-            counts = "，".join(f"{sum(1 for x in n if x.severity == s)} 个{SEVERITY_WORD[s]}"
-                              for s in ("error", "warning", "info") if any(x.severity == s for x in n))
+            counts = counts_text({s: sum(1 for x in n if x.severity == s) for s in LEVELS}, skip_zero=True)
             lines.append("")
             lines.append(f"【{current or '整个工作簿'}】{counts}")
         where = f.location if f.cell else (f.sheet or f.table)

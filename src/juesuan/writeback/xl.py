@@ -123,8 +123,9 @@ def check_caller() -> None:
     except JuesuanError as exc:
         book.app.alert(str(exc), title="juesuan")
         return
-    book.app.alert(f"检查完成：{report.count('error')} 个错误，{report.count('warning')} 个警告，"
-                   f"{report.count('info')} 个提示。详见“校验结果”工作表。", title="juesuan")
+    from juesuan.validate.report import counts_text
+
+    book.app.alert(f"检查完成：{counts_text(report.counts)}。详见“校验结果”工作表。", title="juesuan")
 
 
 def write_vba_module(folder: str | os.PathLike) -> Path:
