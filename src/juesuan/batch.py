@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from juesuan.errors import InputError, JuesuanError
+from juesuan.render.cells import append_row
 from juesuan.util.atomic import write_text
 
 SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et"}
@@ -134,15 +135,15 @@ def write_reports(results: list[dict], folder: Path, out_dir: Path) -> tuple[Pat
     wb = Workbook()
     ws = wb.active
     ws.title = "按文件汇总"  # a few thousand rows at most: the normal writer keeps styles simple
-    ws.append(["文件", "部门", "年度", "结果", "错误", "警告", "提示", "说明"])
+    append_row(ws, ["文件", "部门", "年度", "结果", "错误", "警告", "提示", "说明"])
     for r in results:
-        ws.append([Path(r["file"]).name, r.get("department", ""), r.get("year") or "", r["status"],
+        append_row(ws, [Path(r["file"]).name, r.get("department", ""), r.get("year") or "", r["status"],
                    r["counts"]["error"], r["counts"]["warning"], r["counts"]["info"], r.get("error", "")])
     ws2 = wb.create_sheet("全部问题")
-    ws2.append(["文件", "部门", "表", "位置", "规则", "级别", "科目代码", "科目名称", "应为", "实为", "差额", "容差", "说明"])
+    append_row(ws2, ["文件", "部门", "表", "位置", "规则", "级别", "科目代码", "科目名称", "应为", "实为", "差额", "容差", "说明"])
     for r in results:
         for f in r["findings"]:
-            ws2.append([Path(r["file"]).name, r.get("department", ""), f["table"], f["location"], f["rule"],
+            append_row(ws2, [Path(r["file"]).name, r.get("department", ""), f["table"], f["location"], f["rule"],
                         f["severity_cn"], f["code"], f["name"], f["expected"], f["actual"], f["difference"],
                         f["tolerance"], f["message"]])
     bold = Font(bold=True)

@@ -114,7 +114,49 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _SafeStream:
+    """A console stream that never passes on control characters from a workbook's text (an escape
+    sequence could repaint the screen to show a false 通过), and never fails on a console that
+    cannot show Chinese (GBK or ASCII): what it cannot encode becomes ``?``."""
+
+    _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+    def __init__(self, stream, keep_cr: bool):
+        self._stream = stream
+        self._keep_cr = keep_cr
+        try:
+            stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError):
+            pass
+
+    def write(self, text: str) -> int:
+        text = self._CONTROL.sub("", text)
+        if not self._keep_cr:
+            text = text.replace("\r", "")
+        return self._stream.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
+    sys.stdout = _SafeStream(sys.__stdout__ if sys.stdout is sys.__stdout__ else sys.stdout, keep_cr=False)
+    sys.stderr = _SafeStream(sys.__stderr__ if sys.stderr is sys.__stderr__ else sys.stderr, keep_cr=True)
+    try:
+        return _run(argv)
+    except BrokenPipeError:  # `juesuan rules | head`: the reader has what it wanted
+        import os
+
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
+        except (OSError, ValueError):
+            pass
+        return 0
+    finally:
+        sys.stdout, sys.stderr = sys.stdout._stream, sys.stderr._stream
+
+
+def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ from juesuan.errors import InputError
 from juesuan.util.names import TOOL_SHEETS  # the tool's own sheets: never tables
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-MAX_UNPACKED = 200 * 2**20  # a 公开 workbook is well under 1 MiB unpacked
+MAX_UNPACKED = 64 * 2**20  # a 620-项 template with its 校验 sheet is 15 MiB unpacked
+MAX_ROWS, MAX_COLS = 20000, 256  # far beyond any 公开 table: cells further out are not read
 _SHEET_RE = re.compile(rb'<sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"', re.S)
 _SHEET_RE2 = re.compile(rb'<sheet\b[^>]*?\br:id="([^"]*)"[^>]*?\bname="([^"]*)"', re.S)
 _REL_RE = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"', re.S)
@@ -84,6 +86,7 @@ class Sheet:
 class Workbook:
     path: Path
     sheets: list[Sheet]
+    notes: list[str] = field(default_factory=list)  # what was read with reservations (far cells ignored)
 
     def sheet(self, name: str) -> Sheet:
         return next(s for s in self.sheets if s.name == name)
@@ -131,8 +134,8 @@ def open_checked(path: str | Path) -> zipfile.ZipFile:
 def _read_part(zf: zipfile.ZipFile, name: str, path: Path) -> bytes:
     try:
         data = zf.read(name)
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as exc:
-        raise _refuse(path, f"文件已损坏（{name}：{exc}）。") from None
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError, zlib.error, NotImplementedError) as exc:
+        raise _refuse(path, f"文件已损坏（{name}：{exc}）。请重新保存或重新下载。") from None
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:65536]:
         raise _refuse(path, f"{name} 中含有 XML 实体声明（DOCTYPE/ENTITY），正常的工作簿不会有，疑似恶意文件，已拒绝。")
     return data
@@ -219,21 +222,110 @@ def read_workbook(path: str | Path) -> Workbook:
                 _read_part(zf, extra, path)  # refuses entity bombs before calamine parses them
         xml = {name: _read_part(zf, part, path) for name, part in parts.items()
                if part in zf.namelist() and name not in TOOL_SHEETS}
+        strings_xml = _read_part(zf, "xl/sharedStrings.xml", path) if "xl/sharedStrings.xml" in zf.namelist() else b""
     finally:
         zf.close()
+    cache: list = []
+
+    def shared() -> list[str]:
+        if not cache:
+            cache.append(_shared_strings(strings_xml))
+        return cache[0]
+
+    notes: list[str] = []
     try:
         cwb = CalamineWorkbook.from_path(str(path))
         sheets = []
         for meta in cwb.sheets_metadata:
             if str(meta.typ).split(".")[-1] != "WorkSheet" or meta.name in TOOL_SHEETS:
                 continue
+            data = xml.get(meta.name, b"")
+            far = _far_cells(data)
+            if far:
+                # A stray cell at XFD1048576 would make the dense reader allocate the whole range: read
+                # the sheet sparsely instead, within MAX_ROWS × MAX_COLS, and say what was left out.
+                sheets.append(_sparse_sheet(meta.name, data, shared()))
+                notes.append(f"工作表「{meta.name}」有 {far} 个单元格远在表格之外（第 {MAX_ROWS} 行或第 {MAX_COLS} 列以外），"
+                             "未读取；表格本身照常检查。")
+                continue
             cs = cwb.get_sheet_by_name(meta.name)
             rows = cs.to_python()
-            data = xml.get(meta.name, b"")
             sheets.append(Sheet(meta.name, rows, tuple(cs.start) if rows else (0, 0), scan_formulas(data),
                                 list(cs.merged_cell_ranges or []), scan_errors(data)))
     except InputError:
         raise
     except Exception as exc:  # calamine raises its own types for broken files
         raise _refuse(path, f"文件内容损坏，无法解析（{type(exc).__name__}: {exc}）。") from None
-    return Workbook(path, sheets)
+    return Workbook(path, sheets, notes)
+
+
+# --------------------------------------------------------------------------------------------------
+# Sheets with cells far outside any table: read sparsely
+
+
+_CELL_RE = re.compile(rb'<c\b([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+_ATTR_R = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+_ATTR_T = re.compile(rb'\bt="([a-zA-Z]+)"')
+_T_RE = re.compile(rb"<t\b[^>]*?(?:/>|>(.*?)</t>)", re.S)
+_SI_RE = re.compile(rb"<si\b[^>]*>(.*?)</si>", re.S)
+_MERGE_RE = re.compile(rb'<mergeCell\b[^>]*?\bref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
+
+
+def _far_cells(xml: bytes) -> int:
+    """How many cells of a sheet lie beyond MAX_ROWS × MAX_COLS (0 for a normal sheet)."""
+    far = 0
+    for col, row in _ATTR_R.findall(xml):
+        if int(row) > MAX_ROWS or _col_index(col) > MAX_COLS:
+            far += 1
+    return far
+
+
+def _shared_strings(xml: bytes) -> list[str]:
+    return [_unescape(b"".join(t or b"" for t in _T_RE.findall(si)).decode("utf-8", "replace"))
+            for si in _SI_RE.findall(xml)]
+
+
+def _sparse_sheet(name: str, xml: bytes, strings: list[str]) -> Sheet:
+    cells: dict[tuple[int, int], Any] = {}
+    for attrs, body in _CELL_RE.findall(xml):
+        m = _ATTR_R.search(attrs)
+        if not m:
+            continue
+        row, col = int(m.group(2)), _col_index(m.group(1))
+        if row > MAX_ROWS or col > MAX_COLS or not body:
+            continue
+        value = _cell_value(_ATTR_T.search(attrs), body, strings)
+        if value is not None:
+            cells[(row, col)] = value
+    nrows = max((r for r, _ in cells), default=0)
+    ncols = max((c for _, c in cells), default=0)
+    rows = [[""] * ncols for _ in range(nrows)]
+    for (r, c), v in cells.items():
+        rows[r - 1][c - 1] = v
+    merged = []
+    for c0, r0, c1, r1 in _MERGE_RE.findall(xml):
+        if int(r1) <= MAX_ROWS and _col_index(c1) <= MAX_COLS:
+            merged.append(((int(r0) - 1, _col_index(c0) - 1), (int(r1) - 1, _col_index(c1) - 1)))
+    bounded = {k: v for k, v in scan_formulas(xml).items() if k[0] <= MAX_ROWS and k[1] <= MAX_COLS}
+    return Sheet(name, rows, (0, 0), bounded, merged, scan_errors(xml))
+
+
+def _cell_value(t, body: bytes, strings: list[str]):
+    kind = t.group(1).decode() if t else "n"
+    v = _V_RE.search(body)
+    text = (v.group(1) or b"").decode("utf-8", "replace") if v else None
+    if kind == "inlineStr":
+        return _unescape(b"".join(x or b"" for x in _T_RE.findall(body)).decode("utf-8", "replace"))
+    if text is None:
+        return None
+    if kind == "s":
+        i = int(text) if text.isdigit() else -1
+        return strings[i] if 0 <= i < len(strings) else ""
+    if kind in ("str", "e"):
+        return _unescape(text)
+    if kind == "b":
+        return text == "1"
+    try:
+        return float(text)
+    except ValueError:
+        return _unescape(text)

@@ -20,6 +20,7 @@ from juesuan.layout.tables import TableLayout
 from juesuan.layout.workbook import WorkbookLayout
 from juesuan.rules.graph import graph_of
 from juesuan.layout.keys import CellKey
+from juesuan.render.cells import put
 
 Value = Union[Decimal, str, None]
 
@@ -79,7 +80,7 @@ def _furniture(ws, layout, tl, ncols):
     ws[f"{last}2"] = spec.number
     ws[f"{last}2"].font, ws[f"{last}2"].alignment = styles.BODY_FONT, styles.RIGHT
     mid = (ncols + 1) // 2
-    ws["A3"] = f"部门名称：{layout.department}"
+    put(ws["A3"], f"部门名称：{layout.department}")
     if mid > 2:
         ws.merge_cells(f"A3:{get_column_letter(mid - 1)}3")
     ws["A3"].font, ws["A3"].alignment = styles.BODY_FONT, styles.LEFT
@@ -109,7 +110,7 @@ def _header(ws, tl):
 
 def _text(ws, ref, value, align=styles.LEFT, fmt=None):
     c = ws[ref]
-    c.value = value
+    put(c, value)
     c.font, c.alignment = styles.BODY_FONT, align
     if fmt:
         c.number_format = fmt
@@ -164,11 +165,11 @@ def _amounts(ws, layout, tl, values):
         c.alignment = styles.RIGHT
         if key in blanks:
             if key in values and values[key] is not None:
-                c.value = _cell_value(values[key])  # a value where the layout has a blank: kept as given
+                put(c, _cell_value(values[key]))  # a value where the layout has a blank: kept as given
                 c.protection = styles.UNLOCKED
             continue
         if key in values:
-            c.value = _cell_value(values[key])
+            put(c, _cell_value(values[key]))
             c.protection, c.fill = styles.UNLOCKED, styles.INPUT_FILL
             inputs_by_col.append(("", row, col))
         elif key in definitions:

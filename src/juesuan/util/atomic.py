@@ -34,6 +34,7 @@ def atomic_write(path: Union[str, Path], write: Callable, force: bool = False, b
     try:
         with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as fh:
             write(fh)
+        os.chmod(tmp, 0o666 & ~_umask())  # as any file the user makes: colleagues can open it
         if path.exists() and backup:
             os.replace(path, path.with_name(path.name + ".bak"))
         os.replace(tmp, path)
@@ -44,6 +45,12 @@ def atomic_write(path: Union[str, Path], write: Callable, force: bool = False, b
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_text(path: Union[str, Path], text: str, force: bool = True, backup: bool = False) -> Path:

@@ -20,29 +20,59 @@ def round_half_up(value: Decimal, places: Decimal = CENT) -> Decimal:
     return value.quantize(places, rounding=ROUND_HALF_UP)
 
 
+# Amounts outside this range are no 万元 figure of a department (1e15 万元 is a thousand times the
+# national budget), and arithmetic on them is unsafe (1e999999999, 1e-999999999): they are refused.
+MAX_MAGNITUDE = 15  # |x| < 10**15
+MIN_MAGNITUDE = -12  # a non-zero |x| ≥ 10**-12
+
+
+def in_range(number: Decimal) -> bool:
+    """Whether a finite amount is within the range juesuan computes with (see ``MAX_MAGNITUDE``)."""
+    return number == 0 or MIN_MAGNITUDE <= number.adjusted() < MAX_MAGNITUDE
+
+
+def out_of_range(value) -> bool:
+    """Whether ``value`` reads as a number, but one outside the sane range of an amount."""
+    number = _number(value)
+    return number is not None and not in_range(number)
+
+
 def parse_amount(value) -> tuple[Decimal | None, bool]:
     """An amount from what a cell or data file holds: ``(Decimal or None for blank, understood)``.
 
     Accepts numbers, numeric text, ``1,234.50``, full-width digits (``１２３．４５``), ``(1.00)`` for
-    −1.00, and blank marks (``-``, ``—``) as blank. Anything else gives ``(None, False)``.
+    −1.00, and blank marks (``-``, ``—``) as blank. Anything else — and a number outside the sane
+    range (:func:`in_range`) — gives ``(None, False)``.
     """
     if value is None:
         return None, True
-    if isinstance(value, bool):
+    if isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).strip().replace(" ", "")
+        if text == "" or text in BLANK_MARKS:
+            return None, True
+    number = _number(value)
+    if number is None or not in_range(number):
         return None, False
+    if number == 0 and number.as_tuple().exponent < MIN_MAGNITUDE:
+        number = Decimal(0)  # 0E-999999999 is 0, without a billion digits to print
+    return number, True
+
+
+def _number(value) -> Decimal | None:
+    """The finite Decimal a cell value stands for, or None (blank marks included)."""
+    if value is None or isinstance(value, bool):
+        return None
     if isinstance(value, Decimal):
-        return value, True
+        return value if value.is_finite() else None
     if isinstance(value, int):
-        return Decimal(value), True
+        return Decimal(value)
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            return None, False
-        return Decimal(repr(value)), True
+            return None
+        return Decimal(repr(value))
     text = unicodedata.normalize("NFKC", str(value)).strip().replace(" ", "")
-    if text == "":
-        return None, True
-    if text in BLANK_MARKS:
-        return None, True
+    if len(text) > 64:
+        return None  # no amount is written with more characters
     negative = text.startswith("(") and text.endswith(")")
     if negative:
         text = text[1:-1]
@@ -50,11 +80,11 @@ def parse_amount(value) -> tuple[Decimal | None, bool]:
         text = text.replace(",", "")
     try:
         number = Decimal(text)
-    except InvalidOperation:
-        return None, False
+    except (InvalidOperation, ValueError):
+        return None
     if not number.is_finite():
-        return None, False
-    return (-number if negative else number), True
+        return None
+    return -number if negative else number
 
 
 def money(value: Decimal | None) -> str:

@@ -44,7 +44,7 @@ def load(path: str | Path, profile: Profile | None = None, catalog: Catalog | No
         raise InputError(f"「{path}」中找不到任何公开表（公开01表–公开09表）：请确认这是部门决算公开工作簿。")
     catalog = catalog or active_catalog(probe.layout.year or 2024)
     located = probe if probe.layout.catalog is catalog else locate(wb, profile, catalog)
-    ctx = Context(path, profile, catalog, located)
+    ctx = Context(path, profile, catalog, located, read_notes=list(wb.notes))
     read_cells(ctx)
     computed_values(ctx)
     return ctx
@@ -100,6 +100,7 @@ def _finish(ctx: Context) -> Report:
                     {profile.table(tid).number: s.name for tid, s in located.sheets.items()},
                     ctx.catalog.source)
     report.rule_status = rule_status
+    report.notes.extend(ctx.read_notes)
     if any(c.computed for c in ctx.cells.values()):
         report.notes.append(note("computed"))
     return report.sort()

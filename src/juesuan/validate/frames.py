@@ -19,6 +19,7 @@ from juesuan.errors import ModelError
 from juesuan.model.checks import template_id
 from juesuan.model.profile import FrameRef, frame_refs
 from juesuan.util.codes import LEVELS, is_code, parent
+from juesuan.util.money import out_of_range
 from juesuan.util.text import nfkc
 from juesuan.validate.context import Context as CheckContext
 from juesuan.validate.emit import add
@@ -212,8 +213,12 @@ def _econ_name_finding(ctx, code):
 
 @finding("amount_parsed")
 def _amount_parsed_finding(ctx, key):
-    shown = str(ctx.cells[key].raw)
-    return ("error_value" if shown.startswith("#") else "not_amount"), {"shown": shown}, None, None
+    raw = ctx.cells[key].raw
+    shown = str(raw)
+    if len(shown) > 60:
+        shown = shown[:60] + "…"
+    message = "error_value" if shown.startswith("#") else "out_of_range" if out_of_range(raw) else "not_amount"
+    return message, {"shown": shown}, None, None
 
 
 @finding("two_decimals")

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from juesuan.validate.report import LEVELS, ORDER, SEVERITY_WORD, Report, counts_text
 
 from juesuan.util.names import RESULTS_SHEET, STATE_SHEET
+from juesuan.render.cells import put
 STATUS_PREFIX = "本表校验："
 NOTE_AUTHOR = "juesuan"
 COLORS = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}  # red, amber, light blue
@@ -192,7 +193,7 @@ class OpenpyxlSurface:
         from openpyxl.styles import Font
 
         c = self.wb[sheet][cell]
-        c.value = value
+        put(c, value)
         if bold_color:
             c.font = Font(name=c.font.name or "宋体", size=c.font.sz or 10, bold=True, color="FF" + bold_color)
 
@@ -243,7 +244,7 @@ class OpenpyxlSurface:
         ws = self.wb[sheet]
         for r, row in enumerate(rows, start=1):
             for c, value in enumerate(row, start=1):
-                ws.cell(row=r, column=c, value=value)
+                put(ws.cell(row=r, column=c), value)
         from openpyxl.worksheet.hyperlink import Hyperlink
 
         for (r, c), target in links.items():

@@ -27,6 +27,13 @@ End Sub
 '''
 
 
+def _as_text(value):
+    """A string Excel must keep as text: a leading apostrophe stops =, +, - and @ making a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
 def _hex_to_rgb(hexcolor: str) -> tuple[int, int, int]:
     return int(hexcolor[0:2], 16), int(hexcolor[2:4], 16), int(hexcolor[4:6], 16)
 
@@ -48,7 +55,7 @@ class XlwingsSurface:
 
     def set_value(self, sheet, cell, value, bold_color=None):
         rng = self._range(sheet, cell)
-        rng.value = value
+        rng.value = _as_text(value)
         if bold_color:
             rng.font.bold = True
             rng.font.color = _hex_to_rgb(bold_color)
@@ -88,7 +95,7 @@ class XlwingsSurface:
     def write_table(self, sheet, rows, links, widths):
         ws = self.book.sheets[sheet]
         width = max((len(r) for r in rows), default=1)
-        ws.range("A1").value = [list(r) + [None] * (width - len(r)) for r in rows]
+        ws.range("A1").value = [[_as_text(v) for v in r] + [None] * (width - len(r)) for r in rows]
         for (r, c), target in links.items():
             rng = ws.range((r, c))
             rng.add_hyperlink(f"#{target}", text_to_display=str(rng.value))

@@ -1,0 +1,35 @@
+"""Writing a value into an openpyxl cell safely: the user's text is data, never a formula.
+
+openpyxl turns any string beginning with ``=`` into a formula, and refuses control characters.
+Every cell juesuan fills with text that came from a user's file or data file (department, 科目名称,
+codes, sheet and file names, messages quoting cells) goes through :func:`put`.
+"""
+
+from __future__ import annotations
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+EXCEL_TEXT_LIMIT = 32767  # characters a cell holds
+
+
+def clean_text(text: str) -> str:
+    """``text`` without the control characters a workbook cannot hold, cut to Excel's cell limit."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text)[:EXCEL_TEXT_LIMIT]
+
+
+def put(cell, value) -> None:
+    """Set ``cell`` to ``value``; a string is always stored as text, whatever it begins with."""
+    if isinstance(value, str):
+        cell.value = clean_text(value)
+        cell.data_type = "s"
+    else:
+        cell.value = value
+
+
+def append_row(ws, values) -> None:
+    """``ws.append(values)`` with every string stored as text."""
+    ws.append([None if isinstance(v, str) else v for v in values])
+    row = ws.max_row
+    for i, v in enumerate(values, start=1):
+        if isinstance(v, str):
+            put(ws.cell(row=row, column=i), v)

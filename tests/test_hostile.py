@@ -1,0 +1,170 @@
+"""Hostile input and the user's files (each a regression of something that once broke): far cells,
+formulas made of user text, absurd amounts, damaged zips, file permissions, pipes and escape sequences."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from juesuan.api import fill_workbook
+from juesuan.check import check
+from juesuan.util.atomic import save_workbook
+
+from .conftest import ROOT, run_cli
+
+INJECT = '=HYPERLINK("http://example.invalid","点我")'
+DDE = "=cmd|' /C calc'!A0"
+
+
+@pytest.fixture(scope="module")
+def base(careful_path, tmp_path_factory):
+    _, wb = fill_workbook(careful_path)
+    return save_workbook(wb, tmp_path_factory.mktemp("hostile") / "base.xlsx")
+
+
+def _edited(base, out, sheet, cell, value):
+    wb = openpyxl.load_workbook(base)
+    wb[sheet][cell].value = value
+    if isinstance(value, str) and value.startswith("="):
+        wb[sheet][cell].data_type = "s"  # as a user's text, not a formula
+    wb.save(out)
+    return out
+
+
+def _formulas(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as z:
+        return [f.decode() for n in z.namelist() if n.startswith("xl/worksheets/")
+                for f in re.findall(rb"<f>(.*?)</f>", z.read(n))]
+
+
+# --- 1. bounded reading ----------------------------------------------------------------------------
+
+
+def test_a_far_cell_is_not_allocated_and_the_tables_are_still_checked(base, tmp_path):
+    wb = openpyxl.load_workbook(base)
+    wb["公开02表"]["XFD1048576"] = "x"
+    wb.save(tmp_path / "far.xlsx")
+    # run in a process whose address space is capped at 3 GiB: a dense read would need 512 GiB
+    code = ("import resource,sys; resource.setrlimit(resource.RLIMIT_AS,(3*2**30,3*2**30));"
+            "from juesuan.check import check; r=check(sys.argv[1]); print(r.errors, '|'.join(r.notes))")
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "far.xlsx")], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    errors, notes = proc.stdout.strip().split(" ", 1)
+    assert errors == "0" and "远在表格之外" in notes and "公开02表" in notes
+    # and the findings are those of the workbook without the far cell
+    assert check(tmp_path / "far.xlsx").flat() == check(base).flat()
+
+
+def test_a_declared_unpacked_size_beyond_the_limit_is_refused(base, tmp_path):
+    out = tmp_path / "huge.xlsx"
+    with zipfile.ZipFile(base) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item.filename))
+        dst.writestr("xl/media/pad.bin", b"\0" * (70 * 2**20))  # compresses to almost nothing
+    res = run_cli("check", out)
+    assert res.returncode == 2 and "疑似恶意文件" in res.stderr and "Traceback" not in res.stderr
+
+
+# --- 2. no formula made from user text --------------------------------------------------------------
+
+
+def test_user_text_is_never_written_as_a_formula(tmp_path):
+    data = (ROOT / "workbooks" / "sample-careful.yaml").read_text(encoding="utf-8")
+    data = re.sub(r"^部门: .*$", f"部门: '{INJECT}'", data, count=1, flags=re.M)
+    data += f'\n科目名称: {{"2060399": "{DDE}"}}\n' if "科目名称:" not in data else ""
+    src = tmp_path / "inject.yaml"
+    src.write_text(data, encoding="utf-8")
+    _, wb = fill_workbook(src)
+    path = save_workbook(wb, tmp_path / "inject.xlsx")
+    assert not [f for f in _formulas(path) if "HYPERLINK" in f or "cmd" in f]
+    # annotate: the department and names are copied into 校验结果
+    out = tmp_path / "marked.xlsx"
+    res = run_cli("check", path, "--annotate", out)
+    assert res.returncode in (0, 1), res.stderr
+    assert not [f for f in _formulas(out) if "HYPERLINK" in f or "cmd" in f]
+    ws = openpyxl.load_workbook(out)["校验结果"]
+    assert any(c.value == INJECT and c.data_type == "s" for row in ws.iter_rows() for c in row)
+
+
+def test_the_folder_report_keeps_user_text_as_text(base, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _edited(base, folder / "a.xlsx", "公开02表", "B10", DDE)
+    out = tmp_path / "out"
+    res = run_cli("check", folder, "-o", out)
+    assert res.returncode in (0, 1), res.stderr
+    report = next(out.glob("*.xlsx"))
+    assert not [f for f in _formulas(report) if "cmd" in f]
+
+
+# --- 3. any amount ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["1e26", "9" * 29, "1e999999999", "-1e-999999999", 1e300])
+def test_absurd_amounts_are_v01_at_their_cell(base, tmp_path, value):
+    report = check(_edited(base, tmp_path / "big.xlsx", "公开02表", "D10", value))
+    at = [f for f in report.findings if f.location == "公开02表!D10"]
+    assert [(f.rule, f.severity, f.template) for f in at] == [("V-01", "error", "frame_checks.amount_parsed.out_of_range")]
+    assert len(report.to_json()) < 200_000
+
+
+# --- 7. damaged files ------------------------------------------------------------------------------
+
+
+def test_a_flipped_byte_in_a_compressed_member_is_the_damaged_file_message(base, tmp_path):
+    data = bytearray(base.read_bytes())
+    with zipfile.ZipFile(base) as z:
+        info = z.getinfo("xl/worksheets/sheet2.xml")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra) + 20
+    data[start] ^= 0xFF
+    bad = tmp_path / "flipped.xlsx"
+    bad.write_bytes(bytes(data))
+    res = run_cli("check", bad)
+    assert res.returncode == 2 and "Traceback" not in res.stderr and "flipped.xlsx" in res.stderr
+
+
+# --- 11. terminal and pipes ------------------------------------------------------------------------
+
+
+def test_a_closed_pipe_is_no_traceback():
+    proc = subprocess.run(f"{sys.executable} -m juesuan rules | head -1", shell=True, capture_output=True, text=True)
+    assert "Traceback" not in proc.stderr and proc.stdout.strip()
+
+
+def test_an_ascii_console_gets_question_marks_not_a_traceback():
+    proc = subprocess.run([sys.executable, "-m", "juesuan", "rules"], capture_output=True,
+                          env=dict(os.environ, PYTHONIOENCODING="ascii"))
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr and b"R01-1" in proc.stdout
+
+
+def test_escape_sequences_from_a_workbook_never_reach_the_terminal(base, tmp_path):
+    plain = _edited(base, tmp_path / "plain.xlsx", "公开02表", "B10", "其他ESC[2JESC[32m通过ESC[0m")
+    path = tmp_path / "esc.xlsx"  # openpyxl refuses ESC: written as the XML escape _x001B_, as Excel does
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item.filename).replace(b"ESC[", b"_x001B_["))
+    res = run_cli("check", path)
+    assert "[2J" in res.stdout  # the text is shown, without the escape character
+    assert "\x1b" not in res.stdout and "\x1b" not in res.stderr
+
+
+# --- 12. files colleagues can open -----------------------------------------------------------------
+
+
+def test_outputs_follow_the_umask(base, tmp_path):
+    old = os.umask(0o022)
+    try:
+        _, wb = fill_workbook(ROOT / "workbooks" / "sample-careful.yaml")
+        out = save_workbook(wb, tmp_path / "perm.xlsx")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
