@@ -168,3 +168,110 @@ def test_outputs_follow_the_umask(base, tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
+
+
+# --- 4. the original is never lost -------------------------------------------------------------------
+
+
+def test_force_twice_keeps_every_original(tmp_path):
+    out = tmp_path / "t.xlsx"
+    out.write_bytes(b"the user's own file")
+    for i in range(2):
+        res = run_cli("template", "-o", out, "--dept", f"局{i}", "--force")
+        assert res.returncode == 0, res.stderr
+    assert (tmp_path / "t.xlsx.bak").read_bytes() == b"the user's own file"
+    assert (tmp_path / "t.xlsx.bak.2").exists()
+
+
+def test_concurrent_writers_keep_the_original(tmp_path):
+    out = tmp_path / "c.xlsx"
+    out.write_bytes(b"original")
+    procs = [subprocess.Popen([sys.executable, "-m", "juesuan", "template", "-o", str(out), "--dept", f"局{i}",
+                               "--force"], stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(4)]
+    assert all(p.wait(timeout=120) == 0 for p in procs)
+    kept = [p.read_bytes() for p in tmp_path.glob("c.xlsx.bak*")]
+    assert b"original" in kept and len(kept) == 4
+    assert openpyxl.load_workbook(out)  # the newest is a whole workbook
+
+
+def test_migrate_never_replaces_its_own_input(base, tmp_path):
+    src = tmp_path / "old.xlsx"
+    src.write_bytes(base.read_bytes())
+    res = run_cli("migrate", src, "-o", src, "--force")
+    assert res.returncode == 2 and "不能覆盖" in res.stderr
+    assert src.read_bytes() == base.read_bytes()
+
+
+# --- 6. annotate never crashes -----------------------------------------------------------------------
+
+
+def test_annotate_marks_the_top_left_of_a_merged_range(base, tmp_path):
+    from juesuan.writeback.marks import annotate_file
+
+    wb = openpyxl.load_workbook(base)
+    ws = wb["公开02表"]
+    ws["D10"].value = 999.0  # a mismatch at D10 …
+    ws.merge_cells("D10:E10")  # … inside a merged range
+    path = tmp_path / "merged.xlsx"
+    wb.save(path)
+    report = check(path)
+    counts = annotate_file(path, tmp_path / "m.xlsx", report)
+    assert counts["cells"] > 0
+    assert openpyxl.load_workbook(tmp_path / "m.xlsx")["公开02表"]["D10"].comment is not None
+
+
+@pytest.mark.parametrize("state", ["not json", "[1, 2]", '{"cells": [1]}',
+                                   '{"cells": {"公开02表!D10": {"fill": {"type": 5, "fg": 7}, "note": 3}}}',
+                                   '{"cells": {"公开02表!ZZZZ0": {"fill": null, "note": null}}}',
+                                   '{"status": {"公开02表": {"cell": "=A1", "value": {"x": 1}}}}',
+                                   '{"results": "公开01表"}'])
+def test_a_crafted_marks_sheet_is_ignored_not_a_crash(base, tmp_path, state):
+    from juesuan.util.names import STATE_SHEET
+    from juesuan.writeback.marks import annotate_file
+
+    wb = openpyxl.load_workbook(base)
+    wb["公开02表"]["D10"].value = 999.0
+    ws = wb.create_sheet(STATE_SHEET)
+    ws["A1"].value = state
+    ws.sheet_state = "veryHidden"
+    path = tmp_path / "crafted.xlsx"
+    wb.save(path)
+    annotate_file(path, tmp_path / "out.xlsx", check(path))
+    out = openpyxl.load_workbook(tmp_path / "out.xlsx")
+    assert "公开01表" in out.sheetnames  # never a sheet juesuan did not make
+
+
+def test_a_users_own_sheet_named_like_ours_is_kept(base, tmp_path):
+    from juesuan.util.names import RESULTS_SHEET
+    from juesuan.writeback.marks import annotate_file
+
+    wb = openpyxl.load_workbook(base)
+    wb["公开02表"]["D10"].value = 999.0
+    wb.create_sheet(RESULTS_SHEET)["A1"] = "我自己的说明"
+    path = tmp_path / "own.xlsx"
+    wb.save(path)
+    annotate_file(path, tmp_path / "out.xlsx", check(path))
+    out = openpyxl.load_workbook(tmp_path / "out.xlsx")
+    assert out[RESULTS_SHEET]["A1"].value == "我自己的说明"
+    assert f"{RESULTS_SHEET}（juesuan）" in out.sheetnames
+
+
+# --- 10. folder mode reports what it skipped -----------------------------------------------------------
+
+
+def test_folder_mode_lists_skipped_spreadsheets(base, tmp_path):
+    folder = tmp_path / "in"
+    (folder / "甲局").mkdir(parents=True)
+    (folder / "甲局" / "决算公开.xlsx").write_bytes(base.read_bytes())
+    (folder / "乙局.ods").write_bytes(b"PK\x03\x04 not really")
+    (folder / "丙局.csv").write_text("a,b\n", encoding="utf-8")
+    (folder / "juesuan-我的.xlsx").write_bytes(base.read_bytes())
+    out = tmp_path / "out"
+    res = run_cli("check", folder, "-o", out, "--format", "json")
+    import json
+
+    data = json.loads(res.stdout)
+    status = {Path(f["file"]).name: f["status"] for f in data["files"]}
+    assert status["乙局.ods"] == "已跳过" and status["丙局.csv"] == "已跳过"
+    assert status["juesuan-我的.xlsx"] in ("通过", "未通过")  # a user's file, whatever its name
+    assert data["summary"]["skipped"] == 2 and res.returncode == 1

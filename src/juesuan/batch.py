@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from juesuan.errors import InputError, JuesuanError
@@ -17,16 +18,27 @@ from juesuan.render.cells import append_row
 from juesuan.util.atomic import write_text
 
 SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et"}
+# spreadsheets juesuan cannot read: listed in the report as skipped, never silently absent
+OTHER_SHEETS = {".ods": "OpenDocument 表格（.ods）", ".xlsb": "Excel 二进制工作簿（.xlsb）", ".csv": "CSV 文本",
+                ".numbers": "Numbers 表格", ".ett": "WPS 模板（.ett）", ".xltx": "Excel 模板（.xltx）"}
 REPORT_PREFIX = "juesuan-"
+REPORT_NAME = f"{REPORT_PREFIX}检查结果"
 
 
 def workbook_files(folder: Path) -> list[Path]:
     """Excel-like files below ``folder``: not lock files (``~$…``), not our own reports."""
-    out = []
+    return [p for p in _candidates(folder) if p.suffix.lower() in SUFFIXES]
+
+
+def skipped_files(folder: Path) -> list[tuple[Path, str]]:
+    """Spreadsheets below ``folder`` that juesuan cannot read, with the reason."""
+    return [(p, OTHER_SHEETS[p.suffix.lower()]) for p in _candidates(folder) if p.suffix.lower() in OTHER_SHEETS]
+
+
+def _candidates(folder: Path):
     for p in sorted(folder.rglob("*")):
-        if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", ".~", REPORT_PREFIX)):
-            out.append(p)
-    return out
+        if p.is_file() and not p.name.startswith(("~$", ".~")) and p.stem != REPORT_NAME:
+            yield p
 
 
 def _unusable(path: str, message: str) -> dict:
@@ -86,9 +98,23 @@ class Progress:
 
 
 def check_folder(folder: Path, workers: int | None = None) -> list[dict]:
+    """Every workbook below ``folder`` checked (in parallel), then every spreadsheet it skipped."""
     files = workbook_files(folder)
-    if not files:
+    skipped = [_skipped(str(p), why) for p, why in skipped_files(folder)]
+    if not files and not skipped:
         raise InputError(f"文件夹「{folder}」中没有 Excel 工作簿（.xlsx）。")
+    return _check_files(files, workers) + skipped
+
+
+def _skipped(path: str, why: str) -> dict:
+    d = _unusable(path, f"未检查：{why}不是 juesuan 能读取的格式，请在 Excel/WPS 中另存为 .xlsx。")
+    d["status"] = "已跳过"
+    return d
+
+
+def _check_files(files: list[Path], workers: int | None) -> list[dict]:
+    if not files:
+        return []
     workers = max(1, min(workers or os.cpu_count() or 1, len(files)))
     progress = Progress(len(files))
     results: list[dict] = []
@@ -104,12 +130,29 @@ def check_folder(folder: Path, workers: int | None = None) -> list[dict]:
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        for chunk_results in pool.map(_check_chunk, chunks):
-            for res in chunk_results:
-                results.append(res)
-                progress.step(Path(res["file"]).name)
+    done: set[str] = set()
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            for chunk_results in pool.map(_check_chunk, chunks):
+                for res in chunk_results:
+                    results.append(res)
+                    done.add(res["file"])
+                    progress.step(Path(res["file"]).name)
+    except BrokenProcessPool:
+        # a worker died (a native crash on some file): check the rest one file per process, so the
+        # file that kills its process is reported as such and the others are still checked
+        for path in (p for chunk in chunks for p in chunk if p not in done):
+            results.append(_isolated(path, ctx))
+            progress.step(Path(path).name)
     return results
+
+
+def _isolated(path: str, ctx) -> dict:
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+            return pool.submit(_check_chunk, [path]).result()[0]
+    except BrokenProcessPool:
+        return _unusable(path, "检查这个文件时进程异常退出（文件可能经过特殊构造或严重损坏），未能检查。")
 
 
 def write_reports(results: list[dict], folder: Path, out_dir: Path) -> tuple[Path, Path]:
@@ -126,10 +169,11 @@ def write_reports(results: list[dict], folder: Path, out_dir: Path) -> tuple[Pat
         "passed": sum(1 for r in results if r.get("status") == "通过"),
         "failed": sum(1 for r in results if r.get("status") == "未通过"),
         "unreadable": sum(1 for r in results if r.get("status") == "无法读取"),
+        "skipped": sum(1 for r in results if r.get("status") == "已跳过"),
         "counts": {s: sum(r["counts"][s] for r in results) for s in ("error", "warning", "info")},
     }
     data = {"summary": summary, "files": results}
-    json_path = out_dir / f"{REPORT_PREFIX}检查结果.json"
+    json_path = out_dir / f"{REPORT_NAME}.json"
     write_text(json_path, json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
     wb = Workbook()
@@ -157,8 +201,5 @@ def write_reports(results: list[dict], folder: Path, out_dir: Path) -> tuple[Pat
         ws.column_dimensions[col].width = width
     for col, width in zip("ABCDEFGHIJKLM", (30, 26, 11, 16, 8, 8, 10, 24, 12, 12, 10, 8, 80)):
         ws2.column_dimensions[col].width = width
-    xlsx_path = save_workbook(wb, out_dir / f"{REPORT_PREFIX}检查结果.xlsx", force=True)
-    backup = xlsx_path.with_name(xlsx_path.name + ".bak")
-    if backup.exists():
-        backup.unlink()
+    xlsx_path = save_workbook(wb, out_dir / f"{REPORT_NAME}.xlsx", force=True, backup=False)
     return xlsx_path, json_path

@@ -30,11 +30,11 @@ def run_demo(out_dir: Path) -> dict[str, Path]:
     codes = sorted({r.code for t in layout.tables_of("coded")
                     for r in t.rows[1:] if len(r.code) == 7})
     _, blank = build_template(layout.department, layout.year, codes=codes)
-    written["template"] = save_workbook(blank, out_dir / "空白表样.xlsx", force=True)
-    written["careful"] = save_workbook(wb, out_dir / "示例-规范填报.xlsx", force=True)
+    written["template"] = save_workbook(blank, out_dir / "空白表样.xlsx", force=True, backup=False)
+    written["careful"] = save_workbook(wb, out_dir / "示例-规范填报.xlsx", force=True, backup=False)
     published, wb2 = fill_workbook(sample_path("published"))
     print_warnings(published.warnings)
-    written["published"] = save_workbook(wb2, out_dir / "示例-按公开原样.xlsx", force=True)
+    written["published"] = save_workbook(wb2, out_dir / "示例-按公开原样.xlsx", force=True, backup=False)
     from juesuan.validate.engine import check
     from juesuan.validate.report import counts_text
     from juesuan.writeback.text import render_text
@@ -48,11 +48,9 @@ def run_demo(out_dir: Path) -> dict[str, Path]:
         from juesuan.writeback.marks import annotate_file
 
         marked = out_dir / ("示例-按公开原样-已标注.xlsx" if which == "published" else "示例-规范填报-已标注.xlsx")
-        annotate_file(written[which], marked, report, force=True)
+        annotate_file(written[which], marked, report, force=True, backup=False)
         written[which + "-annotated"] = marked
         written[which + "-counts"] = report.counts
-    for p in out_dir.glob("*.xlsx.bak"):
-        p.unlink()  # the demo folder is the tool's own: no backups of its earlier runs
     print(f"示例部门：{layout.department}（{layout.year} 年度）")
     print(f"  空白表样            {written['template']}")
     print(f"  规范填报的工作簿    {written['careful']}")

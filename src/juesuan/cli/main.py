@@ -271,8 +271,12 @@ def _cmd_check(args) -> int:
         from juesuan.writeback.marks import annotate_file
 
         counts = annotate_file(target, args.annotate, report, force=args.force)
-        print(f"已写出标注副本：{args.annotate}（标注单元格 {counts['cells']} 个）",
-              file=sys.stderr if args.format == "json" else sys.stdout)
+        out = sys.stderr if args.format == "json" else sys.stdout
+        print(f"已写出标注副本：{args.annotate}（标注单元格 {counts['cells']} 个）", file=out)
+        if counts.get("ignored"):
+            print(f"提示：上次标注的记录中有 {counts['ignored']} 项无法识别（工作表可能被改动），已忽略。", file=out)
+        if counts.get("not_kept"):
+            print(f"注意：原文件中的{'、'.join(counts['not_kept'])}不会出现在标注副本中（原文件不变）。", file=out)
     return report.exit_code
 
 
@@ -291,7 +295,7 @@ def _check_dir(args, folder: Path) -> int:
             extra = f"：{r['error']}" if r.get("error") else f"（{counts_text(c)}）"
             print(f"{r['status']:4}  {Path(r['file']).name}{extra}")
         bad = sum(1 for r in results if r["status"] != "通过")
-        print(f"共 {len(results)} 个文件：{len(results) - bad} 个通过，{bad} 个未通过或无法读取。")
+        print(f"共 {len(results)} 个文件：{len(results) - bad} 个通过，{bad} 个未通过、无法读取或已跳过。")
         print(f"汇总报告：{xlsx}")
         print(f"　　　　　{js}")
     return 0 if all(r["status"] == "通过" for r in results) else 1
@@ -346,6 +350,9 @@ def _cmd_migrate(args) -> int:
     from juesuan.api import parse_code_list
     from juesuan.render.workbook import build_workbook
     from juesuan.util.atomic import save_workbook
+
+    if Path(args.output).resolve() == Path(args.old).resolve():
+        raise JuesuanError(f"新工作簿不能覆盖旧工作簿「{args.old}」：请用另一个文件名（旧工作簿要保留，迁移才可核对）。")
     from juesuan.migrate import migrate
 
     add, names = {}, {}

@@ -11,6 +11,7 @@ marked cell, and the original content of every status cell, are kept in a very h
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -48,10 +49,11 @@ class Surface(Protocol):
 
 def apply_marks(surface: Surface, report: Report, checked: str | None = None) -> dict[str, int]:
     """Replace the marks of earlier checks by those of ``report``. Returns counts of what was written."""
-    _restore(surface)
+    ignored = _restore(surface)
+    results = _free_name(surface, RESULTS_SHEET)
     if not report.findings:
-        return {"cells": 0, "findings": 0}
-    state = {"cells": {}, "status": {}}
+        return {"cells": 0, "findings": 0, "ignored": ignored}
+    state = {"juesuan": 1, "results": results, "cells": {}, "status": {}}
     # cell marks: one per cell, the most severe finding wins, every finding at the cell in the note
     by_cell: dict[tuple[str, str], list] = {}
     for f in report.findings:
@@ -77,9 +79,9 @@ def apply_marks(surface: Surface, report: Report, checked: str | None = None) ->
         worst = fs and min(fs, key=lambda f: ORDER[f.severity]).severity
         text = STATUS_PREFIX + (counts_text(counts, skip_zero=True) if fs else "通过") + "（详见“校验结果”工作表）"
         surface.set_value(sheet, cell, text, bold_color=STATUS_COLORS[worst or "ok"])
-    _results_sheet(surface, report, checked)
+    _results_sheet(surface, report, checked, results)
     _save_state(surface, state)
-    return {"cells": len(by_cell), "findings": len(report.findings)}
+    return {"cells": len(by_cell), "findings": len(report.findings), "ignored": ignored}
 
 
 def _tally(fs) -> dict[str, int]:
@@ -102,7 +104,7 @@ def _status_cell(surface: Surface, sheet: str) -> str:
     return "M2"
 
 
-def _results_sheet(surface: Surface, report: Report, checked: str | None) -> None:
+def _results_sheet(surface: Surface, report: Report, checked: str | None, name: str = RESULTS_SHEET) -> None:
     rows: list[list[Any]] = [
         ["检查结果（juesuan）"],
         ["检查文件", checked or report.file],
@@ -123,35 +125,73 @@ def _results_sheet(surface: Surface, report: Report, checked: str | None) -> Non
         rows.append([f"{SEVERITY_WORD[f.severity]}（{f.severity_cn}）", f.rule, f.location, f.table, f.code, f.name,
                      _num(f.expected), _num(f.actual), _num(f.difference), _num(f.tolerance), f.message,
                      "、".join(f.relations)])
-    surface.add_sheet(RESULTS_SHEET)
-    surface.write_table(RESULTS_SHEET, rows, links,
+    surface.add_sheet(name)
+    surface.write_table(name, rows, links,
                         {1: 12, 2: 8, 3: 16, 4: 10, 5: 10, 6: 26, 7: 11, 8: 11, 9: 10, 10: 8, 11: 90, 12: 30})
-    surface.activate(RESULTS_SHEET)
+    surface.activate(name)
 
 
 def _num(value):
     return None if value is None else float(value)
 
 
-def _restore(surface: Surface) -> None:
-    """Undo the marks of an earlier check (as recorded in the state sheet)."""
-    state = _load_state(surface)
-    for where, orig in state.get("cells", {}).items():
-        sheet, _, cell = where.rpartition("!")
-        if sheet in surface.sheet_names():
+def _free_name(surface: Surface, name: str) -> str:
+    """``name``, or ``name（juesuan）`` when the user has a sheet of that name juesuan did not make."""
+    return name if name not in surface.sheet_names() else f"{name}（juesuan）"
+
+
+_A1 = re.compile(r"[A-Z]{1,3}[1-9][0-9]{0,6}")
+
+
+def _restore(surface: Surface) -> int:
+    """Undo the marks of an earlier check (as recorded in the state sheet). Entries of the state that
+    do not parse (a damaged or crafted sheet) are ignored; returns how many. Only sheets juesuan
+    recorded as its own are removed."""
+    state, ignored = _load_state(surface)
+    if state is None:
+        return ignored
+    names = surface.sheet_names()
+    for where, orig in _items(state.get("cells")):
+        sheet, _, cell = str(where).rpartition("!")
+        if sheet in names and _A1.fullmatch(cell) and isinstance(orig, dict) and _fill_ok(orig.get("fill")) \
+                and isinstance(orig.get("note"), (str, type(None))):
             surface.set_fill(sheet, cell, orig.get("fill"))
             surface.set_note(sheet, cell, orig.get("note"))
-    for sheet, orig in state.get("status", {}).items():
-        if sheet in surface.sheet_names():
+        else:
+            ignored += 1
+    for sheet, orig in _items(state.get("status")):
+        if sheet in names and isinstance(orig, dict) and _A1.fullmatch(str(orig.get("cell", ""))) \
+                and isinstance(orig.get("value"), (str, int, float, type(None))):
             surface.set_value(sheet, orig["cell"], orig.get("value"))
-    for name in (RESULTS_SHEET, STATE_SHEET):
+        else:
+            ignored += 1
+    results = state.get("results", RESULTS_SHEET)
+    for name in (results if results in (RESULTS_SHEET, f"{RESULTS_SHEET}（juesuan）") else RESULTS_SHEET, STATE_SHEET):
         if name in surface.sheet_names():
             surface.remove_sheet(name)
+    return ignored
 
 
-def _load_state(surface: Surface) -> dict:
+def _items(value) -> list:
+    return list(value.items()) if isinstance(value, dict) else []
+
+
+def _fill_ok(fill) -> bool:
+    if fill is None or isinstance(fill, str):
+        return True
+    if isinstance(fill, list):  # xlwings: an RGB triple
+        return len(fill) == 3 and all(isinstance(x, int) and 0 <= x <= 255 for x in fill)
+    if not isinstance(fill, dict) or not isinstance(fill.get("type"), (str, type(None))):
+        return False
+    return all(c is None or (isinstance(c, dict) and set(c) <= {"rgb", "theme", "tint", "indexed"})
+               for c in (fill.get("fg"), fill.get("bg")))
+
+
+def _load_state(surface: Surface) -> tuple[dict | None, int]:
+    """The state of an earlier check, or None when there is none juesuan can trust; and 1 when a state
+    sheet was there but did not parse (it is then left alone, and reported)."""
     if STATE_SHEET not in surface.sheet_names():
-        return {}
+        return None, 0
     chunks = []
     for r in range(1, 10000):
         v = surface.get_value(STATE_SHEET, f"A{r}")
@@ -159,9 +199,12 @@ def _load_state(surface: Surface) -> dict:
             break
         chunks.append(str(v))
     try:
-        return json.loads("".join(chunks))
+        state = json.loads("".join(chunks))
     except ValueError:
-        return {}
+        state = None
+    if not isinstance(state, dict):
+        return None, 1
+    return state, 0
 
 
 def _save_state(surface: Surface, state: dict) -> None:
@@ -186,25 +229,36 @@ class OpenpyxlSurface:
     def sheet_names(self) -> list[str]:
         return list(self.wb.sheetnames)
 
+    def _cell(self, sheet, cell):
+        """The cell, or the top-left cell of the merged range it lies in (the one that holds value,
+        fill and note)."""
+        ws = self.wb[sheet]
+        c = ws[cell]
+        if type(c).__name__ == "MergedCell":
+            for rng in ws.merged_cells.ranges:
+                if c.coordinate in rng:
+                    return ws.cell(row=rng.min_row, column=rng.min_col)
+        return c
+
     def get_value(self, sheet, cell):
-        return self.wb[sheet][cell].value
+        return self._cell(sheet, cell).value
 
     def set_value(self, sheet, cell, value, bold_color=None):
         from openpyxl.styles import Font
 
-        c = self.wb[sheet][cell]
+        c = self._cell(sheet, cell)
         put(c, value)
         if bold_color:
             c.font = Font(name=c.font.name or "宋体", size=c.font.sz or 10, bold=True, color="FF" + bold_color)
 
     def get_fill(self, sheet, cell):
-        fill = self.wb[sheet][cell].fill
+        fill = self._cell(sheet, cell).fill
         return {"type": fill.fill_type, "fg": _color(fill.fgColor), "bg": _color(fill.bgColor)}
 
     def set_fill(self, sheet, cell, fill):
         from openpyxl.styles import PatternFill
 
-        c = self.wb[sheet][cell]
+        c = self._cell(sheet, cell)
         if isinstance(fill, str):
             c.fill = PatternFill(fill_type="solid", start_color="FF" + fill, end_color="FF" + fill)
         elif fill is None or fill.get("type") is None:
@@ -213,13 +267,13 @@ class OpenpyxlSurface:
             c.fill = PatternFill(fill_type=fill["type"], fgColor=_uncolor(fill["fg"]), bgColor=_uncolor(fill["bg"]))
 
     def get_note(self, sheet, cell):
-        comment = self.wb[sheet][cell].comment
+        comment = self._cell(sheet, cell).comment
         return comment.text if comment is not None else None
 
     def set_note(self, sheet, cell, text):
         from openpyxl.comments import Comment
 
-        c = self.wb[sheet][cell]
+        c = self._cell(sheet, cell)
         if text is None:
             c.comment = None
         else:
@@ -291,7 +345,7 @@ def _uncolor(data):
     return Color(indexed=data["indexed"])
 
 
-def annotate_file(src, dst, report: Report, force: bool = False):
+def annotate_file(src, dst, report: Report, force: bool = False, backup: bool = True):
     """Write an annotated copy of ``src`` to ``dst`` (``src`` is never modified)."""
     from pathlib import Path
 
@@ -308,5 +362,27 @@ def annotate_file(src, dst, report: Report, force: bool = False):
     except Exception as exc:
         raise InputError(f"无法打开「{src}」写入标注：{exc}") from None
     counts = apply_marks(OpenpyxlSurface(wb), report, checked=str(src))
-    save_workbook(wb, dst, force=force)
+    save_workbook(wb, dst, force=force, backup=backup)
+    counts["not_kept"] = not_kept(src)
     return counts
+
+
+def not_kept(src) -> list[str]:
+    """What an openpyxl copy of ``src`` cannot keep, in the user's words (the original keeps it all)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(src) as z:
+            names = z.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return []
+    out = []
+    if any(n.startswith(("xl/media/", "xl/drawings/")) for n in names):
+        out.append("图片和形状")
+    if any(n.startswith("xl/charts/") for n in names):
+        out.append("图表")
+    if any(n.startswith("xl/pivot") for n in names):
+        out.append("数据透视表")
+    if "xl/vbaProject.bin" in names:
+        out.append("宏")
+    return out
