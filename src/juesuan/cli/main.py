@@ -295,7 +295,9 @@ def _check_dir(args, folder: Path) -> int:
             extra = f"：{r['error']}" if r.get("error") else f"（{counts_text(c)}）"
             print(f"{r['status']:4}  {Path(r['file']).name}{extra}")
         bad = sum(1 for r in results if r["status"] != "通过")
-        print(f"共 {len(results)} 个文件：{len(results) - bad} 个通过，{bad} 个未通过、无法读取或已跳过。")
+        skipped = sum(1 for r in results if r["status"] == "已跳过")
+        print(f"共 {len(results)} 个文件：{len(results) - bad} 个通过，{bad} 个未通过或无法读取"
+              + (f"（其中 {skipped} 个不是 .xlsx，已跳过）" if skipped else "") + "。")
         print(f"汇总报告：{xlsx}")
         print(f"　　　　　{js}")
     return 0 if all(r["status"] == "通过" for r in results) else 1
