@@ -291,3 +291,27 @@ def test_fuzzed_workbooks_give_a_report_or_a_clean_refusal_within_a_memory_cap()
 
     stats = json.loads(proc.stdout.strip().splitlines()[-1])
     assert stats["failures"] == 0 and stats["cases"] >= 16 and stats["outcomes"].get("checked", 0) > 0
+
+
+# --- 8. write errors are messages ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [
+    lambda base, bad: ["check", base.parent, "-o", bad / "reports"],
+    lambda base, bad: ["demo", "-o", bad / "demo"],
+    lambda base, bad: ["check", base, "--annotate", bad / "marked.xlsx"],
+    lambda base, bad: ["template", "-o", bad / "t.xlsx", "--dept", "某局"],
+])
+def test_an_output_that_cannot_be_written_is_a_message(base, tmp_path, args):
+    bad = tmp_path / "a-file"
+    bad.write_text("not a folder", encoding="utf-8")
+    res = run_cli(*args(base, bad))
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    assert "Traceback" not in res.stderr and "错误" in res.stderr
+    assert not list(tmp_path.glob(".juesuan-*"))
+
+
+def test_a_full_disk_is_a_message():
+    proc = subprocess.run(f"{sys.executable} -m juesuan rules > /dev/full", shell=True, capture_output=True,
+                          text=True)
+    assert "Traceback" not in proc.stderr and proc.returncode != 0

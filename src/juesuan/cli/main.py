@@ -167,6 +167,12 @@ def _run(argv: list[str] | None) -> int:
     except JuesuanError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # a read-only folder, a full disk, a file open elsewhere
+        where = f"「{exc.filename}」" if exc.filename else ""
+        print(f"错误：无法读写文件{where}：{exc.strerror or exc}（请检查文件夹权限和磁盘空间）。", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return 130

@@ -137,9 +137,10 @@ def check_caller() -> None:
 
 def write_vba_module(folder: str | os.PathLike) -> Path:
     """Write ``juesuan.bas``, the VBA module with the JuesuanCheck macro, into ``folder``."""
-    path = Path(folder) / "juesuan.bas"
-    path.write_text(VBA_MODULE, encoding="gbk", newline="\r\n")  # the VBA editor reads the ANSI code page
-    return path
+    from juesuan.util.atomic import atomic_write
+
+    data = VBA_MODULE.replace("\n", "\r\n").encode("gbk")  # the VBA editor reads the ANSI code page
+    return atomic_write(Path(folder) / "juesuan.bas", lambda fh: fh.write(data), force=True, backup=False)
 
 
 __all__ = ["XlwingsSurface", "check_book", "check_caller", "write_vba_module"]
