@@ -171,3 +171,18 @@ def empty_fund_tables(ctx: Context, rule: Rule) -> None:
 def _has_empty_note(sheet) -> bool:
     return any(str(sheet.value(r, c) or "").strip().startswith("说明")
                for r in range(1, sheet.max_row + 1) for c in range(1, 3))
+
+
+@builtin("filled")
+def filled(ctx: Context, rule: Rule) -> None:
+    """A workbook with no amount at all is an unfilled template, not a disclosure that passes; the
+    income and expense tables of one that is filled have code rows."""
+    inputs = [k for k in ctx.graph.inputs if k in ctx.cells]
+    if inputs and all(value(ctx, k) == 0 for k in inputs):
+        add(ctx, rule, None, "nothing", {}, kind="structure")
+        return
+    for tid in rule.tables:
+        tl = ctx.layout.table(tid)
+        if ctx.located_table(tid) and tl.is_empty:
+            add(ctx, rule, None, "no_rows", {"table": tl.spec.number}, sheet=ctx.located.sheets[tl.spec.id].name,
+                table=tl.spec.number, kind="structure")
