@@ -1,19 +1,34 @@
 """Shared fixtures. Tests that need LibreOffice skip without it, except in CI (CI=true), where
-a missing LibreOffice is a failure: `.ci/run` installs it."""
+a missing LibreOffice is a failure: `.ci/run` installs it.
+
+LibreOffice is slow to start (seconds) and quick to convert one more file, so the session converts every
+workbook its LibreOffice tests need in ONE soffice run. A workbook is registered by name with
+``@libreoffice_input("name")`` on a function that writes it into a given folder; a test declares the
+names it uses in its marker, ``@pytest.mark.libreoffice("careful", "published")``, and gets the
+recalculated copy with the session fixture ``lo("careful")``. Once the tests are collected, the first
+test builds the selected tests' inputs and starts the conversion in the background; the first ``lo(...)``
+waits for it. The terminal summary says how many soffice runs the session made.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
+from juesuan.api import fill_workbook
 from juesuan.demo import sample_path
-from juesuan.recalc import recalculate, soffice
+from juesuan.recalc import recalculate, recalculate_many, soffice
+from juesuan.util.atomic import save_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
+FUND = ROOT / "tests" / "data" / "fund-department.yaml"
 
 
 def _in_ci() -> bool:
@@ -30,16 +45,155 @@ def libreoffice():
     return soffice()
 
 
+# --- one LibreOffice run for the session ------------------------------------------------------------
+
+_INPUTS: dict[str, Callable[[Path], Path]] = {}
+_LAUNCHES = {"runs": 0, "files": 0}
+
+
+def libreoffice_input(name: str):
+    """Register ``build(folder) -> path``: a workbook the session recalculates with LibreOffice."""
+    def register(build):
+        if name in _INPUTS:
+            raise ValueError(f"LibreOffice input {name!r} registered twice")
+        _INPUTS[name] = build
+        return build
+    return register
+
+
+def _count(files: int) -> None:
+    _LAUNCHES["runs"] += 1
+    _LAUNCHES["files"] += files
+
+
+def _declared(items) -> list[str]:
+    names: list[str] = []
+    for item in items:
+        for mark in item.iter_markers("libreoffice"):
+            names += [n for n in mark.args if n not in names]
+    return names
+
+
+_NAMES = pytest.StashKey[list]()
+
+
+def pytest_collection_finish(session):
+    session.config.stash[_NAMES] = _declared(session.items)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _LAUNCHES["runs"]:
+        terminalreporter.write_line(f"LibreOffice: {_LAUNCHES['runs']} soffice run(s) for {_LAUNCHES['files']} "
+                                    "workbook(s)")
+
+
+class _Batch:
+    """The selected tests' LibreOffice inputs, built in the main thread, converted in one background run."""
+
+    def __init__(self, names: list[str], folder: Path):
+        self.names, self.folder = names, folder
+        self.error: BaseException | None = None
+        self.results: dict[str, Path] = {}
+        self.thread = threading.Thread(target=self._convert, daemon=True)
+        try:
+            unknown = [n for n in names if n not in _INPUTS]
+            if unknown:
+                raise ValueError(f"pytest.mark.libreoffice names {unknown}, which no @libreoffice_input registers")
+            self.sources = [_INPUTS[n](self._mkdir(folder / "in" / str(i))) for i, n in enumerate(names)]
+        except Exception as exc:  # reported to the tests that need LibreOffice, not to the first test
+            self.error = exc
+            return
+        self.thread.start()
+
+    @staticmethod
+    def _mkdir(path: Path) -> Path:
+        path.mkdir(parents=True)
+        return path
+
+    def _convert(self) -> None:
+        try:
+            _count(len(self.sources))
+            outs = recalculate_many(self.sources, self.folder / "out")
+            self.results = dict(zip(self.names, outs))
+        except BaseException as exc:  # reported to every test that asks for a result
+            self.error = exc
+
+    def join(self) -> None:
+        if self.thread.is_alive():
+            self.thread.join()
+
+    def get(self, name: str) -> Path:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        if name not in self.results:
+            pytest.fail(f"LibreOffice input {name!r} is not declared: add it to the test's "
+                        f"@pytest.mark.libreoffice(...) marker")
+        return self.results[name]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _libreoffice_batch(request, tmp_path_factory):
+    """Starts the session's one LibreOffice run before the first test (when any selected test needs it)."""
+    names = request.config.stash.get(_NAMES, [])
+    if not names or soffice() is None:
+        yield None
+        return
+    batch = _Batch(names, tmp_path_factory.mktemp("libreoffice"))
+    yield batch
+    batch.join()
+
+
+@pytest.fixture(scope="session")
+def lo(libreoffice, _libreoffice_batch, tmp_path_factory):
+    """lo(name) → a fresh copy of the LibreOffice-recalculated workbook registered as ``name``."""
+    def get(name: str) -> Path:
+        if _libreoffice_batch is None:
+            pytest.fail(f"LibreOffice input {name!r} is not declared: add it to the test's "
+                        f"@pytest.mark.libreoffice(...) marker")
+        src = _libreoffice_batch.get(name)
+        folder = tmp_path_factory.mktemp("lo-" + name)
+        return Path(shutil.copy(src, folder / src.name))
+
+    return get
+
+
 @pytest.fixture(scope="session")
 def recalc(libreoffice, tmp_path_factory):
-    """recalc(path) → path of a LibreOffice-recalculated copy."""
+    """recalc(path) → path of a LibreOffice-recalculated copy: one soffice run per call, for a workbook
+    that cannot be built before the session starts (prefer ``lo``)."""
     out = tmp_path_factory.mktemp("recalc")
     counter = iter(range(10**6))
 
     def run(path: Path) -> Path:
+        _count(1)
         return recalculate(path, out / str(next(counter)))
 
     return run
+
+
+def _filled(data: Path, out: Path) -> Path:
+    _, wb = fill_workbook(data)
+    return save_workbook(wb, out)
+
+
+@libreoffice_input("careful")
+def _careful_input(folder: Path) -> Path:
+    return _filled(sample_path("careful"), folder / "careful.xlsx")
+
+
+@libreoffice_input("published")
+def _published_input(folder: Path) -> Path:
+    return _filled(sample_path("published"), folder / "published.xlsx")
+
+
+@libreoffice_input("fund")
+def _fund_input(folder: Path) -> Path:
+    """A department with all three kinds of 财政拨款 (07 and 08 filled)."""
+    return _filled(FUND, folder / "fund.xlsx")
+
+
+# --- samples and the CLI ------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
