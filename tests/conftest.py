@@ -24,7 +24,7 @@ import pytest
 
 from juesuan.api import fill_workbook
 from juesuan.demo import sample_path
-from juesuan.recalc import recalculate, recalculate_many, soffice
+from juesuan.recalc import recalculate_many, soffice
 from juesuan.util.atomic import save_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,7 +61,8 @@ def libreoffice_input(name: str):
     return register
 
 
-def _count(files: int) -> None:
+def count_soffice_runs(files: int) -> None:
+    """Count one soffice run (converting ``files`` workbooks) for the terminal summary."""
     _LAUNCHES["runs"] += 1
     _LAUNCHES["files"] += files
 
@@ -112,7 +113,7 @@ class _Batch:
 
     def _convert(self) -> None:
         try:
-            _count(len(self.sources))
+            count_soffice_runs(len(self.sources))
             outs = recalculate_many(self.sources, self.folder / "out")
             self.results = dict(zip(self.names, outs))
         except BaseException as exc:  # reported to every test that asks for a result
@@ -156,20 +157,6 @@ def lo(libreoffice, _libreoffice_batch, tmp_path_factory):
         return Path(shutil.copy(src, folder / src.name))
 
     return get
-
-
-@pytest.fixture(scope="session")
-def recalc(libreoffice, tmp_path_factory):
-    """recalc(path) → path of a LibreOffice-recalculated copy: one soffice run per call, for a workbook
-    that cannot be built before the session starts (prefer ``lo``)."""
-    out = tmp_path_factory.mktemp("recalc")
-    counter = iter(range(10**6))
-
-    def run(path: Path) -> Path:
-        _count(1)
-        return recalculate(path, out / str(next(counter)))
-
-    return run
 
 
 def _filled(data: Path, out: Path) -> Path:
