@@ -30,13 +30,10 @@ def _samples():
 
 
 def _edit(src: Path, out: Path, changes) -> Path:
-    wb = openpyxl.load_workbook(src)
-    for sheet, cell, value in changes:
-        ws = wb[sheet]
-        ws.protection.sheet = False
-        ws[cell].value = value
-    wb.save(out)
-    return out
+    """The cells typed in (the checker never reads sheet protection: the copy keeps it)."""
+    from .books import edit_cells
+
+    return edit_cells(src, out, changes)
 
 
 # (name, base, [(sheet, cell, value)]): typed-in values a careful accountant would not type
@@ -133,15 +130,9 @@ def build_corpus(folder: Path) -> dict[str, Path]:
 
 def _constants(src: Path, out: Path) -> Path:
     """``src`` with every formula of the nine tables replaced by the value juesuan computes for it."""
-    from juesuan.validate.engine import load
+    from .books import constants_copy
 
-    ctx = load(src)
-    wb = openpyxl.load_workbook(src)
-    for cell in ctx.cells.values():
-        if cell.formula is not None and cell.value is not None:
-            wb[cell.sheet][cell.a1].value = float(cell.value)
-    wb.save(out)
-    return out
+    return constants_copy(src, out)
 
 
 def _yuan_data() -> str:

@@ -16,6 +16,7 @@ from juesuan.util.atomic import save_workbook
 from juesuan.validate.engine import check
 from juesuan.util.money import parse_amount, round_half_up
 
+from .books import edit_cells
 from .conftest import run_cli
 
 
@@ -27,12 +28,8 @@ def base(careful_path, tmp_path_factory):
 
 
 def _with(base, tmp_path, sheet, cell, value):
-    wb = openpyxl.load_workbook(base)
-    wb[sheet].protection.sheet = False
-    wb[sheet][cell].value = value
-    out = tmp_path / "ugly.xlsx"
-    wb.save(out)
-    return check(out)
+    """The check of ``base`` with ``value`` typed into ``sheet!cell`` (the checker never reads protection)."""
+    return check(edit_cells(base, tmp_path / "ugly.xlsx", [(sheet, cell, value)]))
 
 
 def _at(report, where):
