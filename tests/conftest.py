@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Callable
@@ -26,6 +24,8 @@ from juesuan.api import fill_workbook
 from juesuan.demo import sample_path
 from juesuan.recalc import recalculate_many, soffice
 from juesuan.util.atomic import save_workbook
+
+from .clirun import run_cli  # noqa: F401  (the tests import it from here)
 
 ROOT = Path(__file__).resolve().parents[1]
 FUND = ROOT / "tests" / "data" / "fund-department.yaml"
@@ -191,12 +191,6 @@ def published_path() -> Path:
 @pytest.fixture(scope="session")
 def careful_path() -> Path:
     return sample_path("careful")
-
-
-def run_cli(*args, cwd=None, timeout=120) -> subprocess.CompletedProcess:
-    """Run the installed CLI as a process (``python -m juesuan``)."""
-    return subprocess.run([sys.executable, "-m", "juesuan", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, timeout=timeout, env=dict(os.environ, PYTHONIOENCODING="utf-8"))
 
 
 def readme_example() -> str:

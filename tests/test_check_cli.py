@@ -26,7 +26,7 @@ def samples(published_path, careful_path, tmp_path_factory):
 
 
 def test_exit_codes_and_text_report(samples):
-    res = run_cli("check", samples["careful"])
+    res = run_cli("check", samples["careful"], fresh=True)  # a new interpreter, as a user runs it
     assert res.returncode == 0, res.stderr
     assert "通过" in res.stdout and "0 个错误" in res.stdout
     res = run_cli("check", samples["published"])
