@@ -307,3 +307,39 @@ def test_merged_cells_moved_and_labels_in_other_columns(constants, checked, tmp_
     report = check(tmp_path / "moved.xlsx")
     assert [(f.table, f.rule, f.severity) for f in report.findings] == \
         [(f.table, f.rule, f.severity) for f in base.findings]
+
+
+# --- the 尾差 boundary -------------------------------------------------------------------------------
+
+
+def test_envelope_boundary_of_classify():
+    """A difference exactly equal to the envelope is a mismatch; anything short of it is a tail."""
+    from juesuan.util.rounding import MISMATCH, OK, TAIL, classify, envelope
+
+    for n in range(1, 8):
+        edge = envelope(n)
+        assert edge == (n + 1) * Decimal("0.005")
+        assert classify(edge, n) == MISMATCH and classify(-edge, n) == MISMATCH
+        assert classify(edge - Decimal("0.001"), n) == TAIL and classify(-(edge - Decimal("0.001")), n) == TAIL
+        assert classify(Decimal("0.00"), n) == OK
+    assert envelope(0) == envelope(1) == Decimal("0.010")  # a single part: the total and the part
+    assert classify(Decimal("0.01"), 1) == MISMATCH and classify(Decimal("0.01"), 3) == TAIL
+
+
+@pytest.mark.parametrize("delta, severity", [("0.02", "error"), ("-0.02", "error"), ("0.01", "info"),
+                                             ("-0.01", "info")])
+def test_difference_at_the_envelope_is_an_error_just_under_it_a_tail(constants, checked, tmp_path, delta, severity):
+    """公开04表 F15 = G15 + H15 + I15 (R04-4): three parts, envelope (3 + 1) × 0.005 = 0.02 万元. Every other
+    relation through F15 (R04-5, its column) has a wider envelope, so R04-4 alone decides."""
+    from juesuan.util.rounding import envelope
+
+    _, ctx = checked[constants]
+    cell = next(c for c in ctx.cells.values() if (c.sheet, c.a1) == ("公开04表", "F15"))
+    report = check(edit_cells(constants, tmp_path / "m.xlsx",
+                              [("公开04表", "F15", float(cell.value + Decimal(delta)))]))
+    at = [f for f in report.findings if f.location == "公开04表!F15"]
+    assert [(f.rule, f.severity) for f in at] == [("R04-4", severity)]
+    f = at[0]
+    assert (f.difference, f.tolerance) == (Decimal(delta), envelope(3))
+    assert f.actual == cell.value + Decimal(delta) and f.expected == cell.value
+    assert report.errors == (1 if severity == "error" else 0)
