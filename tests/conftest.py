@@ -133,8 +133,36 @@ class _Batch:
         return self.results[name]
 
 
+# --- the sample workbooks, filled once a session -------------------------------------------------------
+
+SAMPLES = {"careful": sample_path("careful"), "published": sample_path("published"),
+           "fund": FUND}  # fund: a department with all three kinds of 财政拨款 (07 and 08 filled)
+_SAMPLE_FILES: dict[str, Path] = {}
+_SAMPLE_DIR: list[Path] = []
+
+
+def sample_copy(name: str, folder: Path) -> Path:
+    """A copy, in ``folder``, of the sample ``name`` as juesuan fills and writes it (``name``.xlsx)."""
+    if name not in _SAMPLE_FILES:
+        _, wb = fill_workbook(SAMPLES[name])
+        _SAMPLE_FILES[name] = save_workbook(wb, _SAMPLE_DIR[0] / f"{name}.xlsx")
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy(_SAMPLE_FILES[name], folder / f"{name}.xlsx"))
+
+
+@pytest.fixture(scope="session")
+def sample_xlsx(tmp_path_factory):
+    """sample_xlsx("careful" | "published" | "fund") → a fresh copy of that sample workbook."""
+    return lambda name: sample_copy(name, tmp_path_factory.mktemp(name))
+
+
 @pytest.fixture(scope="session", autouse=True)
-def _libreoffice_batch(request, tmp_path_factory):
+def _sample_folder(tmp_path_factory):
+    _SAMPLE_DIR[:] = [tmp_path_factory.mktemp("samples")]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _libreoffice_batch(request, tmp_path_factory, _sample_folder):
     """Starts the session's one LibreOffice run before the first test (when any selected test needs it)."""
     names = request.config.stash.get(_NAMES, [])
     if not names or soffice() is None:
@@ -159,25 +187,19 @@ def lo(libreoffice, _libreoffice_batch, tmp_path_factory):
     return get
 
 
-def _filled(data: Path, out: Path) -> Path:
-    _, wb = fill_workbook(data)
-    return save_workbook(wb, out)
-
-
 @libreoffice_input("careful")
 def _careful_input(folder: Path) -> Path:
-    return _filled(sample_path("careful"), folder / "careful.xlsx")
+    return sample_copy("careful", folder)
 
 
 @libreoffice_input("published")
 def _published_input(folder: Path) -> Path:
-    return _filled(sample_path("published"), folder / "published.xlsx")
+    return sample_copy("published", folder)
 
 
 @libreoffice_input("fund")
 def _fund_input(folder: Path) -> Path:
-    """A department with all three kinds of 财政拨款 (07 and 08 filled)."""
-    return _filled(FUND, folder / "fund.xlsx")
+    return sample_copy("fund", folder)
 
 
 # --- samples and the CLI ------------------------------------------------------------------------------

@@ -12,9 +12,7 @@ from hypothesis import strategies as st
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Protection
 
-from juesuan.api import fill_workbook
 from juesuan.check import check
-from juesuan.util.atomic import save_workbook
 
 from .books import _cell_re, cell_xml, edit_cells
 
@@ -51,9 +49,8 @@ def test_cell_xml_is_what_openpyxl_writes(tmp_path, value, styled):
 
 
 @pytest.fixture(scope="module")
-def careful_xlsx(careful_path, tmp_path_factory):
-    _, wb = fill_workbook(careful_path)
-    return save_workbook(wb, tmp_path_factory.mktemp("books") / "careful.xlsx")
+def careful_xlsx(sample_xlsx):
+    return sample_xlsx("careful")
 
 
 def test_edited_copy_checks_like_an_openpyxl_edited_copy(careful_xlsx, tmp_path):

@@ -8,36 +8,31 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from juesuan.api import fill_workbook
-from juesuan.util.atomic import save_workbook
 from juesuan.validate.engine import check, load, relation_difference, relation_envelope
 from juesuan.model.profile import load_profile
 from juesuan.layout.keys import CellKey
 
 from .books import cached_copy, constants_copy, edit_cells
-from .conftest import FUND
+
 
 PROFILE = load_profile()
 RELATION_RULES = [r.id for r in PROFILE.rules if r.relations]
 
 
 @pytest.fixture(scope="session")
-def published_xlsx(published_path, tmp_path_factory):
-    _, wb = fill_workbook(published_path)
-    return save_workbook(wb, tmp_path_factory.mktemp("pub") / "published.xlsx")
+def published_xlsx(sample_xlsx):
+    return sample_xlsx("published")
 
 
 @pytest.fixture(scope="session")
-def careful_xlsx(careful_path, tmp_path_factory):
-    _, wb = fill_workbook(careful_path)
-    return save_workbook(wb, tmp_path_factory.mktemp("careful") / "careful.xlsx")
+def careful_xlsx(sample_xlsx):
+    return sample_xlsx("careful")
 
 
 @pytest.fixture(scope="session")
-def fund_xlsx(tmp_path_factory):
+def fund_xlsx(sample_xlsx):
     """A department with all three kinds of 财政拨款 (07 and 08 filled)."""
-    _, wb = fill_workbook(FUND)
-    return save_workbook(wb, tmp_path_factory.mktemp("fund") / "fund.xlsx")
+    return sample_xlsx("fund")
 
 
 @pytest.fixture(scope="session")

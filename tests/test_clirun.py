@@ -8,6 +8,7 @@ import os
 import pytest
 
 from .clirun import run_cli
+from .conftest import sample_copy
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="without fork every run is a new interpreter")
@@ -16,17 +17,13 @@ from .clirun import run_cli
     ["check", "{published}", "--format", "json"],                                # a report on stdout, exit 1
     ["nosuchcommand"],                                                           # argparse's error, in Chinese
 ])
-def test_forked_run_is_a_new_process_run(tmp_path, published_path, args):
+def test_forked_run_is_a_new_process_run(tmp_path, args):
     results = []
     for fresh in (True, False):
         folder = tmp_path / ("fresh" if fresh else "forked")
         folder.mkdir()
         if args[0] == "check":
-            from juesuan.api import fill_workbook
-            from juesuan.util.atomic import save_workbook
-
-            _, wb = fill_workbook(published_path)
-            save_workbook(wb, folder / "published.xlsx")
+            sample_copy("published", folder)
         argv = [a.format(dir=folder, published=folder / "published.xlsx") for a in args]
         res = run_cli(*argv, cwd=folder, fresh=fresh)
         results.append((res.returncode, res.stdout.replace(str(folder), "…"), res.stderr.replace(str(folder), "…"),

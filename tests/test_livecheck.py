@@ -6,14 +6,12 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from juesuan.api import build_template, fill_workbook
-from juesuan.demo import sample_path
-from juesuan.util.atomic import save_workbook
+from juesuan.api import build_template
 from juesuan.validate.engine import check
 from juesuan.render.livecheck import SHEET, status_formula
 
 from .books import edit_cells
-from .conftest import FUND, libreoffice_input
+from .conftest import libreoffice_input, sample_copy
 from .test_formulas import SAMPLE_CODES
 
 
@@ -67,12 +65,10 @@ def _agree(lo):
     return report
 
 
-def _mutated(data, changes):
-    """A builder of the LibreOffice input: the workbook of ``data`` with ``changes`` typed in."""
+def _mutated(sample, changes):
+    """A builder of the LibreOffice input: the sample workbook with ``changes`` typed in."""
     def build(folder):
-        _, wb = fill_workbook(data)
-        src = save_workbook(wb, folder / "src.xlsx")
-        return edit_cells(src, folder / "mutated.xlsx", changes)
+        return edit_cells(sample_copy(sample, folder / "src"), folder / "mutated.xlsx", changes)
     return build
 
 
@@ -92,8 +88,8 @@ MUTATIONS = [
     [("公开05表", "D17", 118.96)],                  # a 0.01 change: a tail, not an error
 ]
 for _i, _changes in enumerate(MUTATIONS):
-    libreoffice_input(f"livecheck-careful-{_i}")(_mutated(sample_path("careful"), _changes))
-libreoffice_input("livecheck-fund-07")(_mutated(FUND, [("公开07表", "G9", 44.00)]))
+    libreoffice_input(f"livecheck-careful-{_i}")(_mutated("careful", _changes))
+libreoffice_input("livecheck-fund-07")(_mutated("fund", [("公开07表", "G9", 44.00)]))
 
 
 @pytest.mark.parametrize("i", [pytest.param(i, marks=pytest.mark.libreoffice(f"livecheck-careful-{i}"))

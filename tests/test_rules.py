@@ -134,13 +134,10 @@ def test_r01_7_is_silent_when_both_lines_are_zero(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def careful_built(tmp_path_factory):
+def careful_built(sample_xlsx):
     """The careful sample as juesuan writes it: formulas without cached values, 07 and 08 empty, each with
     its “说明：…故本表无数据。” line."""
-    from juesuan.api import fill_workbook
-
-    _, wb = fill_workbook(ROOT / "workbooks" / "sample-careful.yaml")
-    return save_workbook(wb, tmp_path_factory.mktemp("rules") / "careful.xlsx")
+    return sample_xlsx("careful")
 
 
 def _note_cell(path, sheet):

@@ -16,9 +16,8 @@ from .conftest import readme_example, run_cli
 
 
 @pytest.fixture(scope="module")
-def published_xlsx(published_path, tmp_path_factory):
-    _, wb = fill_workbook(published_path)
-    return save_workbook(wb, tmp_path_factory.mktemp("wb") / "published.xlsx")
+def published_xlsx(sample_xlsx):
+    return sample_xlsx("published")
 
 
 @pytest.fixture(scope="module")

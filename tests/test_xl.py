@@ -6,8 +6,6 @@ import shutil
 
 import pytest
 
-from juesuan.api import fill_workbook
-from juesuan.util.atomic import save_workbook
 from juesuan.validate.engine import check
 from juesuan.writeback.marks import COLORS, RESULTS_SHEET, STATE_SHEET, STATUS_PREFIX, apply_marks
 from juesuan.writeback.xl import XlwingsSurface, check_book, write_vba_module
@@ -146,9 +144,8 @@ class FakeBook:
 
 
 @pytest.fixture(scope="module")
-def published_xlsx(published_path, tmp_path_factory):
-    _, wb = fill_workbook(published_path)
-    return save_workbook(wb, tmp_path_factory.mktemp("xl") / "published.xlsx")
+def published_xlsx(sample_xlsx):
+    return sample_xlsx("published")
 
 
 def _book(path):
