@@ -46,7 +46,7 @@ def child(req):
     sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding=enc, errors="strict")
     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding=enc, errors="backslashreplace",
                                   line_buffering=True)
-    sys.path[0] = os.getcwd()  # as python -m puts the working folder first
+    sys.path.insert(0, os.getcwd())  # as python -m puts the working folder first
     sys.argv = ["juesuan", *req["args"]]
     code = 0
     try:
@@ -97,7 +97,8 @@ for line in sys.stdin:
 
 class _Warm:
     def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, "-c", _WARM], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        # -P: the warm interpreter imports its libraries with no folder of its own in front of sys.path
+        self.proc = subprocess.Popen([sys.executable, "-P", "-c", _WARM], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, cwd=tempfile.gettempdir())
         self.lock = threading.Lock()
         self.folder = tempfile.TemporaryDirectory(prefix="juesuan-cli-")
