@@ -8,6 +8,9 @@ names it uses in its marker, ``@pytest.mark.libreoffice("careful", "published")`
 recalculated copy with the session fixture ``lo("careful")``. Once the tests are collected, the first
 test builds the selected tests' inputs and starts the conversion in the background; the first ``lo(...)``
 waits for it. The terminal summary says how many soffice runs the session made.
+
+The three sample workbooks (careful, published, fund) are filled once a session: ``sample_xlsx(name)``
+hands out fresh copies. ``run_cli`` (tests/clirun.py) runs the CLI as a process.
 """
 
 from __future__ import annotations
