@@ -30,13 +30,10 @@ def _samples():
 
 
 def _edit(src: Path, out: Path, changes) -> Path:
-    wb = openpyxl.load_workbook(src)
-    for sheet, cell, value in changes:
-        ws = wb[sheet]
-        ws.protection.sheet = False
-        ws[cell].value = value
-    wb.save(out)
-    return out
+    """The cells typed in (the checker never reads sheet protection: the copy keeps it)."""
+    from .books import edit_cells
+
+    return edit_cells(src, out, changes)
 
 
 # (name, base, [(sheet, cell, value)]): typed-in values a careful accountant would not type
@@ -70,22 +67,28 @@ MUTATIONS = [
 ]
 
 
+def _sheet_values(src: Path, sheet: str) -> dict[str, object]:
+    """A1 → value of every non-empty cell of ``sheet`` (read with python-calamine: no openpyxl load)."""
+    from openpyxl.utils import get_column_letter
+    from python_calamine import CalamineWorkbook
+
+    cs = CalamineWorkbook.from_path(str(src)).get_sheet_by_name(sheet)
+    r0, c0 = cs.start if cs.height else (0, 0)
+    return {f"{get_column_letter(c0 + j + 1)}{r0 + i + 1}": v
+            for i, row in enumerate(cs.to_python()) for j, v in enumerate(row) if v != ""}
+
+
 def _special(kind: str, src: Path, out: Path) -> Path:
+    if kind == "shift03":  # D17:D23 pasted one row down, D17 left empty
+        values = _sheet_values(src, "公开03表")
+        return _edit(src, out, [("公开03表", f"D{r + 1}", values.get(f"D{r}")) for r in range(23, 16, -1)]
+                     + [("公开03表", "D17", None)])
+    if kind == "no-07-note":  # the 说明 line under an empty 07 deleted
+        values = _sheet_values(src, "公开07表")
+        return _edit(src, out, [("公开07表", a1, None) for a1, v in values.items()
+                                if isinstance(v, str) and v.startswith("说明")])
     wb = openpyxl.load_workbook(src)
-    if kind == "shift03":
-        ws = wb["公开03表"]
-        ws.protection.sheet = False
-        values = [ws[f"D{r}"].value for r in range(17, 24)]
-        for i, r in enumerate(range(18, 25)):
-            ws[f"D{r}"].value = values[i]
-        ws["D17"].value = None
-    elif kind == "no-07-note":
-        ws = wb["公开07表"]
-        for row in ws.iter_rows():
-            for c in row:
-                if isinstance(c.value, str) and c.value.startswith("说明"):
-                    c.value = None
-    elif kind == "drop-09":
+    if kind == "drop-09":
         del wb["公开09表"]
     elif kind == "rename":
         for i, ws in enumerate(wb.worksheets):
@@ -133,15 +136,9 @@ def build_corpus(folder: Path) -> dict[str, Path]:
 
 def _constants(src: Path, out: Path) -> Path:
     """``src`` with every formula of the nine tables replaced by the value juesuan computes for it."""
-    from juesuan.validate.engine import load
+    from .books import constants_copy
 
-    ctx = load(src)
-    wb = openpyxl.load_workbook(src)
-    for cell in ctx.cells.values():
-        if cell.formula is not None and cell.value is not None:
-            wb[cell.sheet][cell.a1].value = float(cell.value)
-    wb.save(out)
-    return out
+    return constants_copy(src, out)
 
 
 def _yuan_data() -> str:

@@ -20,7 +20,7 @@ from juesuan.fill.datafile import DataFile, fill_from_datafile
 from juesuan.util.money import round_half_up
 from juesuan.rules.graph import graph_of
 
-from .conftest import run_cli
+from .conftest import libreoffice_input, run_cli
 
 CATALOG = default_catalog(2024)
 ITEMS = sorted(c for c, e in CATALOG.functional.items() if e.level == "项" and c[:3] in ("201", "206", "208", "210",
@@ -139,20 +139,29 @@ def test_plain_rounding_leaves_tails_that_check_reports_as_hints(tmp_path):
     assert check(path2).count("info") <= report.count("info")
 
 
-@pytest.mark.libreoffice
-def test_plain_rounding_is_excels_round(recalc, tmp_path):
-    """Our ROUND_HALF_UP against LibreOffice's ROUND on the same 元 figures (half away from zero)."""
+def _round_figures():
     rng = random.Random(42)
     figures = [Decimal(rng.randint(0, 10**9)) / 100 for _ in range(200)]
-    figures += [Decimal(x) for x in ("50.00", "150.00", "250.00", "12345.00", "26750.00", "-50.00", "-26750.00",
-                                     "0.50", "49.99", "50.01")]
+    return figures + [Decimal(x) for x in ("50.00", "150.00", "250.00", "12345.00", "26750.00", "-50.00", "-26750.00",
+                                           "0.50", "49.99", "50.01")]
+
+
+@libreoffice_input("round")
+def _round_workbook(folder):
     wb = openpyxl.Workbook()
     ws = wb.active
-    for i, y in enumerate(figures, start=1):
+    for i, y in enumerate(_round_figures(), start=1):
         ws.cell(row=i, column=1, value=float(y))
         ws.cell(row=i, column=2, value=f"=ROUND(A{i}/10000,2)")
-    wb.save(tmp_path / "round.xlsx")
-    out = openpyxl.load_workbook(recalc(tmp_path / "round.xlsx"), data_only=True).active
+    wb.save(folder / "round.xlsx")
+    return folder / "round.xlsx"
+
+
+@pytest.mark.libreoffice("round")
+def test_plain_rounding_is_excels_round(lo):
+    """Our ROUND_HALF_UP against LibreOffice's ROUND on the same 元 figures (half away from zero)."""
+    figures = _round_figures()
+    out = openpyxl.load_workbook(lo("round"), data_only=True).active
     for i, y in enumerate(figures, start=1):
         ours = round_half_up(y / 10000)
         assert Decimal(str(out.cell(row=i, column=2).value)).quantize(Decimal("0.01")) == ours, (y, ours)

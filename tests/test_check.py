@@ -8,55 +8,58 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from juesuan.api import fill_workbook
-from juesuan.util.atomic import save_workbook
 from juesuan.validate.engine import check, load, relation_difference, relation_envelope
 from juesuan.model.profile import load_profile
 from juesuan.layout.keys import CellKey
 from juesuan.rules.graph import graph_of
+
+from .books import cached_copy, constants_copy, edit_cells
+
 
 PROFILE = load_profile()
 RELATION_RULES = [r.id for r in PROFILE.rules if r.relations]
 
 
 @pytest.fixture(scope="session")
-def published_xlsx(published_path, tmp_path_factory):
-    _, wb = fill_workbook(published_path)
-    return save_workbook(wb, tmp_path_factory.mktemp("pub") / "published.xlsx")
+def published_xlsx(sample_xlsx):
+    return sample_xlsx("published")
 
 
 @pytest.fixture(scope="session")
-def careful_xlsx(careful_path, tmp_path_factory):
-    _, wb = fill_workbook(careful_path)
-    return save_workbook(wb, tmp_path_factory.mktemp("careful") / "careful.xlsx")
+def careful_xlsx(sample_xlsx):
+    return sample_xlsx("careful")
 
 
 @pytest.fixture(scope="session")
-def careful_lo(careful_xlsx, recalc):
-    """The careful sample recalculated and saved by LibreOffice (formulas with cached values)."""
-    return recalc(careful_xlsx)
+def fund_xlsx(sample_xlsx):
+    """A department with all three kinds of 财政拨款 (07 and 08 filled)."""
+    return sample_xlsx("fund")
 
 
 @pytest.fixture(scope="session")
-def constants(careful_lo, tmp_path_factory):
-    """The careful sample with every formula overwritten by its value."""
-    wb = openpyxl.load_workbook(careful_lo, data_only=True)
-    path = tmp_path_factory.mktemp("const") / "constants.xlsx"
-    wb.save(path)
-    return path
+def constants(careful_xlsx, tmp_path_factory):
+    """The careful sample with every formula overwritten by its value (built in Python; that LibreOffice
+    gives the same workbook is test_libreoffice_constants_are_the_python_constants)."""
+    return constants_copy(careful_xlsx, tmp_path_factory.mktemp("const") / "constants.xlsx")
 
 
 @pytest.fixture(scope="session")
-def fund_constants(recalc, tmp_path_factory):
-    """A department with all three kinds of 财政拨款 (07 and 08 filled), formulas overwritten by values."""
-    from .conftest import ROOT
+def fund_constants(fund_xlsx, tmp_path_factory):
+    """The fund department, formulas overwritten by values."""
+    return constants_copy(fund_xlsx, tmp_path_factory.mktemp("fund-const") / "fund-constants.xlsx")
 
-    _, wb = fill_workbook(ROOT / "tests" / "data" / "fund-department.yaml")
-    folder = tmp_path_factory.mktemp("fund")
-    lo = recalc(save_workbook(wb, folder / "fund.xlsx"))
-    wb = openpyxl.load_workbook(lo, data_only=True)
-    wb.save(folder / "fund-constants.xlsx")
-    return folder / "fund-constants.xlsx"
+
+class _Checked(dict):
+    """path → (report, context) of a base workbook, checked once for the whole session."""
+
+    def __missing__(self, path):
+        self[path] = (check(path), load(path))
+        return self[path]
+
+
+@pytest.fixture(scope="session")
+def checked():
+    return _Checked()
 
 
 def _base(rule_id, constants, fund_constants):
@@ -68,6 +71,12 @@ def _base(rule_id, constants, fund_constants):
 
 def _errors(report):
     return [f for f in report.findings if f.severity == "error"]
+
+
+def _without_file(report):
+    d = report.to_dict()
+    d.pop("file")
+    return d
 
 
 # --- the samples -----------------------------------------------------------------------------------
@@ -104,18 +113,49 @@ def test_careful_sample_has_no_errors_nor_warnings(careful_xlsx):
     assert report.notes  # computed in Python: openpyxl wrote no cached values
 
 
-def test_libreoffice_saved_and_constant_workbooks_read_alike(careful_xlsx, careful_lo, constants):
+def test_base_workbooks_of_the_mutations_have_no_errors(constants, fund_constants, checked):
+    for base in (constants, fund_constants):
+        report, _ = checked[base]
+        assert report.errors == 0, report.flat()
+        assert not report.notes  # constants only: nothing left to compute
+
+
+def test_cached_and_constant_workbooks_read_alike(careful_xlsx, constants, tmp_path):
+    """Formulas with the results Excel would save, constants pasted over the formulas, formulas computed
+    in Python: one report."""
+    cached = cached_copy(careful_xlsx, tmp_path / "cached.xlsx")
+    reports = [check(p) for p in (careful_xlsx, cached, constants)]
+    assert reports[0].flat() == reports[1].flat() == reports[2].flat()
+    assert _without_file(reports[1])["findings"] == _without_file(reports[2])["findings"]
+    assert reports[0].notes and not reports[1].notes  # cached results: nothing computed in Python
+
+
+@pytest.mark.libreoffice("careful")
+def test_libreoffice_saved_and_constant_workbooks_read_alike(careful_xlsx, constants, lo):
+    careful_lo = lo("careful")
     flat = [check(p).flat() for p in (careful_xlsx, careful_lo, constants)]
     assert flat[0] == flat[1] == flat[2]
     assert not check(careful_lo).notes  # LibreOffice saved cached values
 
 
-def test_published_sample_recalculated_by_libreoffice_gives_the_same_findings(published_xlsx, recalc):
-    assert check(recalc(published_xlsx)).flat() == check(published_xlsx).flat()
+@pytest.mark.libreoffice("careful", "fund")
+def test_libreoffice_constants_are_the_python_constants(constants, fund_constants, lo, tmp_path):
+    """The constant workbooks the mutation tests start from, built in Python, give exactly the findings of
+    the same workbooks recalculated by LibreOffice with their formulas overwritten by LibreOffice's values."""
+    for name, built in (("careful", constants), ("fund", fund_constants)):
+        wb = openpyxl.load_workbook(lo(name), data_only=True)
+        wb.save(tmp_path / f"{name}-lo-constants.xlsx")
+        by_lo = _without_file(check(tmp_path / f"{name}-lo-constants.xlsx"))
+        assert by_lo == _without_file(check(built)), name
 
 
-def test_renamed_reordered_sheets_and_inserted_rows(constants, tmp_path):
-    base = check(constants)
+@pytest.mark.libreoffice("published")
+def test_published_sample_recalculated_by_libreoffice_gives_the_same_findings(published_xlsx, lo):
+    assert check(lo("published")).flat() == check(published_xlsx).flat()
+
+
+def test_renamed_reordered_sheets_and_inserted_rows(constants, checked, tmp_path):
+    base, _ = checked[constants]
     wb = openpyxl.load_workbook(constants)
     for i, ws in enumerate(wb.worksheets):
         ws.title = f"Sheet{i + 1}"
@@ -130,17 +170,9 @@ def test_renamed_reordered_sheets_and_inserted_rows(constants, tmp_path):
         [(f.table, f.rule, f.severity) for f in base.findings]
 
 
-def test_cached_value_that_disagrees_with_the_model_is_a_finding(careful_lo, tmp_path):
-    import zipfile
-
-    src = zipfile.ZipFile(careful_lo)
-    out = tmp_path / "stale.xlsx"
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == "xl/worksheets/sheet3.xml":  # 公开03表: 合计 栏1 shows a stale 900
-                data = data.replace(b">SUM(D7:H7)</f><v>853.46</v>", b">SUM(D7:H7)</f><v>900</v>")
-            dst.writestr(item, data)
+def test_cached_value_that_disagrees_with_the_model_is_a_finding(careful_xlsx, tmp_path):
+    # 公开03表: 合计 栏1 saved with a stale 900 (its parts sum to 853.46)
+    out = cached_copy(careful_xlsx, tmp_path / "stale.xlsx", stale={("公开03表", "C7"): Decimal("900")})
     report = check(out)
     f = next(f for f in report.findings if f.location == "公开03表!C7" and f.severity == "error")
     assert "V-03" in [f.rule] + f.relations and f.actual == Decimal("900")
@@ -197,18 +229,15 @@ def _room(ctx, key, delta):
 
 def _mutate(path, ctx, key, delta, out):
     cell = ctx.cells[key]
-    wb = openpyxl.load_workbook(path)
-    ws = wb[cell.sheet]
-    ws[cell.a1].value = float((cell.value or 0) + delta)
-    wb.save(out)
+    edit_cells(path, out, [(cell.sheet, cell.a1, float((cell.value or 0) + delta))])
     return cell
 
 
 @pytest.mark.parametrize("rule_id", RELATION_RULES)
-def test_mutation_beyond_the_envelope_is_found_at_the_cell(rule_id, constants, fund_constants, tmp_path):
+def test_mutation_beyond_the_envelope_is_found_at_the_cell(rule_id, constants, fund_constants, checked, tmp_path):
     constants = _base(rule_id, constants, fund_constants)
-    assert check(constants).errors == 0
-    ctx = load(constants)
+    base, ctx = checked[constants]
+    assert base.errors == 0
     picked = _pick(ctx, rule_id)
     assert picked, f"no instance of {rule_id} to mutate"
     inst, key, diff = picked
@@ -228,9 +257,9 @@ WITHIN = [r for r in RELATION_RULES if PROFILE.rule(r).severity == "E"]
 
 
 @pytest.mark.parametrize("rule_id", WITHIN)
-def test_mutation_within_the_envelope_is_only_a_hint(rule_id, constants, fund_constants, tmp_path):
+def test_mutation_within_the_envelope_is_only_a_hint(rule_id, constants, fund_constants, checked, tmp_path):
     constants = _base(rule_id, constants, fund_constants)
-    ctx = load(constants)
+    base, ctx = checked[constants]
     picked = _pick(ctx, rule_id, need_tol=Decimal("0.01"))
     if picked is None:
         pytest.skip(f"{rule_id}: every cell of it is in a relation whose envelope is 0.01 (a single rounded part)")
@@ -242,7 +271,7 @@ def test_mutation_within_the_envelope_is_only_a_hint(rule_id, constants, fund_co
     assert report.errors == 0
     hinted = [f for f in report.findings if f.severity == "info"
               and (f.rule == rule_id or any(r.startswith(rule_id) for r in f.relations))]
-    base_at = [f for f in check(constants).findings if f.location == f"{cell.sheet}!{cell.a1}"]
+    base_at = [f for f in base.findings if f.location == f"{cell.sheet}!{cell.a1}"]
     assert hinted or base_at  # the hint is there, or the change cancelled a tail the cell already had
 
 
@@ -260,9 +289,9 @@ def test_shifted_block_is_one_shift_finding(constants, tmp_path):
     assert "错位" in errors[0].message
 
 
-def test_merged_cells_moved_and_labels_in_other_columns(constants, tmp_path):
+def test_merged_cells_moved_and_labels_in_other_columns(constants, checked, tmp_path):
     """合计 typed in B (as some published tables print it) after unmerging A:B; a header merge undone."""
-    base = check(constants)
+    base, _ = checked[constants]
     wb = openpyxl.load_workbook(constants)
     ws = wb["公开02表"]
     ws.unmerge_cells("A7:B7")
@@ -274,3 +303,39 @@ def test_merged_cells_moved_and_labels_in_other_columns(constants, tmp_path):
     report = check(tmp_path / "moved.xlsx")
     assert [(f.table, f.rule, f.severity) for f in report.findings] == \
         [(f.table, f.rule, f.severity) for f in base.findings]
+
+
+# --- the 尾差 boundary -------------------------------------------------------------------------------
+
+
+def test_envelope_boundary_of_classify():
+    """A difference exactly equal to the envelope is a mismatch; anything short of it is a tail."""
+    from juesuan.util.rounding import MISMATCH, OK, TAIL, classify, envelope
+
+    for n in range(1, 8):
+        edge = envelope(n)
+        assert edge == (n + 1) * Decimal("0.005")
+        assert classify(edge, n) == MISMATCH and classify(-edge, n) == MISMATCH
+        assert classify(edge - Decimal("0.001"), n) == TAIL and classify(-(edge - Decimal("0.001")), n) == TAIL
+        assert classify(Decimal("0.00"), n) == OK
+    assert envelope(0) == envelope(1) == Decimal("0.010")  # a single part: the total and the part
+    assert classify(Decimal("0.01"), 1) == MISMATCH and classify(Decimal("0.01"), 3) == TAIL
+
+
+@pytest.mark.parametrize("delta, severity", [("0.02", "error"), ("-0.02", "error"), ("0.01", "info"),
+                                             ("-0.01", "info")])
+def test_difference_at_the_envelope_is_an_error_just_under_it_a_tail(constants, checked, tmp_path, delta, severity):
+    """公开04表 F15 = G15 + H15 + I15 (R04-4): three parts, envelope (3 + 1) × 0.005 = 0.02 万元. Every other
+    relation through F15 (R04-5, its column) has a wider envelope, so R04-4 alone decides."""
+    from juesuan.util.rounding import envelope
+
+    _, ctx = checked[constants]
+    cell = next(c for c in ctx.cells.values() if (c.sheet, c.a1) == ("公开04表", "F15"))
+    report = check(edit_cells(constants, tmp_path / "m.xlsx",
+                              [("公开04表", "F15", float(cell.value + Decimal(delta)))]))
+    at = [f for f in report.findings if f.location == "公开04表!F15"]
+    assert [(f.rule, f.severity) for f in at] == [("R04-4", severity)]
+    f = at[0]
+    assert (f.difference, f.tolerance) == (Decimal(delta), envelope(3))
+    assert f.actual == cell.value + Decimal(delta) and f.expected == cell.value
+    assert report.errors == (1 if severity == "error" else 0)

@@ -9,24 +9,17 @@ import shutil
 import openpyxl
 import pytest
 
-from juesuan.api import fill_workbook
-from juesuan.util.atomic import save_workbook
 
 from .conftest import ROOT, run_cli
 
 
 @pytest.fixture(scope="module")
-def samples(published_path, careful_path, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("samples")
-    out = {}
-    for name, path in (("published", published_path), ("careful", careful_path)):
-        _, wb = fill_workbook(path)
-        out[name] = save_workbook(wb, folder / f"{name}.xlsx")
-    return out
+def samples(sample_xlsx):
+    return {name: sample_xlsx(name) for name in ("published", "careful")}
 
 
 def test_exit_codes_and_text_report(samples):
-    res = run_cli("check", samples["careful"])
+    res = run_cli("check", samples["careful"], fresh=True)  # a new interpreter, as a user runs it
     assert res.returncode == 0, res.stderr
     assert "通过" in res.stdout and "0 个错误" in res.stdout
     res = run_cli("check", samples["published"])

@@ -12,13 +12,14 @@ from .conftest import run_cli
 
 
 def test_help_is_chinese_and_fast():
-    res = run_cli("--help")
+    res = run_cli("--help", fresh=True)  # a new interpreter: what a user waits for
     assert res.returncode == 0 and "template" in res.stdout and "生成空白" in res.stdout
 
 
 def test_template_writes_workbook(tmp_path):
     out = tmp_path / "决算公开.xlsx"
-    res = run_cli("template", "-o", out, "--dept", "某某局", "--year", "2024", "--codes", "2010101,2080501")
+    res = run_cli("template", "-o", out, "--dept", "某某局", "--year", "2024", "--codes", "2010101,2080501",
+                  fresh=True)  # end to end in a new interpreter, as a user runs it
     assert res.returncode == 0, res.stderr
     assert str(out) in res.stdout
     wb = openpyxl.load_workbook(out)
@@ -131,12 +132,18 @@ def test_bad_json_and_binary_data_files(tmp_path):
 
 
 def test_json_data_file_equals_yaml(tmp_path):
+    """The data-file reader, through the API (the CLI's fill is under test above and below)."""
+    from juesuan.api import fill_workbook
+
     data = tmp_path / "d.json"
     data.write_text('{"部门": "某局", "年度": 2024, "公开01表": {"1": 12.5}, '
                     '"公开05表": {"科目": [["2010101", null, null, 12.5, 0]]}}', encoding="utf-8")
-    res = run_cli("fill", data, "-o", tmp_path / "o.xlsx")
-    assert res.returncode == 0, res.stderr
-    wb = openpyxl.load_workbook(tmp_path / "o.xlsx")
+    yaml_data = tmp_path / "d.yaml"
+    yaml_data.write_text("部门: 某局\n年度: 2024\n公开01表: {1: 12.5}\n公开05表:\n  科目:\n    - [2010101, null, null, 12.5, 0]\n",
+                         encoding="utf-8")
+    from_json, wb = fill_workbook(data)
+    from_yaml, _ = fill_workbook(yaml_data)
+    assert from_json.values == from_yaml.values and from_json.warnings == from_yaml.warnings == []
     assert wb["公开01表"]["C7"].value == 12.5 and wb["公开05表"]["D10"].value == 12.5
 
 

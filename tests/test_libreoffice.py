@@ -11,8 +11,11 @@ from juesuan.api import build_template, fill_workbook
 from juesuan.util.atomic import save_workbook
 from juesuan.fill.datafile import fill_from_datafile, read_datafile
 from juesuan.layout.keys import CellKey
+from juesuan.recalc import recalculate_many
 from juesuan.util.rounding import OK, TAIL, classify
 from juesuan.rules.graph import graph_of
+
+from .conftest import count_soffice_runs, libreoffice_input
 
 pytestmark = pytest.mark.libreoffice
 
@@ -32,10 +35,9 @@ def _identity(layout, key):
 
 
 @pytest.fixture(scope="module")
-def careful_recalculated(careful_path, recalc, tmp_path_factory):
-    filled, wb = fill_workbook(careful_path)
-    path = save_workbook(wb, tmp_path_factory.mktemp("careful") / "careful.xlsx")
-    return filled, openpyxl.load_workbook(recalc(path), data_only=True)
+def careful_recalculated(careful_path, lo):
+    filled, _ = fill_workbook(careful_path)
+    return filled, openpyxl.load_workbook(lo("careful"), data_only=True)
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +46,7 @@ def published(published_path):
     return {_identity(filled.layout, k): v for k, v in filled.values.items()}
 
 
+@pytest.mark.libreoffice("careful")
 def test_careful_sample_gives_the_published_totals(careful_recalculated, published):
     filled, wb = careful_recalculated
     layout = filled.layout
@@ -57,6 +60,7 @@ def test_careful_sample_gives_the_published_totals(careful_recalculated, publish
     assert L("gk01", 44, 2) == Decimal("249.23")        # 资源勘探工业信息等支出, from 03
 
 
+@pytest.mark.libreoffice("careful")
 def test_every_derived_cell_matches_the_published_figure_or_lies_in_the_envelope(careful_recalculated, published):
     """Formulas sum rounded items, the published totals are rounded true totals: where they differ,
     the difference must be a rounding tail (GONGKAI.md §4). The differing totals are listed here."""
@@ -100,9 +104,9 @@ def test_every_derived_cell_matches_the_published_figure_or_lies_in_the_envelope
     }
 
 
-def test_published_sample_keeps_its_constants(published_path, recalc, tmp_path):
-    filled, wb = fill_workbook(published_path)
-    out = openpyxl.load_workbook(recalc(save_workbook(wb, tmp_path / "published.xlsx")), data_only=True)
+@pytest.mark.libreoffice("published")
+def test_published_sample_keeps_its_constants(lo):
+    out = openpyxl.load_workbook(lo("published"), data_only=True)
     assert out["公开01表"]["F14"].value == 198.53
     assert out["公开06表"]["C39"].value == 454.49
     codes = [out["公开02表"].cell(r, 1).value for r in range(8, 31)]
@@ -110,10 +114,16 @@ def test_published_sample_keeps_its_constants(published_path, recalc, tmp_path):
     assert out["公开03表"]["F11"].value == 0 and out["公开03表"]["F12"].value is None  # 20604 款 formula; 2060405 blank
 
 
-def test_blank_template_computes_without_errors(recalc, tmp_path):
+@libreoffice_input("blank-template")
+def _blank_template(folder):
     _, wb = build_template("某局", 2024, codes=["2010101", "2080501"], fund_codes=["2120801"], soe_codes=["2230105"],
                            names={"2230105": "国有企业退休人员社会化管理补助支出", "22301": "解决历史遗留问题及改革成本支出"})
-    out = openpyxl.load_workbook(recalc(save_workbook(wb, tmp_path / "t.xlsx")), data_only=True)
+    return save_workbook(wb, folder / "t.xlsx")
+
+
+@pytest.mark.libreoffice("blank-template")
+def test_blank_template_computes_without_errors(lo):
+    out = openpyxl.load_workbook(lo("blank-template"), data_only=True)
     for ws in out:
         for row in ws.iter_rows():
             for c in row:
@@ -122,8 +132,9 @@ def test_blank_template_computes_without_errors(recalc, tmp_path):
     assert out["公开01表"]["C36"].value == 0
 
 
-def test_fund_and_soe_spending_flow_into_04_and_01(recalc, tmp_path):
-    data = tmp_path / "fund.yaml"
+@libreoffice_input("fund-and-soe")
+def _fund_and_soe(folder):
+    data = folder / "fund.yaml"
     data.write_text("""
 部门: 某某区自然资源局
 年度: 2024
@@ -146,8 +157,15 @@ def test_fund_and_soe_spending_flow_into_04_and_01(recalc, tmp_path):
     - [2230105, 国有企业退休人员社会化管理补助支出, null, 0, 10]
 科目名称: {"22301": 解决历史遗留问题及改革成本支出}
 """, encoding="utf-8")
-    filled, wb = fill_workbook(data)
-    out = openpyxl.load_workbook(recalc(save_workbook(wb, tmp_path / "fund.xlsx")), data_only=True)
+    _, wb = fill_workbook(data)
+    return save_workbook(wb, folder / "fund.xlsx")  # named like the "fund" input: recalculate_many keeps both
+
+
+@pytest.mark.libreoffice("fund-and-soe", "fund")
+def test_fund_and_soe_spending_flow_into_04_and_01(lo):
+    out = openpyxl.load_workbook(lo("fund-and-soe"), data_only=True)
+    other = openpyxl.load_workbook(lo("fund"), data_only=True)  # the other fund.xlsx of the same run
+    assert other["公开01表"]["A3"].value != out["公开01表"]["A3"].value
     ws4, ws1, ws7 = out["公开04表"], out["公开01表"], out["公开07表"]
     row212 = 7 + (33 + 10) - 33  # 十一、城乡社区支出 is the 11th 类
     assert ws4[f"D{row212}"].value == "十一、城乡社区支出"
@@ -156,3 +174,23 @@ def test_fund_and_soe_spending_flow_into_04_and_01(recalc, tmp_path):
     assert ws4["C33"].value == 160 and ws4["C38"].value == ws4["F38"].value == 160        # 收入 = 支出
     assert ws1["F33"].value == 160 and ws1["C33"].value == 160
     assert ws7["E7"].value == 50 and ws7["E8"].value == 50
+
+
+def test_recalculate_one_workbook_and_refuse_its_own_folder(libreoffice, tmp_path):
+    """``recalculate`` (``juesuan recalc``): one file, one run; never into the source's folder."""
+    from juesuan.recalc import recalculate
+
+    wb = openpyxl.Workbook()
+    wb.active["A1"], wb.active["A2"] = 2.5, "=A1*4"
+    wb.save(tmp_path / "small.xlsx")
+    count_soffice_runs(1)
+    out = recalculate(tmp_path / "small.xlsx", tmp_path / "out")
+    assert out == tmp_path / "out" / "small.xlsx"
+    assert openpyxl.load_workbook(out, data_only=True).active["A2"].value == 10
+    assert openpyxl.load_workbook(out).active["A2"].value == "=A1*4"  # the formula stays
+    with pytest.raises(Exception, match="不能是") as err:
+        recalculate(tmp_path / "small.xlsx", tmp_path)
+    assert getattr(err.value, "exit_code", None) == 2
+    with pytest.raises(Exception, match="不能是"):
+        recalculate_many([tmp_path / "small.xlsx"], tmp_path)
+    assert recalculate_many([], tmp_path / "none") == []

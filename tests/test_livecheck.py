@@ -6,13 +6,13 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from juesuan.api import build_template, fill_workbook
-from juesuan.util.atomic import save_workbook
+from juesuan.api import build_template
 from juesuan.validate.engine import check
 from juesuan.render.livecheck import SHEET, status_formula
 from juesuan.rules.graph import graph_of
 
-from .conftest import ROOT
+from .books import edit_cells
+from .conftest import libreoffice_input, sample_copy
 from .test_formulas import SAMPLE_CODES
 
 
@@ -58,8 +58,7 @@ def _live_status(path):
     return out
 
 
-def _agree(path, recalc):
-    lo = recalc(path)
+def _agree(lo):
     live = _live_status(lo)
     report = check(lo)
     assert report.rule_status
@@ -69,41 +68,41 @@ def _agree(path, recalc):
     return report
 
 
-def _edit(src, out, changes):
-    wb = openpyxl.load_workbook(src)
-    for sheet, cell, value in changes:
-        wb[sheet][cell].value = value
-    wb.save(out)
-    return out
+def _mutated(sample, changes):
+    """A builder of the LibreOffice input: the sample workbook with ``changes`` typed in."""
+    def build(folder):
+        return edit_cells(sample_copy(sample, folder / "src"), folder / "mutated.xlsx", changes)
+    return build
 
 
-@pytest.mark.libreoffice
-def test_live_statuses_agree_with_check_on_the_samples(published_path, careful_path, recalc, tmp_path):
-    for name, data in (("published", published_path), ("careful", careful_path),
-                       ("fund", ROOT / "tests" / "data" / "fund-department.yaml")):
-        _, wb = fill_workbook(data)
-        report = _agree(save_workbook(wb, tmp_path / f"{name}.xlsx"), recalc)
+@pytest.mark.libreoffice("published", "careful", "fund")
+def test_live_statuses_agree_with_check_on_the_samples(lo):
+    for name in ("published", "careful", "fund"):
+        report = _agree(lo(name))
         if name == "published":
             assert report.rule_status["X-04"] == "尾差" and report.rule_status["R06-2"] == "尾差"
 
 
-@pytest.mark.libreoffice
-@pytest.mark.parametrize("changes", [
+MUTATIONS = [
     [("公开02表", "D10", 190)],                     # an item of 02: 02 ≠ 01, 02 ≠ 03 …
     [("公开01表", "C8", 5)],                        # 政府性基金 income with no fund table
     [("公开06表", "C7", 90.80)],                    # 06 人员经费 ≠ 05 基本支出
     [("公开09表", "K8", 2.00)],                     # 三公 决算 > 预算
     [("公开05表", "D17", 118.96)],                  # a 0.01 change: a tail, not an error
-])
-def test_live_statuses_agree_with_check_on_mutations(careful_path, recalc, tmp_path, changes):
-    _, wb = fill_workbook(careful_path)
-    src = save_workbook(wb, tmp_path / "careful.xlsx")
-    _agree(_edit(src, tmp_path / "mutated.xlsx", changes), recalc)
+]
+for _i, _changes in enumerate(MUTATIONS):
+    libreoffice_input(f"livecheck-careful-{_i}")(_mutated("careful", _changes))
+libreoffice_input("livecheck-fund-07")(_mutated("fund", [("公开07表", "G9", 44.00)]))
 
 
-@pytest.mark.libreoffice
-def test_live_statuses_on_the_fund_department_with_a_mutated_07(recalc, tmp_path):
-    _, wb = fill_workbook(ROOT / "tests" / "data" / "fund-department.yaml")
-    src = save_workbook(wb, tmp_path / "fund.xlsx")
-    report = _agree(_edit(src, tmp_path / "m.xlsx", [("公开07表", "G9", 44.00)]), recalc)
+@pytest.mark.parametrize("i", [pytest.param(i, marks=pytest.mark.libreoffice(f"livecheck-careful-{i}"))
+                               for i in range(len(MUTATIONS))],
+                         ids=[f"{c[0][0][2:4]}-{c[0][1]}" for c in MUTATIONS])
+def test_live_statuses_agree_with_check_on_mutations(lo, i):
+    _agree(lo(f"livecheck-careful-{i}"))
+
+
+@pytest.mark.libreoffice("livecheck-fund-07")
+def test_live_statuses_on_the_fund_department_with_a_mutated_07(lo):
+    report = _agree(lo("livecheck-fund-07"))
     assert report.rule_status["R07-2"] == "不符"

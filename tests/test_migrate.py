@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from juesuan.api import fill_workbook
-from juesuan.util.atomic import save_workbook
 from juesuan.validate.engine import check, load
 from juesuan.rules.graph import graph_of
 
@@ -13,9 +11,8 @@ from .conftest import run_cli
 
 
 @pytest.fixture(scope="module")
-def careful_xlsx(careful_path, tmp_path_factory):
-    _, wb = fill_workbook(careful_path)
-    return save_workbook(wb, tmp_path_factory.mktemp("mig") / "careful.xlsx")
+def careful_xlsx(sample_xlsx):
+    return sample_xlsx("careful")
 
 
 def _inputs(path):
@@ -73,9 +70,8 @@ def test_migrate_to_the_next_year(careful_xlsx, tmp_path):
     assert _inputs(new) == _inputs(careful_xlsx)
 
 
-def test_published_sample_lists_what_has_no_place(published_path, tmp_path):
-    _, wb = fill_workbook(published_path)
-    old = save_workbook(wb, tmp_path / "published.xlsx")
+def test_published_sample_lists_what_has_no_place(sample_xlsx, tmp_path):
+    old = sample_xlsx("published")
     res = run_cli("migrate", old, "-o", tmp_path / "new.xlsx")
     assert res.returncode == 1
     assert "公开02表!D10（206039" in res.stderr and "不是 7 位项级代码" in res.stderr

@@ -60,8 +60,8 @@ def test_furniture_and_labels_and_locked_text(built):
         assert any(c.value == "2024 年度" for c in ws[3])
         assert ws.protection.sheet and not ws.protection.password
         assert ws["A1"].protection.locked
-        assert int(ws.page_setup.paperSize) == 9  # A4 and ws.page_setup.fitToWidth == 1
-        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert int(ws.page_setup.paperSize) == 9  # A4
+        assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage is True  # one page wide
         assert ws.print_title_rows and ws.freeze_panes
         notes = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("注：")]
         assert notes == [spec.note + "本表金额转换为万元时，因四舍五入可能存在尾差。"]
@@ -73,6 +73,28 @@ def test_furniture_and_labels_and_locked_text(built):
     ws9 = wb["公开09表"]
     assert [ws9.cell(7, c).value for c in range(1, 13)] == list(range(1, 13))
     assert "I5:K5" in ws9.merged_cells
+
+
+def _print_settings(wb, layout):
+    out = {}
+    for spec in layout.profile.tables:
+        ws = wb[spec.number]
+        out[spec.number] = (int(ws.page_setup.paperSize), ws.page_setup.fitToWidth, ws.page_setup.fitToHeight,
+                            ws.sheet_properties.pageSetUpPr.fitToPage is True)
+    return out
+
+
+def test_every_table_prints_one_page_wide_on_a4(built, tmp_path):
+    """A4, fit to one page wide; the fixed tables on one page, the coded ones as many pages long as needed —
+    in the workbook object and in the file written."""
+    import openpyxl
+
+    layout, wb = built
+    expected = {spec.number: (9, 1, 0 if spec.kind == "coded" else 1, True) for spec in layout.profile.tables}
+    assert len(expected) == 9
+    assert _print_settings(wb, layout) == expected
+    wb.save(tmp_path / "t.xlsx")
+    assert _print_settings(openpyxl.load_workbook(tmp_path / "t.xlsx"), layout) == expected
 
 
 def test_code_rows_parents_generated_in_code_order(built):

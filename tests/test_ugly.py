@@ -11,28 +11,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from juesuan.api import fill_workbook
-from juesuan.util.atomic import save_workbook
 from juesuan.validate.engine import check
 from juesuan.util.money import parse_amount, round_half_up
 
+from .books import edit_cells
 from .conftest import run_cli
 
 
 @pytest.fixture(scope="module")
-def base(careful_path, tmp_path_factory):
+def base(sample_xlsx):
     """The careful sample as a workbook whose inputs are constants (formulas computed by the checker)."""
-    _, wb = fill_workbook(careful_path)
-    return save_workbook(wb, tmp_path_factory.mktemp("ugly") / "base.xlsx")
+    return sample_xlsx("careful")
 
 
 def _with(base, tmp_path, sheet, cell, value):
-    wb = openpyxl.load_workbook(base)
-    wb[sheet].protection.sheet = False
-    wb[sheet][cell].value = value
-    out = tmp_path / "ugly.xlsx"
-    wb.save(out)
-    return check(out)
+    """The check of ``base`` with ``value`` typed into ``sheet!cell`` (the checker never reads protection)."""
+    return check(edit_cells(base, tmp_path / "ugly.xlsx", [(sheet, cell, value)]))
 
 
 def _at(report, where):

@@ -16,9 +16,8 @@ from .conftest import readme_example, run_cli
 
 
 @pytest.fixture(scope="module")
-def published_xlsx(published_path, tmp_path_factory):
-    _, wb = fill_workbook(published_path)
-    return save_workbook(wb, tmp_path_factory.mktemp("wb") / "published.xlsx")
+def published_xlsx(sample_xlsx):
+    return sample_xlsx("published")
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +90,9 @@ def test_annotated_copy_marks_cells_and_keeps_everything_else(published_xlsx, tm
     assert "检查时间" in [r[0] for r in rows[:6]]
 
 
-def test_round_trip_on_a_workbook_saved_by_libreoffice(published_xlsx, recalc, tmp_path):
-    lo = recalc(published_xlsx)
+@pytest.mark.libreoffice("published")
+def test_round_trip_on_a_workbook_saved_by_libreoffice(lo, tmp_path):
+    lo = lo("published")
     out = tmp_path / "lo-annotated.xlsx"
     annotate_file(lo, out, check(lo))
     assert _snapshot(out) == _snapshot(lo)

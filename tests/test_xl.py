@@ -6,8 +6,6 @@ import shutil
 
 import pytest
 
-from juesuan.api import fill_workbook
-from juesuan.util.atomic import save_workbook
 from juesuan.validate.engine import check
 from juesuan.writeback.marks import COLORS, RESULTS_SHEET, STATE_SHEET, STATUS_PREFIX, apply_marks
 from juesuan.writeback.xl import XlwingsSurface, check_book, write_vba_module
@@ -33,6 +31,8 @@ class FakeRangeApi:
         self.rng = rng
 
     def AddComment(self, text):  # noqa: N802 (Excel's name)
+        if self.rng.address in self.rng.sheet.notes:  # as Excel: a cell holds one note; AddComment on it fails
+            raise RuntimeError("AddComment method of Range class failed")
         self.rng.sheet.notes[self.rng.address] = text
 
 
@@ -144,9 +144,8 @@ class FakeBook:
 
 
 @pytest.fixture(scope="module")
-def published_xlsx(published_path, tmp_path_factory):
-    _, wb = fill_workbook(published_path)
-    return save_workbook(wb, tmp_path_factory.mktemp("xl") / "published.xlsx")
+def published_xlsx(sample_xlsx):
+    return sample_xlsx("published")
 
 
 def _book(path):
@@ -204,3 +203,27 @@ def test_colors_match_the_file_writer():
     from juesuan.writeback.xl import _hex_to_rgb
 
     assert _hex_to_rgb(COLORS["error"]) == (255, 199, 206)
+
+
+def test_running_again_replaces_each_note_and_keeps_the_users_own(published_xlsx):
+    """set_note deletes the note a cell has before adding the new one (Excel refuses a second note)."""
+    book = _book(published_xlsx)
+    report = check(published_xlsx)
+    s02 = book.sheets["公开02表"]
+    s02.notes["A12"] = "会计：代码待核实"  # the user's own note on a cell that gets a mark
+    surface = XlwingsSurface(book)
+    apply_marks(surface, report)
+    first = {name: dict(book.sheets[name].notes) for name in surface.sheet_names()}
+    apply_marks(surface, report)
+    second = {name: dict(book.sheets[name].notes) for name in surface.sheet_names()}
+    assert first == second
+    a10 = [f for f in report.findings if f.location == "公开02表!A10"]
+    assert [f.rule for f in a10] == ["R02-4"]
+    assert s02.notes["A10"].startswith("R02-4［错误·强制］") and s02.notes["A10"].count("R02-4") == 1
+    assert "原批注" not in s02.notes["A10"]
+    assert s02.notes["A12"].startswith("R02-4［错误·强制］")
+    assert s02.notes["A12"].endswith("\n——原批注——\n会计：代码待核实") and s02.notes["A12"].count("原批注") == 1
+    report.findings = []  # a clean check: every mark's note goes, the user's note comes back
+    apply_marks(surface, report)
+    assert s02.notes == {"A12": "会计：代码待核实"}
+    assert all(not book.sheets[n].notes for n in surface.sheet_names() if n != "公开02表")
