@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from juesuan.api import _from_yuan
-from juesuan.fill.balance import _ceil, _floor, balance, grand_total_keys, leaf_coefficients
+from juesuan.fill.balance import balance, ceil_cents, floor_cents, grand_total_keys, leaf_coefficients
 from juesuan.render.workbook import build_workbook
 from juesuan.util.atomic import save_workbook
 from juesuan.catalog import default_catalog
@@ -84,7 +84,7 @@ def _assert_properties(filled, yuan, result):
         if key not in truth:
             continue
         p = result.values.get(key, Decimal(0)) if key in yuan else _published(layout, result.values, key)
-        assert _floor(truth[key]) <= p * 100 <= _ceil(truth[key]), (layout.a1(key), truth[key], p)
+        assert floor_cents(truth[key]) <= p * 100 <= ceil_cents(truth[key]), (layout.a1(key), truth[key], p)
     # the grand totals are the ROUND_HALF_UP of their true totals
     for key in grand_total_keys(layout):
         assert _published(layout, result.values, key) == round_half_up(truth[key]), layout.a1(key)
