@@ -190,3 +190,51 @@ def test_fixed_seeds_balance_exactly_across_tables(shape):
     for seed in range(40):
         filled, yuan = _filled(department(seed, shape))
         assert balance(filled.layout, yuan).unbalanced == [], (shape, seed)
+
+
+def test_time_limit_without_a_solution_is_reported():
+    """HiGHS stopped by the time limit before any solution: plain rounding, and the result says why."""
+    filled, yuan = _filled(department(1, "general"))
+    result = balance(filled.layout, yuan, time_limit=0)
+    assert result.status == "time_limit"
+    assert result.unbalanced == ["求解达到时间上限（0 秒）仍未得到平衡解：各填写单元格改为逐格四舍五入"]
+    assert all(result.values[k] == round_half_up(result.true_values[k]) for k in yuan)
+
+
+def _stopped_on_time_limit(monkeypatch):
+    """Make HiGHS report its time limit while still returning the solution it found."""
+    import scipy.optimize
+
+    real = scipy.optimize.milp
+
+    def milp(*args, **kwargs):
+        res = real(*args, **kwargs)
+        assert res.status == 0 and res.x is not None
+        res.status, res.success = 1, False
+        return res
+
+    monkeypatch.setattr(scipy.optimize, "milp", milp)
+
+
+def test_time_limit_with_a_feasible_solution_is_reported(monkeypatch):
+    filled, yuan = _filled(department(3, "general"))
+    optimal = balance(filled.layout, yuan)
+    assert optimal.status == "optimal" and optimal.note == ""
+    _stopped_on_time_limit(monkeypatch)
+    result = balance(filled.layout, yuan)
+    assert result.status == "time_limit"
+    assert result.note == "求解达到时间上限（60 秒），结果可能不是最少改动的平衡解。"
+    assert result.values == optimal.values  # the solution found is still used
+    _assert_properties(filled, yuan, result)
+
+
+def test_cli_fill_in_yuan_prints_the_time_limit(tmp_path, monkeypatch, capsys):
+    import yaml
+
+    from juesuan.cli.main import main
+
+    path = tmp_path / "元.yaml"
+    path.write_text(yaml.safe_dump(_plain(department(3, "general")), allow_unicode=True), encoding="utf-8")
+    _stopped_on_time_limit(monkeypatch)
+    assert main(["fill", str(path), "-o", str(tmp_path / "b.xlsx"), "--unit", "元"]) == 0
+    assert "注意：求解达到时间上限（60 秒），结果可能不是最少改动的平衡解。" in capsys.readouterr().out

@@ -54,6 +54,9 @@ class BalanceResult:
     unbalanced: list[str] = field(default_factory=list)  # relations that could not be balanced
     grand_totals: dict[CellKey, Decimal] = field(default_factory=dict)
     true_values: dict[CellKey, Decimal] = field(default_factory=dict)  # 万元, exact
+    # how the solver stopped: "optimal", "time_limit", "infeasible", "unbounded" or "other"
+    status: str = "optimal"
+    note: str = ""  # a sentence for the user when the solution may not be the one with fewest changes
 
 
 def leaf_coefficients(layout: WorkbookLayout, key: CellKey) -> Counter:
@@ -275,31 +278,45 @@ def _relations(program: Program, layout: WorkbookLayout, inputs: _Inputs,
     return kept
 
 
-def balance(layout: WorkbookLayout, yuan: dict[CellKey, Decimal]) -> BalanceResult:
-    """Controlled rounding of the input cells given in 元 (see the module docstring)."""
+NOTES = {
+    "time_limit": "求解达到时间上限（{limit:g} 秒），结果可能不是最少改动的平衡解。",
+    "other": "求解器未报告最优（{status}），结果可能不是最少改动的平衡解。",
+}
+FALLBACKS = {
+    "time_limit": "求解达到时间上限（{limit:g} 秒）仍未得到平衡解：各填写单元格改为逐格四舍五入",
+}
+
+
+def balance(layout: WorkbookLayout, yuan: dict[CellKey, Decimal], time_limit: float = TIME_LIMIT) -> BalanceResult:
+    """Controlled rounding of the input cells given in 元 (see the module docstring); ``time_limit`` in
+    seconds bounds the solver (``status``/``note`` of the result say when it stopped on it)."""
     truth = true_values(layout, yuan)
     program = Program()
     inputs = _input_cells(program, yuan, truth)
     grand = set(grand_total_keys(layout))
     _derived_cells(program, layout, inputs, truth, grand)
     relations = _relations(program, layout, inputs, truth)
-    solution = program.solve(TIME_LIMIT)
+    solution = program.solve(time_limit)
     if solution.x is None:
-        return _fallback(layout, yuan, "无法求得平衡解（约束矛盾）")
+        why = FALLBACKS.get(solution.status, "无法求得平衡解（约束矛盾）").format(limit=time_limit)
+        return _fallback(layout, yuan, why, solution.status)
     x = solution.x
     values = {k: Decimal(f + (int(round(x[inputs.var[k]])) if k in inputs.var else 0)) / 100
               for k, f in inputs.floor.items()}
     unbalanced = {f"{inst.rule.id}{'（' + inst.where + '）' if inst.where else ''}：{inst.rule.text}"
                   for inst, slack in relations if slack is None or x[slack[0]] > 0.5 or x[slack[1]] > 0.5}
-    result = BalanceResult(values, unbalanced=sorted(unbalanced), true_values=truth)
+    note = NOTES.get(solution.status, NOTES["other"]) if solution.status != "optimal" else ""
+    result = BalanceResult(values, unbalanced=sorted(unbalanced), true_values=truth, status=solution.status,
+                           note=note.format(limit=time_limit, status=solution.status))
     _moved(layout, yuan, result)
     result.grand_totals = {k: _published(layout, result.values, k) for k in grand}
     return result
 
 
-def _fallback(layout, yuan, why):
+def _fallback(layout, yuan, why, status):
     result = plain(layout, yuan)
     result.unbalanced = [why]
+    result.status = status
     return result
 
 
