@@ -238,3 +238,49 @@ def test_cli_fill_in_yuan_prints_the_time_limit(tmp_path, monkeypatch, capsys):
     _stopped_on_time_limit(monkeypatch)
     assert main(["fill", str(path), "-o", str(tmp_path / "b.xlsx"), "--unit", "元"]) == 0
     assert "注意：求解达到时间上限（60 秒），结果可能不是最少改动的平衡解。" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------------------------------
+# Data files: the profile is chosen before the tables are read (here for want of a test file of its own)
+
+
+def _datafile(tmp_path, text):
+    from juesuan.fill.datafile import read_datafile
+
+    path = tmp_path / "d.yaml"
+    path.write_text(text, encoding="utf-8")
+    return read_datafile(path)
+
+
+def test_profile_written_after_the_tables_is_used_for_them(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import juesuan.fill.datafile as datafile
+    from juesuan.model.profile import load_profile, profile_from_text
+
+    text = (Path(__file__).resolve().parents[1] / "schemas" / "national-2024.yaml").read_text(encoding="utf-8")
+    assert text.count("number: 公开06表") == 1
+    variant = profile_from_text(text.replace("number: 公开06表", "number: 公开六表"))
+    monkeypatch.setattr(datafile, "load_profile", lambda name: variant if name == "variant" else load_profile(name))
+    filled = fill_from_datafile(_datafile(tmp_path, "部门: 某局\n年度: 2024\n公开六表: {30101: 1.5}\n表样: variant\n"))
+    assert filled.layout.profile is variant
+    assert list(filled.values.values()) == [Decimal("1.5")]
+
+
+def test_national_profile_written_last_still_works(tmp_path):
+    body = "部门: 某局\n年度: 2024\n公开01表: {1: 12.5}\n公开09表: [1.2, 0, 1.2, 0, 1.2, 0, 0.85, 0, 0.85, 0, 0.85, 0]\n"
+    plain_file = fill_from_datafile(_datafile(tmp_path, body))
+    last = fill_from_datafile(_datafile(tmp_path, body + "表样: national-2024\n"))
+    assert last.layout.profile.id == plain_file.layout.profile.id == "national-2024"
+    assert last.values == plain_file.values and len(last.values) == 13
+
+
+@pytest.mark.parametrize("text, line", [("部门: 某局\n年度: 2024\n公开01表: {1: 1}\n表样: 某省-2024\n", 4),
+                                        ("表样: 某省-2024\n部门: 某局\n年度: 2024\n公开01表: {1: 1}\n", 1)],
+                         ids=["written-last", "written-first"])
+def test_unknown_profile_is_named_with_its_place(tmp_path, text, line):
+    from juesuan.errors import DataFileError
+
+    with pytest.raises(DataFileError) as err:
+        fill_from_datafile(_datafile(tmp_path, text))
+    assert f"第 {line} 行（表样）：没有名为 某省-2024 的表样（可用：national-2024）" in str(err.value)

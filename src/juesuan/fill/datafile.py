@@ -31,12 +31,12 @@ from typing import Any
 import yaml
 
 from juesuan.catalog import Catalog, default_catalog
-from juesuan.errors import DataFileError
+from juesuan.errors import DataFileError, ModelError
 from juesuan.layout.build import build_layout, hierarchy_rows, verbatim_rows
 from juesuan.layout.tables import CodeRow
 from juesuan.layout.workbook import WorkbookLayout
 from juesuan.util.codes import ITEM_RE as CODE_RE
-from juesuan.model.profile import Profile, load_profile
+from juesuan.model.profile import DEFAULT_PROFILE, Profile, load_profile
 from juesuan.util.money import parse_amount
 from juesuan.layout.keys import CellKey
 
@@ -184,25 +184,35 @@ def _table_key(profile: Profile, key: str):
     return None
 
 
+def _profile(df: DataFile) -> Profile:
+    """The profile the data file names (表样, the last one if several), or the default."""
+    keys = [k for k in df.data if KEY_ALIASES.get(k) == "profile"]
+    if not keys:
+        return load_profile(DEFAULT_PROFILE)
+    try:
+        return load_profile(str(df.data[keys[-1]]) or DEFAULT_PROFILE)
+    except ModelError as exc:
+        raise DataFileError(f"{df.where(keys[-1])}：{exc}。") from None
+
+
 def fill_from_datafile(df: DataFile, profile: Profile | None = None, catalog: Catalog | None = None,
                        department: str | None = None, year: int | None = None) -> Filled:
     """The layout and cell values a data file describes."""
     warnings: list[str] = []
     meta: dict[str, Any] = {}
     tables: dict[str, tuple[str, Any]] = {}
-    profile_name = None
+    profile = profile or _profile(df)  # first: the table keys are read against it, wherever 表样 stands
     for key, value in df.data.items():
         alias = KEY_ALIASES.get(key)
         if alias == "profile":
-            profile_name = str(value)
+            continue
         elif alias:
             meta[alias] = value
         else:
-            spec = _table_key(profile or load_profile(profile_name or "national-2024"), key)
+            spec = _table_key(profile, key)
             if spec is None:
                 raise DataFileError(f"{df.where(key)}：不认识的键「{key}」。可用的键：部门、年度、科目名称、公开01表 … 公开09表。")
             tables[spec.id] = (key, value)
-    profile = profile or load_profile(profile_name or "national-2024")
     department = department or (str(meta["department"]) if meta.get("department") is not None else "")
     if not department:
         raise DataFileError(f"{df.where()}：缺少「部门」（部门名称）。")
