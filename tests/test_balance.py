@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from juesuan.api import _from_yuan
-from juesuan.fill.balance import _ceil, _floor, balance, grand_total_keys, leaf_coefficients
+from juesuan.fill.balance import balance, ceil_cents, floor_cents, grand_total_keys, leaf_coefficients
 from juesuan.render.workbook import build_workbook
 from juesuan.util.atomic import save_workbook
 from juesuan.catalog import default_catalog
@@ -84,7 +84,7 @@ def _assert_properties(filled, yuan, result):
         if key not in truth:
             continue
         p = result.values.get(key, Decimal(0)) if key in yuan else _published(layout, result.values, key)
-        assert _floor(truth[key]) <= p * 100 <= _ceil(truth[key]), (layout.a1(key), truth[key], p)
+        assert floor_cents(truth[key]) <= p * 100 <= ceil_cents(truth[key]), (layout.a1(key), truth[key], p)
     # the grand totals are the ROUND_HALF_UP of their true totals
     for key in grand_total_keys(layout):
         assert _published(layout, result.values, key) == round_half_up(truth[key]), layout.a1(key)
@@ -199,3 +199,104 @@ def test_fixed_seeds_balance_exactly_across_tables(shape):
     for seed in range(40):
         filled, yuan = _filled(department(seed, shape))
         assert balance(filled.layout, yuan).unbalanced == [], (shape, seed)
+
+
+def test_time_limit_without_a_solution_is_reported():
+    """HiGHS stopped by the time limit before any solution: plain rounding, and the result says why."""
+    filled, yuan = _filled(department(1, "general"))
+    result = balance(filled.layout, yuan, time_limit=0)
+    assert result.status == "time_limit"
+    assert result.unbalanced == ["求解达到时间上限（0 秒）仍未得到平衡解：各填写单元格改为逐格四舍五入"]
+    assert all(result.values[k] == round_half_up(result.true_values[k]) for k in yuan)
+
+
+def _stopped_on_time_limit(monkeypatch):
+    """Make HiGHS report its time limit while still returning the solution it found."""
+    import scipy.optimize
+
+    real = scipy.optimize.milp
+
+    def milp(*args, **kwargs):
+        res = real(*args, **kwargs)
+        assert res.status == 0 and res.x is not None
+        res.status, res.success = 1, False
+        return res
+
+    monkeypatch.setattr(scipy.optimize, "milp", milp)
+
+
+def test_time_limit_with_a_feasible_solution_is_reported(monkeypatch):
+    filled, yuan = _filled(department(3, "general"))
+    optimal = balance(filled.layout, yuan)
+    assert optimal.status == "optimal" and optimal.note == ""
+    _stopped_on_time_limit(monkeypatch)
+    result = balance(filled.layout, yuan)
+    assert result.status == "time_limit"
+    assert result.note == "求解达到时间上限（60 秒），结果可能不是最少改动的平衡解。"
+    assert result.values == optimal.values  # the solution found is still used
+    _assert_properties(filled, yuan, result)
+
+
+def test_cli_fill_in_yuan_prints_the_time_limit(tmp_path, monkeypatch, capsys):
+    import yaml
+
+    from juesuan.cli.main import main
+
+    path = tmp_path / "元.yaml"
+    path.write_text(yaml.safe_dump(_plain(department(3, "general")), allow_unicode=True), encoding="utf-8")
+    _stopped_on_time_limit(monkeypatch)
+    assert main(["fill", str(path), "-o", str(tmp_path / "b.xlsx"), "--unit", "元"]) == 0
+    assert "注意：求解达到时间上限（60 秒），结果可能不是最少改动的平衡解。" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------------------------------
+# Data files: the profile is chosen before the tables are read (here for want of a test file of its own)
+
+
+def _datafile(tmp_path, text):
+    from juesuan.fill.datafile import read_datafile
+
+    path = tmp_path / "d.yaml"
+    path.write_text(text, encoding="utf-8")
+    return read_datafile(path)
+
+
+def test_profile_written_after_the_tables_is_used_for_them(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import juesuan.fill.datafile as datafile
+    from juesuan.model.profile import load_profile, profile_from_text
+
+    text = (Path(__file__).resolve().parents[1] / "schemas" / "national-2024.yaml").read_text(encoding="utf-8")
+    assert text.count("number: 公开06表") == 1
+    variant = profile_from_text(text.replace("number: 公开06表", "number: 公开六表"))
+    monkeypatch.setattr(datafile, "load_profile", lambda name: variant if name == "variant" else load_profile(name))
+    filled = fill_from_datafile(_datafile(tmp_path, "部门: 某局\n年度: 2024\n公开六表: {30101: 1.5}\n表样: variant\n"))
+    assert filled.layout.profile is variant
+    assert list(filled.values.values()) == [Decimal("1.5")]
+
+
+def test_national_profile_written_last_still_works(tmp_path):
+    body = "部门: 某局\n年度: 2024\n公开01表: {1: 12.5}\n公开09表: [1.2, 0, 1.2, 0, 1.2, 0, 0.85, 0, 0.85, 0, 0.85, 0]\n"
+    plain_file = fill_from_datafile(_datafile(tmp_path, body))
+    last = fill_from_datafile(_datafile(tmp_path, body + "表样: national-2024\n"))
+    assert last.layout.profile.id == plain_file.layout.profile.id == "national-2024"
+    assert last.values == plain_file.values and len(last.values) == 13
+
+
+@pytest.mark.parametrize("text, line", [("部门: 某局\n年度: 2024\n公开01表: {1: 1}\n表样: 某省-2024\n", 4),
+                                        ("表样: 某省-2024\n部门: 某局\n年度: 2024\n公开01表: {1: 1}\n", 1)],
+                         ids=["written-last", "written-first"])
+def test_unknown_profile_is_named_with_its_place(tmp_path, text, line):
+    from juesuan.errors import DataFileError
+
+    with pytest.raises(DataFileError) as err:
+        fill_from_datafile(_datafile(tmp_path, text))
+    assert f"第 {line} 行（表样）：没有名为 某省-2024 的表样（可用：national-2024）" in str(err.value)
+
+
+def test_every_kind_of_table_has_a_reader():
+    from juesuan.fill.datafile import READERS
+    from juesuan.layout.tables import TABLE_CLASSES
+
+    assert set(READERS) == set(TABLE_CLASSES)

@@ -226,6 +226,7 @@ def _print_balance(result, on: bool) -> None:
     moved_tot = [m for m in result.moved if m.derived]
     print(f"舍位平衡：{len(moved_in)} 个填写单元格、{len(moved_tot)} 个合计单元格与逐格四舍五入不同"
           f"（每个公布数都是其元数换算后向下或向上取到 0.01 万元，不会更远）。")
+    if result.note: print(f"注意：{result.note}")  # the solver stopped short of optimal
     if result.moved:
         print(f"  {'单元格':18} {'元':>16} {'四舍五入':>12} {'公布值':>12}")
         for m in result.moved:

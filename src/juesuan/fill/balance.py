@@ -18,9 +18,11 @@ Solved as a small mixed-integer programme with SciPy's HiGHS (``scipy.optimize.m
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any
 
 from juesuan.layout.workbook import WorkbookLayout
 from juesuan.util.money import round_half_up
@@ -30,6 +32,7 @@ from juesuan.rules.graph import graph_of
 TEN_THOUSAND = Decimal(10000)
 CENT = Decimal("0.01")
 SLACK_COST = 1000.0
+TIME_LIMIT = 60.0  # seconds
 
 
 @dataclass
@@ -51,6 +54,9 @@ class BalanceResult:
     unbalanced: list[str] = field(default_factory=list)  # relations that could not be balanced
     grand_totals: dict[CellKey, Decimal] = field(default_factory=dict)
     true_values: dict[CellKey, Decimal] = field(default_factory=dict)  # 万元, exact
+    # how the solver stopped: "optimal", "time_limit", "infeasible", "unbounded" or "other"
+    status: str = "optimal"
+    note: str = ""  # a sentence for the user when the solution may not be the one with fewest changes
 
 
 def leaf_coefficients(layout: WorkbookLayout, key: CellKey) -> Counter:
@@ -76,11 +82,13 @@ def true_values(layout: WorkbookLayout, yuan: dict[CellKey, Decimal]) -> dict[Ce
     return out
 
 
-def _floor(x: Decimal) -> int:
+def floor_cents(x: Decimal) -> int:
+    """``x`` 万元 rounded down to a whole 0.01 万元, in units of 0.01."""
     return int((x * 100).to_integral_value(rounding=ROUND_FLOOR))
 
 
-def _ceil(x: Decimal) -> int:
+def ceil_cents(x: Decimal) -> int:
+    """``x`` 万元 rounded up to a whole 0.01 万元, in units of 0.01."""
     return int((x * 100).to_integral_value(rounding=ROUND_CEILING))
 
 
@@ -93,143 +101,222 @@ def plain(layout: WorkbookLayout, yuan: dict[CellKey, Decimal]) -> BalanceResult
     return BalanceResult(values, true_values=truth)
 
 
-def balance(layout: WorkbookLayout, yuan: dict[CellKey, Decimal]) -> BalanceResult:
-    """Controlled rounding of the input cells given in 元 (see the module docstring)."""
-    graph = graph_of(layout)
-    import numpy as np
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import lil_matrix
+# --------------------------------------------------------------------------------------------------
+# The programme
 
-    truth = true_values(layout, yuan)
-    leaves = [k for k in yuan if truth[k] != 0]
-    floor = {k: _floor(truth[k]) for k in leaves}
-    free = [k for k in leaves if _floor(truth[k]) != _ceil(truth[k])]
-    var = {k: i for i, k in enumerate(free)}
-    derived = [k for k in graph.definitions if k in truth and leaf_coefficients(layout, k)]
-    grand = set(grand_total_keys(layout))
 
-    rows: list[tuple[dict[int, float], float, float]] = []  # (coefficients, lb, ub)
-    costs: list[float] = [0.0] * len(free)
-    integrality: list[int] = [1] * len(free)
-    lb: list[float] = [0.0] * len(free)
-    ub: list[float] = [1.0] * len(free)
-    constant = 0.0
+@dataclass
+class Solution:
+    x: Any  # the variables' values (numpy array), None when the solver found no solution
+    status: str  # "optimal", "time_limit", "infeasible", "unbounded" or "other"
 
-    def new_var(cost: float, low: float, high: float, integer: int) -> int:
-        costs.append(cost)
-        lb.append(low)
-        ub.append(high)
-        integrality.append(integer)
-        return len(costs) - 1
 
-    # inputs: leaving plain rounding costs 1
-    for k in free:
-        if round_half_up(truth[k]) * 100 == _ceil(truth[k]):
-            costs[var[k]] = -1.0
-            constant += 1.0
-        else:
-            costs[var[k]] = 1.0
+MILP_STATUS = {0: "optimal", 1: "time_limit", 2: "infeasible", 3: "unbounded"}
 
-    def linear(coefs: Counter) -> tuple[dict[int, float], int]:
-        """Σ coef·p over leaves as (coefficients of free variables, fixed integer part)."""
+
+class Program:
+    """A small mixed-integer programme: minimise Σ cost·x subject to rows low ≤ Σ a·x ≤ high."""
+
+    def __init__(self) -> None:
+        self.costs: list[float] = []
+        self.lows: list[float] = []
+        self.highs: list[float] = []
+        self.integrality: list[int] = []
+        self.rows: list[tuple[dict[int, float], float, float]] = []  # (coefficients, low, high)
+
+    def var(self, cost: float, low: float = 0.0, high: float = 1.0, integer: bool = True) -> int:
+        """A new variable; its index."""
+        self.costs.append(cost)
+        self.lows.append(low)
+        self.highs.append(high)
+        self.integrality.append(1 if integer else 0)
+        return len(self.costs) - 1
+
+    def eq(self, coefs: dict[int, float], rhs: float) -> None:
+        self.rows.append((dict(coefs), rhs, rhs))
+
+    def le(self, coefs: dict[int, float], rhs: float) -> None:
+        self.rows.append((dict(coefs), -math.inf, rhs))
+
+    def _slack_pair(self) -> tuple[int, int]:
+        return (self.var(SLACK_COST, 0.0, math.inf, integer=False),
+                self.var(SLACK_COST, 0.0, math.inf, integer=False))
+
+    def soft_eq(self, coefs: dict[int, float], rhs: float) -> tuple[int, int]:
+        """Σ a·x + minus − plus = rhs, each unit of slack costing SLACK_COST; the pair (plus, minus)."""
+        plus, minus = self._slack_pair()
+        self.eq({**coefs, minus: 1.0, plus: -1.0}, rhs)
+        return plus, minus
+
+    def soft_le(self, coefs: dict[int, float], rhs: float) -> tuple[int, int]:
+        """Σ a·x + minus ≤ rhs; the pair (plus, minus), as :meth:`soft_eq` makes it.
+
+        As the programme has always been built: ``minus`` enters with +1 and ``plus`` in no row, so
+        neither can relax the row and a ≤ relation is in effect a hard constraint (kept as it is so that
+        published values do not change).
+        """
+        plus, minus = self._slack_pair()
+        self.le({**coefs, minus: 1.0}, rhs)
+        return plus, minus
+
+    def solve(self, time_limit: float) -> Solution:
+        """Solve with HiGHS (``scipy.optimize.milp``); no variables: trivially optimal."""
+        import numpy as np
+        from scipy.optimize import Bounds, LinearConstraint, milp
+        from scipy.sparse import lil_matrix
+
+        n = len(self.costs)
+        if not n:
+            return Solution(np.zeros(0), "optimal")
+        A = lil_matrix((max(len(self.rows), 1), n))
+        for i, (row, _, _) in enumerate(self.rows):
+            for j, v in row.items():
+                A[i, j] = v
+        cons = ([LinearConstraint(A.tocsr(), [r[1] for r in self.rows], [r[2] for r in self.rows])]
+                if self.rows else [])
+        res = milp(np.array(self.costs), constraints=cons, integrality=np.array(self.integrality),
+                   bounds=Bounds(np.array(self.lows), np.array(self.highs)), options={"time_limit": time_limit})
+        return Solution(res.x, MILP_STATUS.get(res.status, "other"))
+
+
+# --------------------------------------------------------------------------------------------------
+# 舍位平衡 as a programme
+
+
+@dataclass
+class _Inputs:
+    """Every non-zero input cell's floor (in 0.01 万元), and the 0/1 variable of those that may round up."""
+
+    floor: dict[CellKey, int]
+    var: dict[CellKey, int]
+
+    def linear(self, coefs: Counter) -> tuple[dict[int, float], int]:
+        """Σ coef·p over leaves as (coefficients of the variables, fixed integer part)."""
         row: dict[int, float] = {}
         base = 0
         for leaf, n in coefs.items():
-            if n == 0 or leaf not in floor:
+            if n == 0 or leaf not in self.floor:
                 continue
-            base += n * floor[leaf]
-            if leaf in var:
-                row[var[leaf]] = row.get(var[leaf], 0.0) + n
+            base += n * self.floor[leaf]
+            if leaf in self.var:
+                row[self.var[leaf]] = row.get(self.var[leaf], 0.0) + n
         return row, base
 
-    # derived cells: their published sum is the true total rounded down or up
-    derived_vars: dict[CellKey, int] = {}
-    for key in derived:
-        row, base = linear(leaf_coefficients(layout, key))
-        lo, hi = _floor(truth[key]), _ceil(truth[key])
-        plain_up = round_half_up(truth[key]) * 100 == hi and lo != hi
-        if lo == hi:
-            rows.append((row, lo - base, lo - base))
-            continue
-        if key in grand:
-            target = int(round_half_up(truth[key]) * 100)
-            rows.append((row, target - base, target - base))
-            continue
-        e = new_var(-1.0 if plain_up else 1.0, 0.0, 1.0, 1)
-        if plain_up:
-            constant += 1.0
-        derived_vars[key] = e
-        row = dict(row)
-        row[e] = row.get(e, 0.0) - 1.0
-        rows.append((row, lo - base, lo - base))
 
-    # relations that hold exactly in the 元 data hold in the published tables (soft across tables)
+def _plain_is_up(x: Decimal) -> bool:
+    return round_half_up(x) * 100 == ceil_cents(x)
+
+
+def _input_cells(program: Program, yuan: dict[CellKey, Decimal], truth: dict[CellKey, Decimal]) -> _Inputs:
+    """Each input is rounded down or up (a 0/1 variable); leaving its plain rounding costs 1."""
+    leaves = [k for k in yuan if truth[k] != 0]
+    floor = {k: floor_cents(truth[k]) for k in leaves}
+    var = {k: program.var(-1.0 if _plain_is_up(truth[k]) else 1.0)
+           for k in leaves if floor[k] != ceil_cents(truth[k])}
+    return _Inputs(floor, var)
+
+
+def _derived_cells(program: Program, layout: WorkbookLayout, inputs: _Inputs, truth: dict[CellKey, Decimal],
+                   grand: set[CellKey]) -> None:
+    """A derived cell's published sum is its true total rounded down or up (a 0/1 variable, leaving
+    plain rounding costs 1); a grand total's is the ROUND_HALF_UP of its true total."""
+    graph = graph_of(layout)
+    for key in graph.definitions:
+        coefs = leaf_coefficients(layout, key)
+        if key not in truth or not coefs:
+            continue
+        row, base = inputs.linear(coefs)
+        lo, hi = floor_cents(truth[key]), ceil_cents(truth[key])
+        if lo == hi:
+            program.eq(row, lo - base)
+        elif key in grand:
+            program.eq(row, int(round_half_up(truth[key]) * 100) - base)
+        else:
+            up = program.var(-1.0 if _plain_is_up(truth[key]) else 1.0)
+            program.eq({**row, up: -1.0}, lo - base)  # Σ − up = lo
+
+
+def _violated(op: str, value) -> bool:
+    return value != 0 if op == "=" else value > 0
+
+
+def _relation_coefs(layout: WorkbookLayout, inst) -> Counter:
+    """lhs − rhs of a relation instance over the input cells (zero coefficients dropped)."""
+    coefs: Counter = Counter()
+    for sign, side in ((1, inst.lhs), (-1, inst.rhs)):
+        for s, term in side:
+            for k in layout.keys_of(term):
+                for leaf, n in leaf_coefficients(layout, k).items():
+                    coefs[leaf] += sign * s * n
+    return Counter({k: n for k, n in coefs.items() if n})
+
+
+def _relations(program: Program, layout: WorkbookLayout, inputs: _Inputs,
+               truth: dict[CellKey, Decimal]) -> list[tuple[Any, tuple[int, int] | None]]:
+    """Relations that hold exactly in the 元 data hold in the published tables, as soft constraints.
+    Returns each kept relation with its slack pair (None: no variable in it, and it fails)."""
     seen = set()
-    relation_rows = []
-    for inst in graph.instances:
-        coefs: Counter = Counter()
-        for sign, side in ((1, inst.lhs), (-1, inst.rhs)):
-            for s, term in side:
-                for k in (layout.lookup_keys(term) if isinstance(term, Lookup) else [term]):
-                    for leaf, n in leaf_coefficients(layout, k).items():
-                        coefs[leaf] += sign * s * n
-        coefs = Counter({k: n for k, n in coefs.items() if n})
+    kept: list[tuple[Any, tuple[int, int] | None]] = []
+    for inst in graph_of(layout).instances:
+        coefs = _relation_coefs(layout, inst)
         if not coefs:
             continue  # identical on both sides (a definition): formulas keep it
-        diff = sum((n * truth.get(k, Decimal(0)) for k, n in coefs.items()), Decimal(0))
-        if (inst.op == "=" and diff != 0) or (inst.op == "<=" and diff > 0):
+        if _violated(inst.op, sum((n * truth.get(k, Decimal(0)) for k, n in coefs.items()), Decimal(0))):
             continue  # not true in the data: nothing to keep
-        row, base = linear(coefs)
+        row, base = inputs.linear(coefs)
         sig = (inst.op, tuple(sorted(row.items())), base)
         if sig in seen:
             continue
         seen.add(sig)
         if not row:
-            if (inst.op == "=" and base != 0) or (inst.op == "<=" and base > 0):
-                relation_rows.append((inst, None))
-            continue
-        plus = new_var(SLACK_COST, 0.0, np.inf, 0)
-        minus = new_var(SLACK_COST, 0.0, np.inf, 0)
-        row = dict(row)
-        row[minus] = 1.0
-        if inst.op == "=":
-            row[plus] = -1.0
-            rows.append((row, -base, -base))
+            if _violated(inst.op, base):
+                kept.append((inst, None))
+        elif inst.op == "=":
+            kept.append((inst, program.soft_eq(row, -base)))
         else:
-            rows.append((row, -np.inf, -base))
-        relation_rows.append((inst, (plus, minus)))
+            kept.append((inst, program.soft_le(row, -base)))
+    return kept
 
-    n = len(costs)
-    values: dict[CellKey, Decimal] = {k: Decimal(floor[k]) / 100 for k in leaves}
-    unbalanced: list[str] = []
-    if n:
-        A = lil_matrix((max(len(rows), 1), n))
-        lo_b, hi_b = [], []
-        for i, (row, low, high) in enumerate(rows):
-            for j, v in row.items():
-                A[i, j] = v
-            lo_b.append(low)
-            hi_b.append(high)
-        cons = [LinearConstraint(A.tocsr(), lo_b, hi_b)] if rows else []
-        res = milp(np.array(costs), constraints=cons, integrality=np.array(integrality),
-                   bounds=Bounds(np.array(lb), np.array(ub)), options={"time_limit": 60})
-        if res.x is None:
-            return _fallback(layout, yuan, truth, "无法求得平衡解（约束矛盾）")
-        x = res.x
-        for k, i in var.items():
-            values[k] = Decimal(floor[k] + int(round(x[i]))) / 100
-        for inst, slack in relation_rows:
-            if slack is None or x[slack[0]] > 0.5 or x[slack[1]] > 0.5:
-                unbalanced.append(f"{inst.rule.id}{'（' + inst.where + '）' if inst.where else ''}：{inst.rule.text}")
-    result = BalanceResult(values, unbalanced=sorted(set(unbalanced)), true_values=truth)
+
+NOTES = {
+    "time_limit": "求解达到时间上限（{limit:g} 秒），结果可能不是最少改动的平衡解。",
+    "other": "求解器未报告最优（{status}），结果可能不是最少改动的平衡解。",
+}
+FALLBACKS = {
+    "time_limit": "求解达到时间上限（{limit:g} 秒）仍未得到平衡解：各填写单元格改为逐格四舍五入",
+}
+
+
+def balance(layout: WorkbookLayout, yuan: dict[CellKey, Decimal], time_limit: float = TIME_LIMIT) -> BalanceResult:
+    """Controlled rounding of the input cells given in 元 (see the module docstring); ``time_limit`` in
+    seconds bounds the solver (``status``/``note`` of the result say when it stopped on it)."""
+    truth = true_values(layout, yuan)
+    program = Program()
+    inputs = _input_cells(program, yuan, truth)
+    grand = set(grand_total_keys(layout))
+    _derived_cells(program, layout, inputs, truth, grand)
+    relations = _relations(program, layout, inputs, truth)
+    solution = program.solve(time_limit)
+    if solution.x is None:
+        why = FALLBACKS.get(solution.status, "无法求得平衡解（约束矛盾）").format(limit=time_limit)
+        return _fallback(layout, yuan, why, solution.status)
+    x = solution.x
+    values = {k: Decimal(f + (int(round(x[inputs.var[k]])) if k in inputs.var else 0)) / 100
+              for k, f in inputs.floor.items()}
+    unbalanced = {f"{inst.rule.id}{'（' + inst.where + '）' if inst.where else ''}：{inst.rule.text}"
+                  for inst, slack in relations if slack is None or x[slack[0]] > 0.5 or x[slack[1]] > 0.5}
+    note = NOTES.get(solution.status, NOTES["other"]) if solution.status != "optimal" else ""
+    result = BalanceResult(values, unbalanced=sorted(unbalanced), true_values=truth, status=solution.status,
+                           note=note.format(limit=time_limit, status=solution.status))
     _moved(layout, yuan, result)
     result.grand_totals = {k: _published(layout, result.values, k) for k in grand}
     return result
 
 
-def _fallback(layout, yuan, truth, why):
+def _fallback(layout, yuan, why, status):
     result = plain(layout, yuan)
     result.unbalanced = [why]
+    result.status = status
     return result
 
 

@@ -31,12 +31,12 @@ from typing import Any
 import yaml
 
 from juesuan.catalog import Catalog, default_catalog
-from juesuan.errors import DataFileError
+from juesuan.errors import DataFileError, ModelError
 from juesuan.layout.build import build_layout, hierarchy_rows, verbatim_rows
 from juesuan.layout.tables import CodeRow
 from juesuan.layout.workbook import WorkbookLayout
 from juesuan.util.codes import ITEM_RE as CODE_RE
-from juesuan.model.profile import Profile, load_profile
+from juesuan.model.profile import DEFAULT_PROFILE, Profile, load_profile
 from juesuan.util.money import parse_amount
 from juesuan.layout.keys import CellKey
 
@@ -187,115 +187,158 @@ def _table_key(profile: Profile, key: str):
 def fill_from_datafile(df: DataFile, profile: Profile | None = None, catalog: Catalog | None = None,
                        department: str | None = None, year: int | None = None) -> Filled:
     """The layout and cell values a data file describes."""
-    warnings: list[str] = []
-    meta: dict[str, Any] = {}
-    tables: dict[str, tuple[str, Any]] = {}
-    profile_name = None
-    for key, value in df.data.items():
-        alias = KEY_ALIASES.get(key)
-        if alias == "profile":
-            profile_name = str(value)
-        elif alias:
-            meta[alias] = value
-        else:
-            spec = _table_key(profile or load_profile(profile_name or "national-2024"), key)
-            if spec is None:
-                raise DataFileError(f"{df.where(key)}：不认识的键「{key}」。可用的键：部门、年度、科目名称、公开01表 … 公开09表。")
-            tables[spec.id] = (key, value)
-    profile = profile or load_profile(profile_name or "national-2024")
+    meta = {KEY_ALIASES[k]: v for k, v in df.data.items() if k in KEY_ALIASES}  # the last one wins
+    profile = profile or _profile(df)  # first: the table keys are read against it, wherever 表样 stands
+    tables = _tables(df, profile)
     department = department or (str(meta["department"]) if meta.get("department") is not None else "")
     if not department:
         raise DataFileError(f"{df.where()}：缺少「部门」（部门名称）。")
-    try:
-        year = year or int(meta.get("year") or 0)
-    except (TypeError, ValueError):
-        raise DataFileError(f"{df.where('年度')}：年度应是四位数字，例如 2024。") from None
-    if not 2000 <= year <= 2100:
-        raise DataFileError(f"{df.where('年度')}：缺少或无效的「年度」（应为四位数字，例如 2024）。")
+    year = _year(df, meta, year)
     catalog = catalog or default_catalog(year)
-    names_raw = meta.get("names") or {}
-    if not isinstance(names_raw, dict):
-        raise DataFileError(f"{df.where('科目名称')}：「科目名称」应是 代码: 名称 的键值对。")
-    names = {_code_text(k): str(v) for k, v in names_raw.items()}
-
-    coded_rows: dict[str, list[CodeRow]] = {}
-    pending: list[tuple] = []  # (kind, ...) values resolved once the layout exists
-    econ_extra: set[str] = set()
-    econ_names: dict[str, str] = {}
+    reading = _Reading(df, _names(df, meta), catalog)
     for tid, (tkey, body) in tables.items():
         spec = profile.table(tid)
-        if spec.kind == "coded":
-            coded_rows[tid] = _coded(df, spec, tkey, body, names, catalog, pending, warnings)
-        elif spec.kind == "economic":
-            if not isinstance(body, dict):
-                raise DataFileError(f"{df.where(tkey)}：{spec.number} 应写成 经济分类代码: 金额 的键值对。")
-            allowed = {c for b in spec.blocks for c in b.codes} | {t.key for t in spec.totals}
-            for k, v in body.items():
-                code = _code_text(k)
-                if code not in allowed:
-                    raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 没有科目「{code}」，该金额在表中没有位置。")
-                if code in spec.optional_codes:
-                    econ_extra.add(code)
-                if isinstance(v, list):
-                    if len(v) != 2:
-                        raise DataFileError(f"{df.where(tkey, k)}：应写成 金额，或 [科目名称, 金额]。")
-                    econ_names[code] = str(v[0])
-                    v = v[1]
-                pending.append(("econ", tid, code, (tkey, k), v))
-        elif spec.kind == "paired":
-            if not isinstance(body, dict):
-                raise DataFileError(f"{df.where(tkey)}：{spec.number} 应写成 行次: 金额 的键值对。")
-            for k, v in body.items():
-                try:
-                    line = int(str(k))
-                    side = spec.side_of(line)
-                except (ValueError, KeyError):
-                    raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 没有行次「{k}」。") from None
-                cols = sorted(side.values)
-                vals = v if isinstance(v, list) else [v]
-                if len(vals) != len(cols):
-                    raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 行次 {line} 有 {len(cols)} 栏"
-                                        f"（栏次 {cols[0]}–{cols[-1]}），给出了 {len(vals)} 个金额。")
-                for col, val in zip(cols, vals):
-                    if line in spec.blank_lines and val is not None:
-                        raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 行次 {line} 是空行，不填金额。")
-                    pending.append(("cell", CellKey(tid, line, col), (tkey, k), val))
-        else:  # single
-            cols = sorted(spec.columns)
-            if isinstance(body, list):
-                if len(body) != len(cols):
-                    raise DataFileError(f"{df.where(tkey)}：{spec.number} 有 {len(cols)} 栏，给出了 {len(body)} 个金额。")
-                items = list(zip(cols, body, range(len(body))))
-            elif isinstance(body, dict):
-                items = []
-                for k, v in body.items():
-                    try:
-                        col = int(str(k))
-                    except ValueError:
-                        col = None
-                    if col not in spec.columns:
-                        raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 没有栏次「{k}」（栏次 1–{cols[-1]}）。")
-                    items.append((col, v, k))
-            else:
-                raise DataFileError(f"{df.where(tkey)}：{spec.number} 应是 {len(cols)} 个金额的列表，或 栏次: 金额。")
-            for col, v, k in items:
-                pending.append(("cell", CellKey(tid, 0, col), (tkey, k), v))
-
-    layout = build_layout(profile, catalog, department, year, coded_rows, econ_extra, econ_names)
+        READERS[spec.kind](reading, spec, tkey, body)
+    layout = build_layout(profile, catalog, department, year, reading.coded_rows, reading.econ_extra,
+                          reading.econ_names)
+    warnings: list[str] = []
     values: dict[CellKey, Any] = {}
-    for item in pending:
-        if item[0] == "econ":
-            _, tid, code, path, v = item
-            key = CellKey(tid, code, None)
-        else:
-            _, key, path, v = item
+    for key, path, v in reading.cells:
         value = _amount(df, path, v, warnings)
         if value is not None:  # null: not given (an input stays blank, a derived cell keeps its formula)
             values[key] = value
     return Filled(layout, values, warnings)
 
 
-def _coded(df, spec, tkey, body, names, catalog, pending, warnings) -> list[CodeRow]:
+def _profile(df: DataFile) -> Profile:
+    """The profile the data file names (表样, the last one if several), or the default."""
+    keys = [k for k in df.data if KEY_ALIASES.get(k) == "profile"]
+    if not keys:
+        return load_profile(DEFAULT_PROFILE)
+    try:
+        return load_profile(str(df.data[keys[-1]]) or DEFAULT_PROFILE)
+    except ModelError as exc:
+        raise DataFileError(f"{df.where(keys[-1])}：{exc}。") from None
+
+
+def _tables(df: DataFile, profile: Profile) -> dict[str, tuple[str, Any]]:
+    """Table id → (the key written, its body), in the order of the file; any other key is refused."""
+    tables: dict[str, tuple[str, Any]] = {}
+    for key, value in df.data.items():
+        if key in KEY_ALIASES:
+            continue
+        spec = _table_key(profile, key)
+        if spec is None:
+            raise DataFileError(f"{df.where(key)}：不认识的键「{key}」。可用的键：部门、年度、科目名称、公开01表 … 公开09表。")
+        tables[spec.id] = (key, value)
+    return tables
+
+
+def _year(df: DataFile, meta: dict, year: int | None) -> int:
+    try:
+        year = year or int(meta.get("year") or 0)
+    except (TypeError, ValueError):
+        raise DataFileError(f"{df.where('年度')}：年度应是四位数字，例如 2024。") from None
+    if not 2000 <= year <= 2100:
+        raise DataFileError(f"{df.where('年度')}：缺少或无效的「年度」（应为四位数字，例如 2024）。")
+    return year
+
+
+def _names(df: DataFile, meta: dict) -> dict[str, str]:
+    names_raw = meta.get("names") or {}
+    if not isinstance(names_raw, dict):
+        raise DataFileError(f"{df.where('科目名称')}：「科目名称」应是 代码: 名称 的键值对。")
+    return {_code_text(k): str(v) for k, v in names_raw.items()}
+
+
+@dataclass
+class _Reading:
+    """What the tables of a data file give before the layout exists: coded rows, optional economic codes
+    and their names, and each amount with its key and its place in the file (read once the layout is built)."""
+
+    df: DataFile
+    names: dict[str, str]
+    catalog: Catalog
+    coded_rows: dict[str, list[CodeRow]] = field(default_factory=dict)
+    econ_extra: set[str] = field(default_factory=set)
+    econ_names: dict[str, str] = field(default_factory=dict)
+    cells: list[tuple[CellKey, tuple, Any]] = field(default_factory=list)
+
+
+def _read_coded(r: _Reading, spec, tkey: str, body) -> None:
+    r.coded_rows[spec.id] = _coded(r.df, spec, tkey, body, r.names, r.catalog, r.cells)
+
+
+def _read_economic(r: _Reading, spec, tkey: str, body) -> None:
+    """06: 经济分类代码: 金额, or 代码: [科目名称, 金额]."""
+    df = r.df
+    if not isinstance(body, dict):
+        raise DataFileError(f"{df.where(tkey)}：{spec.number} 应写成 经济分类代码: 金额 的键值对。")
+    allowed = {c for b in spec.blocks for c in b.codes} | {t.key for t in spec.totals}
+    for k, v in body.items():
+        code = _code_text(k)
+        if code not in allowed:
+            raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 没有科目「{code}」，该金额在表中没有位置。")
+        if code in spec.optional_codes:
+            r.econ_extra.add(code)
+        if isinstance(v, list):
+            if len(v) != 2:
+                raise DataFileError(f"{df.where(tkey, k)}：应写成 金额，或 [科目名称, 金额]。")
+            r.econ_names[code] = str(v[0])
+            v = v[1]
+        r.cells.append((CellKey(spec.id, code, None), (tkey, k), v))
+
+
+def _read_paired(r: _Reading, spec, tkey: str, body) -> None:
+    """01, 04: 行次: 金额, or 行次: [栏, 栏 …] on a side with several columns."""
+    df = r.df
+    if not isinstance(body, dict):
+        raise DataFileError(f"{df.where(tkey)}：{spec.number} 应写成 行次: 金额 的键值对。")
+    for k, v in body.items():
+        try:
+            line = int(str(k))
+            side = spec.side_of(line)
+        except (ValueError, KeyError):
+            raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 没有行次「{k}」。") from None
+        cols = sorted(side.values)
+        vals = v if isinstance(v, list) else [v]
+        if len(vals) != len(cols):
+            raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 行次 {line} 有 {len(cols)} 栏"
+                                f"（栏次 {cols[0]}–{cols[-1]}），给出了 {len(vals)} 个金额。")
+        for col, val in zip(cols, vals):
+            if line in spec.blank_lines and val is not None:
+                raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 行次 {line} 是空行，不填金额。")
+            r.cells.append((CellKey(spec.id, line, col), (tkey, k), val))
+
+
+def _read_single(r: _Reading, spec, tkey: str, body) -> None:
+    """09: a list of every column's amount, or 栏次: 金额."""
+    df = r.df
+    cols = sorted(spec.columns)
+    if isinstance(body, list):
+        if len(body) != len(cols):
+            raise DataFileError(f"{df.where(tkey)}：{spec.number} 有 {len(cols)} 栏，给出了 {len(body)} 个金额。")
+        items = list(zip(cols, body, range(len(body))))
+    elif isinstance(body, dict):
+        items = []
+        for k, v in body.items():
+            try:
+                col = int(str(k))
+            except ValueError:
+                col = None
+            if col not in spec.columns:
+                raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 没有栏次「{k}」（栏次 1–{cols[-1]}）。")
+            items.append((col, v, k))
+    else:
+        raise DataFileError(f"{df.where(tkey)}：{spec.number} 应是 {len(cols)} 个金额的列表，或 栏次: 金额。")
+    for col, v, k in items:
+        r.cells.append((CellKey(spec.id, 0, col), (tkey, k), v))
+
+
+READERS = {"coded": _read_coded, "economic": _read_economic, "paired": _read_paired, "single": _read_single}
+
+
+def _coded(df, spec, tkey, body, names, catalog, cells) -> list[CodeRow]:
     ncols = len(spec.columns)
     cols = sorted(spec.columns)
     total = None
@@ -349,7 +392,7 @@ def _coded(df, spec, tkey, body, names, catalog, pending, warnings) -> list[Code
             j += 1
     for (code, _, vals), target, i in zip(parsed, targets, range(len(parsed))):
         for col, v, n in zip(cols, vals, range(ncols)):
-            pending.append(("cell", CellKey(spec.id, target, col), path(i) + (n + 2,), v))
+            cells.append((CellKey(spec.id, target, col), path(i) + (n + 2,), v))
     if total is not None:
         k, v = total
         if not isinstance(v, list) or len(v) != ncols:
@@ -357,7 +400,7 @@ def _coded(df, spec, tkey, body, names, catalog, pending, warnings) -> list[Code
         if not parsed:
             raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 没有科目行，合计行为空行，不填金额。")
         for col, val, n in zip(cols, v, range(ncols)):
-            pending.append(("cell", CellKey(spec.id, 0, col), (tkey, k, n), val))
+            cells.append((CellKey(spec.id, 0, col), (tkey, k, n), val))
     return rows
 
 
