@@ -67,7 +67,7 @@ def _edit_cells(base: Path, out: Path, edits, structure) -> Path:
         _put(wb[SHEETS[sheet]], f"{openpyxl.utils.get_column_letter(col)}{row}", value)
     rnd = random.Random(structure)
     for _ in range(structure % 4):
-        ws = wb[rnd.choice(SHEETS)]
+        ws = wb[rnd.choice(wb.sheetnames)]
         what = rnd.randrange(4)
         r, c = rnd.randint(1, 40), rnd.randint(1, 12)
         if what == 0:
@@ -146,6 +146,7 @@ def main() -> int:
     ap.add_argument("--examples", type=int, default=60)
     ap.add_argument("--memory-gib", type=float, default=3.0)
     ap.add_argument("--seed", type=int, default=20261201)
+    ap.add_argument("--derandomize", action="store_true", help="the same examples every run (CI)")
     args = ap.parse_args()
     cap = int(args.memory_gib * 2**30)
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
@@ -154,7 +155,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         base = _base(folder)
-        common = settings(max_examples=args.examples, deadline=None, database=None, derandomize=False,
+        common = settings(max_examples=args.examples, deadline=None, database=None, derandomize=args.derandomize,
                           suppress_health_check=list(HealthCheck))
 
         def guarded(kind: str, make):

@@ -300,3 +300,13 @@ def test_every_kind_of_table_has_a_reader():
     from juesuan.layout.tables import TABLE_CLASSES
 
     assert set(READERS) == set(TABLE_CLASSES)
+
+
+def test_a_le_relation_that_cannot_hold_is_relaxed_not_infeasible():
+    from juesuan.fill.balance import Program
+
+    prog = Program()
+    x = prog.var(0.0, 0.0, 1.0, integer=True)
+    plus, minus = prog.soft_le({x: 1.0}, -1.0)  # x ≤ −1 cannot hold for x in {0, 1}
+    solution = prog.solve(time_limit=10)
+    assert solution.x is not None and solution.x[minus] > 0.5 and solution.x[plus] < 0.5

@@ -179,6 +179,8 @@ def test_any_cell_value_gives_a_report_never_a_crash(base, tmp_path, cell, value
     assert report.findings is not None
     if value is None or (isinstance(value, (int, float)) and value == 0):
         return
+    if isinstance(value, str) and value.startswith("="):
+        return  # typed into a cell this is a formula (=0 is a number), not text: V-05 covers the others
     parsed, ok = parse_amount(value)
     if not ok:
         assert ("V-01", "error") in _at(report, f"{cell[0]}!{cell[1]}")

@@ -149,14 +149,11 @@ class Program:
         return plus, minus
 
     def soft_le(self, coefs: dict[int, float], rhs: float) -> tuple[int, int]:
-        """Σ a·x + minus ≤ rhs; the pair (plus, minus), as :meth:`soft_eq` makes it.
-
-        As the programme has always been built: ``minus`` enters with +1 and ``plus`` in no row, so
-        neither can relax the row and a ≤ relation is in effect a hard constraint (kept as it is so that
-        published values do not change).
-        """
+        """Σ a·x − minus ≤ rhs, each unit of slack costing SLACK_COST; the pair (plus, minus) as
+        :meth:`soft_eq` gives it (``plus`` stays 0). A ≤ relation that cannot hold is relaxed and
+        reported, instead of making the whole programme infeasible."""
         plus, minus = self._slack_pair()
-        self.le({**coefs, minus: 1.0}, rhs)
+        self.le({**coefs, minus: -1.0}, rhs)
         return plus, minus
 
     def solve(self, time_limit: float) -> Solution:
