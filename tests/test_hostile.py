@@ -284,14 +284,14 @@ def test_fuzzed_workbooks_give_a_report_or_a_clean_refusal_within_a_memory_cap()
     """tests/fuzz_driver.py, small: random values, XML mutations, merges, inserted rows, renamed sheets
     through check, JSON, annotate and re-annotate, under a 3 GiB address-space cap. A larger run:
     ``python -m tests.fuzz_driver --examples 200``."""
-    proc = subprocess.run([sys.executable, "-m", "tests.fuzz_driver", "--examples", "8", "--memory-gib", "3",
+    proc = subprocess.run([sys.executable, "-m", "tests.fuzz_driver", "--examples", "5", "--memory-gib", "3",
                            "--derandomize"],
                           capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-4000:]
     import json
 
     stats = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert stats["failures"] == 0 and stats["cases"] >= 16 and stats["outcomes"].get("checked", 0) > 0
+    assert stats["failures"] == 0 and stats["cases"] >= 10 and stats["outcomes"].get("checked", 0) > 0
 
 
 # --- 8. write errors are messages ------------------------------------------------------------------

@@ -8,6 +8,7 @@ import re
 from decimal import Decimal
 
 from juesuan.layout.keys import CellKey
+from juesuan.render.formulas import defining_formula
 from juesuan.util import a1
 from juesuan.util.money import CENT, parse_amount
 from juesuan.validate.context import Cell, Context
@@ -60,10 +61,13 @@ def value(ctx: Context, key: CellKey, stack=()) -> Decimal:
 def _compute(ctx: Context, cell: Cell, stack) -> None:
     inst = ctx.graph.definitions.get(cell.key)
     cell.computed = True
+    if inst is not None and not _is_model_formula(ctx, cell, inst):
+        inst = None  # a formula someone changed: its result cannot be known without a spreadsheet
     if inst is None or cell.key in stack:
         simple = simple_formula(cell.formula)
         cell.value = simple
         if simple is None:
+            cell.unknown = True  # relations through it are not judged against a guess
             add(ctx, ctx.rule_of_check("uncomputable_formula"), cell.key, "not_model", {"formula": cell.formula})
         return
     total = Decimal(0)
@@ -73,6 +77,14 @@ def _compute(ctx: Context, cell: Cell, stack) -> None:
             if ctx.cells[k].unknown:
                 cell.unknown = True
     cell.value = total
+
+
+def _is_model_formula(ctx: Context, cell: Cell, inst) -> bool:
+    """Whether a formula is the one the model gives this cell (``$`` and spaces aside)."""
+    def plain(text: str) -> str:
+        return "".join(text.replace("$", "").split()).upper().lstrip("=")
+
+    return plain(cell.formula or "") == plain(defining_formula(ctx.layout, inst))
 
 
 def simple_formula(text: str | None) -> Decimal | None:
