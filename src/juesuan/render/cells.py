@@ -27,9 +27,9 @@ def put(cell, value) -> None:
 
 
 def append_row(ws, values) -> None:
-    """``ws.append(values)`` with every string stored as text."""
-    ws.append([None if isinstance(v, str) else v for v in values])
-    row = ws.max_row
+    """``ws.append(values)`` with every string stored as text (and cleaned as :func:`put` cleans it)."""
+    values = [clean_text(v) if isinstance(v, str) else v for v in values]
+    ws.append(values)
     for i, v in enumerate(values, start=1):
-        if isinstance(v, str):
-            put(ws.cell(row=row, column=i), v)
+        if isinstance(v, str) and v.startswith("="):
+            ws.cell(row=ws.max_row, column=i).data_type = "s"
