@@ -325,3 +325,37 @@ def test_a_full_disk_is_a_message():
     proc = subprocess.run(f"{sys.executable} -m juesuan rules > /dev/full", shell=True, capture_output=True,
                           text=True)
     assert "Traceback" not in proc.stderr and proc.returncode != 0
+
+
+# --- 5. recalc is safe ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content", [b"a,b\n1,2\n", bytes(range(256)) * 20, b""])
+def test_recalc_refuses_what_is_not_a_workbook(libreoffice, tmp_path, content):
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(content)
+    res = run_cli("recalc", bad, "-o", tmp_path / "out")
+    assert res.returncode == 2 and "Traceback" not in res.stderr and "已重算" not in res.stdout
+    assert not (tmp_path / "out" / "bad.xlsx").exists()
+
+
+def test_recalc_does_not_overwrite_a_same_named_file(libreoffice, base, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "base.xlsx").write_bytes(b"someone else's file")
+    res = run_cli("recalc", base, "-o", out)
+    assert res.returncode == 2 and "已存在" in res.stderr
+    assert (out / "base.xlsx").read_bytes() == b"someone else's file"
+
+
+def test_recalc_past_its_timeout_leaves_no_libreoffice_running(libreoffice, base, tmp_path):
+    from juesuan.errors import JuesuanError
+    from juesuan.recalc import recalculate
+
+    with pytest.raises(JuesuanError, match="已终止"):
+        recalculate(base, tmp_path / "out", timeout=0.05)
+    import time
+
+    time.sleep(0.5)
+    running = subprocess.run(["pgrep", "-f", "juesuan-lo-"], capture_output=True, text=True).stdout.split()
+    assert not running, running

@@ -40,7 +40,8 @@ def soffice() -> str | None:
 
 def _convert(exe: str, sources: list[Path], out_dir: Path, timeout: float) -> subprocess.CompletedProcess:
     """One headless LibreOffice run converting ``sources`` to xlsx in ``out_dir``, with a throw-away profile
-    that forces a full recalculation on load."""
+    that forces a full recalculation on load. LibreOffice runs in a process group of its own, and the
+    whole group is killed when it overruns ``timeout`` (a hostile file must not leave it running)."""
     with tempfile.TemporaryDirectory(prefix="juesuan-lo-") as profile:
         user = Path(profile, "user")
         user.mkdir()
@@ -48,8 +49,24 @@ def _convert(exe: str, sources: list[Path], out_dir: Path, timeout: float) -> su
         cmd = [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--nologo",
                "--norestore", "--calc", "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir",
                str(out_dir), *map(str, sources)]
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              env=dict(os.environ, HOME=profile))
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=dict(os.environ, HOME=profile), start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise JuesuanError(f"LibreOffice 重算超过 {timeout:.0f} 秒仍未完成，已终止（文件可能过大或经过特殊构造）。") from None
+        return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (OSError, AttributeError):  # no process groups (Windows): the process itself
+        proc.kill()
+    proc.communicate()
 
 
 def _exe() -> str:
@@ -59,22 +76,34 @@ def _exe() -> str:
     return exe
 
 
-def recalculate(src: str | Path, out_dir: str | Path, timeout: float = 180) -> Path:
+def recalculate(src: str | Path, out_dir: str | Path, timeout: float = 180, force: bool = False) -> Path:
     """Open ``src`` in headless LibreOffice, recalculate everything, save it as xlsx in ``out_dir``.
 
-    Returns the path of the recalculated copy (same file name). ``src`` is not modified.
+    ``src`` is first read as ``juesuan check`` reads it (a CSV, random bytes, an encrypted or a hostile
+    file is refused before LibreOffice sees it) and is never modified. An existing copy in ``out_dir`` is
+    replaced only with ``force`` (and then kept as .bak). Returns the path of the recalculated copy.
     """
+    from juesuan.read.xlsx import read_workbook
+    from juesuan.util.atomic import atomic_write
+
     exe = _exe()
     src = Path(src).resolve()
     out_dir = Path(out_dir).resolve()
     if out_dir == src.parent:
         raise JuesuanError(f"输出文件夹不能是「{src.name}」所在的文件夹：那会覆盖原文件。")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    proc = _convert(exe, [src], out_dir, timeout)
+    read_workbook(src)  # refuses what is not a usable workbook, with the reader's message
     out = out_dir / (src.stem + ".xlsx")
-    if proc.returncode != 0 or not out.exists():
-        raise JuesuanError(f"LibreOffice 重算失败（退出码 {proc.returncode}）：{proc.stderr.strip() or proc.stdout.strip()}")
-    return out
+    if out.exists() and not force:
+        raise JuesuanError(f"文件「{out}」已存在，未覆盖。换一个输出文件夹，或加 --force 覆盖（原文件保留为 .bak 备份）。")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="juesuan-lo-out-", dir=out_dir) as stage:
+        proc = _convert(exe, [src], Path(stage), timeout)
+        made = Path(stage) / (src.stem + ".xlsx")
+        if proc.returncode != 0 or not made.exists():
+            raise JuesuanError(f"LibreOffice 重算失败（退出码 {proc.returncode}）：{proc.stderr.strip() or proc.stdout.strip()}")
+        read_workbook(made)  # what LibreOffice wrote is a workbook, or this is no 已重算
+        data = made.read_bytes()
+    return atomic_write(out, lambda fh: fh.write(data), force=True)
 
 
 def recalculate_many(paths, out_dir: str | Path, timeout: float | None = None) -> list[Path]:

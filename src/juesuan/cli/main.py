@@ -111,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     rc = sub.add_parser("recalc", help="用 LibreOffice 重算工作簿中的全部公式，另存一份")
     rc.add_argument("file", help="工作簿（.xlsx）")
     rc.add_argument("-o", "--output-dir", required=True, help="输出文件夹")
+    rc.add_argument("--force", action="store_true", help="覆盖输出文件夹中已存在的同名文件（原文件保留为 .bak）")
     return p
 
 
@@ -260,7 +261,7 @@ def _cmd_recalc(args) -> int:
     src = Path(args.file)
     if not src.is_file():
         raise JuesuanError(f"文件「{src}」不存在。")
-    out = recalculate(src, args.output_dir)
+    out = recalculate(src, args.output_dir, force=args.force)
     print(f"已重算：{out}")
     return 0
 
