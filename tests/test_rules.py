@@ -85,6 +85,10 @@ def test_x10a_code_in_03_missing_from_02(tmp_path):
     x = [f for f in report.findings if f.rule == "X-10a" or "X-10a" in f.relations]
     assert x and all(f.severity == "error" for f in x)
     assert any(f.table == "公开03表" and f.code == "2060399" for f in x)
+    one_sided = [f for f in x if isinstance(f.params.get("what"), dict)]
+    assert one_sided and all(f.params["what"]["params"] == {"code": f.params["what"]["params"]["code"], "table": "公开03表"}
+                             for f in one_sided)
+    assert any("只出现在公开03表中" in f.message for f in one_sided)
 
 
 def test_r02_5_all_zero_row_is_a_hint(tmp_path):

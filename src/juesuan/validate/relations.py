@@ -93,7 +93,8 @@ def evaluate(ctx: Context) -> list[Violation]:
         v = judge(ctx, inst, lhs, rhs)
         if v:
             if inst.code is not None and (not lhs or not rhs):
-                table = ctx.profile.table(_lookup_table(inst.rhs if not rhs else inst.lhs)).number
+                present = inst.lhs if lhs else inst.rhs  # the side whose table has the code
+                table = ctx.profile.table(_lookup_table(present)).number
                 v.what = {"template": "relation.one_sided", "params": {"code": inst.code, "table": table}}
             out.append(v)
     return out
