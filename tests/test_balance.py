@@ -310,3 +310,15 @@ def test_a_le_relation_that_cannot_hold_is_relaxed_not_infeasible():
     plus, minus = prog.soft_le({x: 1.0}, -1.0)  # x ≤ −1 cannot hold for x in {0, 1}
     solution = prog.solve(time_limit=10)
     assert solution.x is not None and solution.x[minus] > 0.5 and solution.x[plus] < 0.5
+
+
+def test_grand_totals_come_from_the_model(careful_path):
+    from juesuan.fill.datafile import fill_from_datafile, read_datafile
+    from juesuan.layout.keys import CellKey
+
+    layout = fill_from_datafile(read_datafile(careful_path)).layout
+    keys = set(grand_total_keys(layout))
+    spec = layout.profile.table("09")
+    assert spec.grand_totals == [1, 7]
+    assert {CellKey(spec.id, 0, 1), CellKey(spec.id, 0, 7)} <= keys
+    assert CellKey(spec.id, 0, 3) not in keys

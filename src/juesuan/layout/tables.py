@@ -332,7 +332,7 @@ class SingleTable(TableLayout):
         return "·".join(parts)
 
     def grand_totals(self):
-        return [CellKey(self.spec.id, 0, c) for c in (1, 7) if c in self.spec.columns]
+        return [CellKey(self.spec.id, 0, c) for c in self.spec.grand_totals if c in self.spec.columns]
 
 
 def _in_merge(rng: str, row: int, col_idx: int, start_idx: int) -> bool:

@@ -94,6 +94,7 @@ class TableSpec:
     name_col: str | None = None
     columns: dict[int, str] = field(default_factory=dict)
     codes_from: list[str] = field(default_factory=list)
+    grand_totals: list[int] = field(default_factory=list)  # single: 栏次 of its grand totals
     # economic
     body_rows: int = 0
     blocks: list[Block] = field(default_factory=list)
@@ -202,6 +203,7 @@ def _table(raw: dict) -> TableSpec:
             spec.label_variants = {int(k): list(v) for k, v in raw.get("label_variants", {}).items()}
         if kind in ("coded", "single"):
             spec.columns = {int(k): v for k, v in raw["columns"].items()}
+            spec.grand_totals = [int(c) for c in raw.get("grand_totals", [])]
         if kind == "coded":
             spec.code_col, spec.name_col = raw["code"], raw["name"]
             spec.codes_from = list(raw["codes_from"])
