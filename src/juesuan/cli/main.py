@@ -154,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return 0
     finally:
-        sys.stdout, sys.stderr = sys.stdout._stream, sys.stderr._stream
+        sys.stdout = getattr(sys.stdout, "_stream", sys.stdout)
+        sys.stderr = getattr(sys.stderr, "_stream", sys.stderr)
 
 
 def _run(argv: list[str] | None) -> int:
