@@ -49,6 +49,8 @@ class TableLayout:
     spec: TableSpec
     profile: Profile
     positions: dict | None = None  # CellKey → (sheet row, column letter), for layouts read from a file
+    absent: set = field(default_factory=set)  # cells the file's layout does not have and that count as 0
+    scale: int = 1  # the file's unit in 万元: an amount read is divided by this (元: 10000)
 
     kind: ClassVar[str] = ""
 

@@ -100,6 +100,9 @@ class TableSpec:
     blocks: list[Block] = field(default_factory=list)
     optional_codes: list[str] = field(default_factory=list)
     totals: list[Total] = field(default_factory=list)
+    # reading workbooks made by others
+    titles: list[str] = field(default_factory=list)  # the title and its accepted variants
+    column_words: dict[int, list[str]] = field(default_factory=dict)  # 栏次 → other header words for it
 
     @property
     def short(self) -> str:
@@ -109,6 +112,28 @@ class TableSpec:
     @property
     def last_col(self) -> str:
         return max(self.widths, key=lambda c: (len(c), c))
+
+    def header_path(self, letter: str) -> list[str]:
+        """The header words above a column of the model's layout, top to bottom (merged cells count for
+        every column they span; 栏次 numbers and the word 栏次 left out)."""
+        from juesuan.util import a1
+
+        idx = a1.col_index(letter)
+        words: list[str] = []
+        for r in sorted(self.header_rows):
+            row = self.header_rows[r]
+            text = row[idx - 1] if idx - 1 < len(row) else ""
+            if text in ("", None):
+                for rng in self.header_merges:
+                    c1, r1, c2, r2 = a1.range_bounds(rng)
+                    if r1 <= r <= r2 and c1 <= idx <= c2:
+                        top = self.header_rows.get(r1, [])
+                        text = top[c1 - 1] if c1 - 1 < len(top) else ""
+                        break
+            word = "".join(str(text).split()) if text not in ("", None) else ""
+            if word and not word.isdigit() and word != "栏次" and word not in words:
+                words.append(word)
+        return words
 
     def side_of(self, line: int) -> Side:
         for side in self.sides:
@@ -161,6 +186,8 @@ class Profile:
     tables: list[TableSpec]
     rules: list[Rule]
     frames: dict = field(default_factory=dict)
+    reading: "ReadingWords" = None  # type: ignore[assignment]
+    extends: str | None = None
 
     def table(self, key: str) -> TableSpec:
         """Look a table up by id (gk03), short name (T03), 表号 (公开03表) or number (03)."""
@@ -180,6 +207,39 @@ class Profile:
         raise KeyError(rule_id)
 
 
+@dataclass(frozen=True)
+class ReadingWords:
+    """The words by which tables, columns, rows and units are recognised in workbooks made by others
+    (the profile's ``reading`` section)."""
+
+    code_headers: tuple[str, ...] = ()
+    name_headers: tuple[str, ...] = ()
+    split_parts: tuple[str, ...] = ("类", "款", "项")
+    line_headers: tuple[str, ...] = ("行次",)
+    number_headers: tuple[str, ...] = ("栏次",)
+    ignored_headers: tuple[str, ...] = ()
+    totals: tuple[str, ...] = ("合计",)
+    notes: tuple[str, ...] = ("注", "说明")
+    department: tuple[str, ...] = ("部门名称",)
+    units: dict = field(default_factory=lambda: {"万元": 1}, hash=False)
+    non_tables: tuple[str, ...] = ()
+    synonyms: dict = field(default_factory=dict, hash=False)
+
+    def words_for(self, word: str) -> tuple[str, ...]:
+        """A header word and the words accepted in its place."""
+        return (word, *self.synonyms.get(word, ()))
+
+
+def _reading(raw: dict | None) -> ReadingWords:
+    raw = raw or {}
+    tup = {k: tuple(str(x) for x in raw[k]) for k in ("code_headers", "name_headers", "split_parts", "line_headers",
+                                                       "number_headers", "ignored_headers", "totals", "notes",
+                                                       "department", "non_tables") if k in raw}
+    units = {str(k): int(v) for k, v in (raw.get("units") or {"万元": 1}).items()}
+    synonyms = {str(k): tuple(str(x) for x in v) for k, v in (raw.get("synonyms") or {}).items()}
+    return ReadingWords(**tup, units=units, synonyms=synonyms)
+
+
 def _table(raw: dict) -> TableSpec:
     try:
         kind = raw["kind"]
@@ -193,6 +253,8 @@ def _table(raw: dict) -> TableSpec:
             header_rows={int(k): list(v) for k, v in header.get("rows", {}).items()},
             header_merges=list(header.get("merges", [])),
             first_row=int(raw["first_row"]), note=raw["note"], empty_note=raw.get("empty_note"),
+            titles=[raw["title"], *[str(t) for t in raw.get("title_variants", [])]],
+            column_words={int(k): [str(w) for w in v] for k, v in (raw.get("column_words") or {}).items()},
         )
         if kind == "paired":
             spec.sides = [Side(s["lines"][0], s["lines"][1], s["label"], s["line"],
@@ -251,6 +313,7 @@ def profile_from_dict(raw: dict, lines: dict[str, int] | None = None) -> Profile
         tables=[_table(t) for t in raw["tables"]],
         rules=[_rule(r, lines.get(r.get("id"))) for r in raw["rules"]],
         frames=raw.get("frames") or {},
+        reading=_reading(raw.get("reading")), extends=raw.get("extends"),
     )
     ids = [r.id for r in profile.rules]
     dupes = {i for i in ids if ids.count(i) > 1}
@@ -331,19 +394,76 @@ def frame_refs(profile: Profile) -> list[FrameRef]:
     return refs
 
 
+def _schema_text(name: str) -> str:
+    path = resources.files("juesuan.schemas").joinpath(f"{name}.yaml")
+    if not path.is_file() or name == "checks":
+        raise ModelError(f"没有名为 {name} 的表样（可用：{', '.join(profile_names())}）")
+    return path.read_text(encoding="utf-8")
+
+
+def profile_names() -> list[str]:
+    """The profiles juesuan ships (``schemas/*.yaml`` that describe a layout)."""
+    return sorted(p.name[:-5] for p in resources.files("juesuan.schemas").iterdir()
+                  if p.name.endswith(".yaml") and p.name != "checks.yaml")
+
+
 @lru_cache(maxsize=8)
 def load_profile(name: str = DEFAULT_PROFILE) -> Profile:
     """Load a profile from the packaged ``schemas/<name>.yaml``."""
-    path = resources.files("juesuan.schemas").joinpath(f"{name}.yaml")
-    if not path.is_file() or name == "checks":
-        available = sorted(p.name[:-5] for p in resources.files("juesuan.schemas").iterdir()
-                           if p.name.endswith(".yaml") and p.name != "checks.yaml")
-        raise ModelError(f"没有名为 {name} 的表样（可用：{', '.join(available)}）")
-    return profile_from_text(path.read_text(encoding="utf-8"))
+    return profile_from_text(_schema_text(name))
+
+
+def _by_id(parent: list, child: list, what: str) -> list:
+    """Merge the child's entries into the parent's by ``id``: a child entry overrides the parent's keys,
+    ``drop: true`` removes the entry, an unknown id is appended."""
+    out = [dict(p) for p in parent]
+    index = {p.get("id"): i for i, p in enumerate(out)}
+    for entry in child:
+        i = index.get(entry.get("id"))
+        if entry.get("drop"):
+            if i is None:
+                raise ModelError(f"要去掉的{what} {entry.get('id')} 在上级表样中不存在")
+            out[i] = None
+        elif i is None:
+            out.append(dict(entry))
+        else:
+            out[i] = {**out[i], **entry}
+    return [e for e in out if e is not None]
+
+
+def _extend(parent: dict, child: dict) -> dict:
+    """A profile that ``extends`` another: the parent's model with the child's differences."""
+    out = {**parent, **{k: v for k, v in child.items() if k not in ("tables", "rules", "reading", "extends")}}
+    out["tables"] = _by_id(parent.get("tables", []), child.get("tables", []), "表")
+    order = child.get("table_order")
+    if order:
+        pos = {t: i for i, t in enumerate(order)}
+        out["tables"].sort(key=lambda t: pos.get(t["id"], len(pos)))
+    out["rules"] = _by_id(parent.get("rules", []), child.get("rules", []), "规则")
+    reading = dict(parent.get("reading") or {})
+    for k, v in (child.get("reading") or {}).items():
+        reading[k] = {**reading.get(k, {}), **v} if isinstance(v, dict) else v
+    out["reading"] = reading
+    out["extends"] = child["extends"]
+    return out
+
+
+def _raw_profile(text: str, seen: tuple = ()) -> tuple[dict, dict]:
+    raw = load_yaml(text)
+    lines = {r.get("id"): line_of(r) for r in raw.get("rules", []) if isinstance(r, dict)}
+    raw = strip_lines(raw)
+    parent_name = raw.get("extends")
+    if parent_name:
+        if parent_name in seen:
+            raise ModelError(f"表样 extends 形成循环：{' → '.join(seen + (parent_name,))}")
+        parent, parent_lines = _raw_profile(_schema_text(parent_name), seen + (parent_name,))
+        raw = _extend(parent, raw)
+        lines = {**parent_lines, **lines}
+    return raw, lines
 
 
 def profile_from_text(text: str) -> Profile:
-    """A profile from the text of a schema file (line numbers kept for messages)."""
-    raw = load_yaml(text)
-    lines = {r.get("id"): line_of(r) for r in raw.get("rules", []) if isinstance(r, dict)}
-    return profile_from_dict(strip_lines(raw), lines)
+    """A profile from the text of a schema file (line numbers kept for messages); a profile that
+    ``extends`` another is merged with it first."""
+    raw, lines = _raw_profile(text)
+    return profile_from_dict(raw, lines)

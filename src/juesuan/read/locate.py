@@ -1,39 +1,38 @@
-"""Find the 公开 tables in a user's workbook and where each of their cells is.
+"""Find the 公开 tables in a user's workbook and where each of their cells is — by meaning.
 
-Tables are found by 表号 (``公开03表``, also ``公开 03 表``) or title, not by sheet position or
-name; rows by 行次, code or label; columns by 栏次 or header. So a workbook whose sheets were
-renamed or reordered, with rows inserted or deleted, is still read correctly.
+Tables are found by 表号, title (with its variants, prefixes and a 表号 in brackets) or sheet name
+(:mod:`.anchors`); several may share a sheet. Within a table's region, columns are found by the
+header words above them, then by 栏次 (:mod:`.columns`); rows of 01/04 by label (行次 only where a row
+has no label), code rows by a code column or by 类|款|项 columns, 06 in any number of blocks or as
+one list. Each table's unit is read from its 单位 line. What was read, from where, and what was left
+aside is kept per table (:class:`Reading`) for the report; what could not be read is a
+:class:`Problem` and makes the table *unreadable*: rules that need it are not evaluated.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NamedTuple
 
-
 from juesuan.catalog import Catalog
-from juesuan.util.a1 import col_letter
-from juesuan.util.text import code_text, norm
+from juesuan.layout.keys import CellKey
 from juesuan.layout.tables import TOTAL_ROW, CodedTable, CodeRow, EconomicTable, PairedTable, SingleTable, TableLayout, new_table
 from juesuan.layout.workbook import WorkbookLayout
-from juesuan.model.profile import Profile, TableSpec
-from juesuan.util.names import TOOL_SHEETS
+from juesuan.model.profile import Profile, ReadingWords, TableSpec
+from juesuan.read.anchors import candidate_regions
+from juesuan.read.columns import ColumnMatch, match_columns, unit_of_header
+from juesuan.read.grid import Region, cell_name, header_word, is_small_int, merge_map, shown
 from juesuan.read.xlsx import Sheet, Workbook
-from juesuan.layout.keys import CellKey
+from juesuan.util.a1 import col_letter
+from juesuan.util.text import code_text, norm
 
-_NUMBER_RE = re.compile(r"公开(\d{1,2})表")
-
-
-@dataclass
-class Located:
-    """The layout read from a workbook, and what could not be placed."""
-
-    layout: WorkbookLayout
-    sheets: dict[str, Sheet]  # table id → sheet
-    missing: list[TableSpec] = field(default_factory=list)
-    problems: list["Problem"] = field(default_factory=list)
-    department: str = ""
+_UNIT_RE = re.compile(r"单位[:：]?(万元|千元|元)")
+_YEAR_RE = re.compile(r"(20\d{2})年")
+_ORDINAL_RE = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[、.．])")
+_CODE_RE = re.compile(r"\d{3}(?:\d{2}){0,2}")
+HEAD_ROWS = 12  # how far below a title the header of a table may start
 
 
 class Problem(NamedTuple):
@@ -46,169 +45,373 @@ class Problem(NamedTuple):
     params: dict
 
 
-def _find_tables(wb: Workbook, profile: Profile) -> dict[str, Sheet]:
-    found: dict[str, Sheet] = {}
-    titles = {norm(t.title): t.id for t in profile.tables}
-    for sheet in wb.sheets:
-        if sheet.name in TOOL_SHEETS:
-            continue  # the tool's own result sheets mention 表号 too
-        tid = None
-        head = sheet.head_index(15)
-        for text, places in sorted(head.items(), key=lambda kv: min(kv[1])):
-            m = _NUMBER_RE.fullmatch(text)
-            if m and min(places)[0] <= 8:
-                try:
-                    tid = profile.table(f"{int(m.group(1)):02d}").id
-                except KeyError:
-                    tid = None
-                break
-        if tid is None:
-            for text, places in sorted(head.items(), key=lambda kv: min(kv[1])):
-                if text in titles and min(places)[0] <= 4:
-                    tid = titles[text]
-                    break
-        if tid is None:
-            m = _NUMBER_RE.search(norm(sheet.name))
-            if m:
-                try:
-                    tid = profile.table(f"{int(m.group(1)):02d}").id
-                except KeyError:
-                    pass
-        if tid and tid not in found:
-            found[tid] = sheet
-    return found
+@dataclass
+class Reading:
+    """How one table was read: for the report's reading summary."""
+
+    table: str  # 表号
+    sheet: str
+    cells: str = ""  # A1 range of the region
+    found_by: str = ""  # 表号 / 标题 / 工作表名, and the text
+    unit: str = ""  # 万元 / 元 / 千元, or "" when the table does not say
+    unit_from: str = ""  # where the unit was read (a cell), "" when assumed
+    columns: dict[str, str] = field(default_factory=dict)  # "栏1" → "C（本年收入合计，按表头）"
+    rows: int = 0
+    ignored: list[str] = field(default_factory=list)  # "A5 序号：不是本表的栏"
+    notes: list[str] = field(default_factory=list)  # the table's own 注/说明 texts
+    fatal: bool = False  # the table could not be read: rules that need it are not evaluated
+
+    def as_dict(self) -> dict:
+        return {"table": self.table, "sheet": self.sheet, "cells": self.cells, "found_by": self.found_by,
+                "unit": self.unit or "未标明", "unit_from": self.unit_from, "columns": dict(self.columns),
+                "rows": self.rows, "ignored": list(self.ignored), "readable": not self.fatal}
 
 
-def _find_row(sheet: Sheet, label: str, max_row: int = 15) -> tuple[int, int] | None:
-    places = [p for p in sheet.head_index(15).get(label, ()) if p[0] <= max_row]
-    return min(places) if places else None
+@dataclass
+class Located:
+    """The layout read from a workbook, and what could not be placed."""
+
+    layout: WorkbookLayout
+    sheets: dict[str, Sheet]  # table id → sheet
+    missing: list[TableSpec] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    department: str = ""
+    readings: dict[str, Reading] = field(default_factory=dict)  # table id → how it was read
+    looked_in: list[str] = field(default_factory=list)  # every sheet searched, for messages
+
+    @property
+    def readable(self) -> dict[str, Sheet]:
+        """The tables found and read: only these are checked (the rest are not evaluated)."""
+        bad = self.unreadable
+        return {tid: s for tid, s in self.sheets.items() if tid not in bad}
+
+    @property
+    def unreadable(self) -> set[str]:
+        return {tid for tid, r in self.readings.items() if r.fatal}
+
+    def score(self) -> tuple:
+        """How well this reading went: more tables read, fewer problems."""
+        read = sum(1 for tid in self.sheets if tid not in self.unreadable)
+        cells = sum(len(t.positions or ()) for t in self.layout.tables.values())
+        return read, -len(self.problems), cells
 
 
-def _int_cell(sheet: Sheet, r: int, c: int) -> int | None:
-    v = sheet.value(r, c)
-    if isinstance(v, (int, float)) and float(v).is_integer():
-        return int(v)
-    t = norm(v)
-    return int(t) if t.isdigit() else None
+class _Reader:
+    """One table being read from one region."""
 
+    def __init__(self, tl: TableLayout, region: Region, profile: Profile):
+        self.tl, self.spec, self.region, self.profile = tl, tl.spec, region, profile
+        self.words: ReadingWords = profile.reading
+        self.problems: list[Problem] = []
+        sheet = region.sheet
+        self.reading = Reading(self.spec.number, sheet.name, found_by=f"{region.how}「{region.anchor}」")
+        self.last_row = region.top
+        tl.positions = {}
 
-def _is_note(sheet: Sheet, r: int) -> bool:
-    first = next((norm(sheet.value(r, c)) for c in range(1, min(sheet.max_col, 3) + 1) if sheet.value(r, c) is not None), "")
-    return first.startswith(("注", "说明"))
+    def problem(self, message: str, cell: str = "", fatal: bool = True, **params) -> None:
+        self.problems.append(Problem(self.spec.id, cell, message, params))
+        if fatal:
+            self.reading.fatal = True
 
+    def put(self, key: CellKey, r: int, c: int) -> None:
+        self.tl.positions[key] = (r, col_letter(c))
+        self.last_row = max(self.last_row, r)
 
-def _department(sheet: Sheet) -> str:
-    for r in range(1, min(sheet.max_row, 5) + 1):
-        for c in range(1, sheet.max_col + 1):
-            t = norm(sheet.value(r, c))
-            if t.startswith("部门名称:"):
-                return t.split(":", 1)[1]
-    return ""
+    def is_note(self, r: int) -> bool:
+        """A row whose first text starts with 注/说明 (in any column: a 序号 column pushes it right)."""
+        for _, t in self.region.texts(r)[:2]:
+            if any(re.match(rf"{w}\d*[:：.、]", t) or (w == "注" and t.startswith("注:")) for w in self.words.notes):
+                return True
+            if t.endswith("故本表无数据。") or t.endswith("故本表无数据"):
+                return True
+            return False
+        return False
 
+    def notes_below(self, r: int) -> None:
+        for rr in range(r, min(self.region.bottom, r + 6) + 1):
+            for _, t in self.region.texts(rr)[:3]:
+                if any(t.startswith(w) for w in self.words.notes) or "无数据" in t:
+                    self.reading.notes.append(t)
 
-def _year(sheet: Sheet) -> int:
-    for r in range(1, min(sheet.max_row, 5) + 1):
-        for c in range(1, sheet.max_col + 1):
-            m = re.fullmatch(r"(\d{4})年度?", norm(sheet.value(r, c)))
-            if m:
-                return int(m.group(1))
-    return 0
+    def columns_text(self, match: ColumnMatch, prefix: str = "栏") -> None:
+        for k, c in sorted(match.cols.items()):
+            head = match.headers.get(c, "")
+            self.reading.columns[f"{prefix}{k}"] = f"{col_letter(c)}（{head or '无表头'}，按{match.via[k]}）"
+        for c in match.left_over:
+            self.reading.ignored.append(f"{col_letter(c)} 列「{match.headers[c]}」：不是本表的栏，未读取")
+
+    def finish(self) -> None:
+        region = self.region
+        self.reading.cells = f"A{region.top}:{col_letter(max(region.width, 1))}{max(self.last_row, region.top)}"
 
 
 # --------------------------------------------------------------------------------------------------
+# The header of a table: where it starts, what its columns say
 
 
-def _coded(tl: CodedTable, sheet: Sheet, catalog: Catalog, problems) -> None:
-    spec = tl.spec
-    hit = _find_row(sheet, "栏次")
-    if hit is None:
-        problems.append(Problem(spec.id, "", "no_line_row", {}))
-        tl.rows, tl.positions = [TOTAL_ROW], {}
+def _find_header_cell(reader: _Reader, words, start: int, stop: int) -> tuple[int, int] | None:
+    wanted = {norm(w) for w in words}
+    for r in range(start, min(stop, reader.region.bottom) + 1):
+        for c, t in reader.region.texts(r):
+            if header_word(t)[0] in wanted:
+                return r, c
+    return None
+
+
+def _unit(reader: _Reader, head_rows, cols) -> None:
+    """The table's unit: its 单位 line, else a unit inside a header cell."""
+    region = reader.region
+    for r in head_rows:
+        for c, t in region.texts(r):
+            m = _UNIT_RE.search(t)
+            if m:
+                reader.reading.unit, reader.reading.unit_from = m.group(1), cell_name(r, c)
+                return
+    unit = unit_of_header(region, head_rows, cols)
+    if unit:
+        reader.reading.unit, reader.reading.unit_from = unit, "表头"
+
+
+# --------------------------------------------------------------------------------------------------
+# 02/03/05/07/08: code rows
+
+
+def _is_code_value(v) -> bool:
+    if isinstance(v, bool) or v is None:
+        return False
+    return bool(_CODE_RE.fullmatch(code_text(v)))
+
+
+def _code_columns(reader: _Reader, start: int) -> tuple[list[int], int | None, int] | None:
+    """(code columns — one, or 类|款|项 —, the name column, the header row) of a coded table."""
+    region, words = reader.region, reader.words
+    stop = start + HEAD_ROWS
+    hit = _find_header_cell(reader, words.code_headers, start, stop)
+    parts_hit = _find_header_cell(reader, words.split_parts[:1], hit[0] if hit else start, stop)
+    code_cols: list[int] = []
+    hr = None
+    if parts_hit:
+        pr, pc = parts_hit
+        seq = [pc]
+        for w in words.split_parts[1:]:
+            nxt = next((c for c, t in region.texts(pr) if t == w and c > seq[-1]), None)
+            if nxt is None:
+                break
+            seq.append(nxt)
+        if len(seq) >= 2:
+            code_cols, hr = seq, pr
+    if not code_cols and hit:
+        code_cols, hr = [hit[1]], hit[0]
+    if not code_cols:
+        counts: dict[int, int] = {}
+        for r in region.rows(start):
+            for c in range(1, region.width + 1):
+                if _is_code_value(region.sheet.value(r, c)):
+                    counts[c] = counts.get(c, 0) + 1
+        if not counts:
+            return None
+        best = max(counts, key=lambda c: (counts[c], -c))
+        code_cols, hr = [best], start
+        reader.reading.ignored.append(f"找不到“科目代码”表头：按内容把 {col_letter(best)} 列当作科目代码列")
+    name_hit = _find_header_cell(reader, words.name_headers, hr - 2 if hr else start, hr + 2 if hr else stop)
+    name_col = None
+    if name_hit and name_hit[1] > code_cols[-1]:
+        name_col = name_hit[1]
+    else:
+        row = (name_hit[0] if name_hit else hr)
+        name_col = next((c for c, t in region.texts(row) if c > code_cols[-1] and header_word(t)[0] in
+                         {norm(w) for w in words.name_headers}), code_cols[-1] + 1)
+    return code_cols, name_col, hr
+
+
+def _row_code(region: Region, r: int, code_cols: list[int], carry: list[str]) -> str:
+    """The code of a row: one cell, or the 类|款|项 parts (款 and 项 as two digits, a blank upper part
+    carried from the rows above)."""
+    if len(code_cols) == 1:
+        return code_text(region.sheet.value(r, code_cols[0]))
+    parts = [code_text(region.sheet.value(r, c)) for c in code_cols]
+    if not any(parts):
+        return ""
+    if not all(p.isdigit() for p in parts if p):
+        return "".join(parts)
+    last = max(i for i, p in enumerate(parts) if p)
+    out = []
+    for i in range(last + 1):
+        p = parts[i] or (carry[i] if i < len(carry) else "")
+        out.append(p if i == 0 else p.zfill(2))
+    carry[:] = out
+    return "".join(out)
+
+
+def _first_data_row(reader: _Reader, hr: int, code_cols, name_col) -> int:
+    region, totals = reader.region, {norm(w) for w in reader.words.totals}
+    for r in region.rows(hr + 1):
+        vals = [region.sheet.value(r, c) for c in code_cols]
+        if any(_is_code_value(v) for v in vals):
+            return r
+        texts = {norm(shown(region.sheet, r, c)) for c in [*code_cols, name_col]}
+        if texts & totals:
+            return r
+    return hr + 1
+
+
+def _coded(reader: _Reader) -> None:
+    tl, spec, region = reader.tl, reader.spec, reader.region
+    start = region.top + (0 if region.how == "工作表名" else 1)
+    found = _code_columns(reader, start)
+    if found is None:
+        reader.problem("no_code_header")
         return
-    lr, lc = hit
-    cols = {}
-    for c in range(1, sheet.max_col + 1):
-        k = _int_cell(sheet, lr, c)
-        if k in spec.columns and k not in cols:
-            cols[k] = c
-    missing = [k for k in spec.columns if k not in cols]
+    code_cols, name_col, hr = found
+    first = _first_data_row(reader, hr, code_cols, name_col)
+    head = range(start, first)
+    others = [c for c in range(1, region.width + 1) if c not in code_cols and c != name_col]
+    wanted = {k: spec.header_path(letter) for k, letter in spec.columns.items()}
+    match = match_columns(region, head, others, wanted, reader.words, spec.column_words)
+    _unit(reader, range(region.top, first), others)
+    missing = [k for k in spec.columns if k not in match.cols]
     if missing:
-        problems.append(Problem(spec.id, f"{col_letter(lc)}{lr}", "missing_columns", {"columns": missing}))
-    code_hit = _find_row(sheet, "科目代码", lr)
-    name_hit = _find_row(sheet, "科目名称", lr)
-    code_col = code_hit[1] if code_hit else lc
-    name_col = name_hit[1] if name_hit else code_col + 1
-    rows: list[CodeRow] = []
-    positions: dict[CellKey, tuple[int, str]] = {}
-    total_at = None
+        reader.problem("missing_columns", cell_name(hr, code_cols[0]), fatal=len(missing) == len(spec.columns),
+                       columns=missing)
+    reader.columns_text(match)
+    reader.reading.columns["科目代码"] = "|".join(col_letter(c) for c in code_cols) + (
+        "（类|款|项 分列）" if len(code_cols) > 1 else "")
+    _coded_rows(reader, first, code_cols, name_col, match.cols)
+
+
+def _coded_rows(reader: _Reader, first: int, code_cols, name_col, cols: dict[int, int]) -> None:
+    tl, spec, region = reader.tl, reader.spec, reader.region
+    totals = {norm(w) for w in reader.words.totals}
     body: list[tuple[int, CodeRow]] = []
-    for r in range(lr + 1, sheet.max_row + 1):
-        if _is_note(sheet, r):
+    total_at, carry = None, []
+    r = first
+    for r in region.rows(first):
+        if reader.is_note(r):
+            reader.notes_below(r)
             break
-        code = code_text(sheet.value(r, code_col))
-        name = norm(sheet.value(r, name_col)) if sheet.value(r, name_col) is not None else ""
-        if total_at is None and (code == "合计" or (not code and name == "合计")):
+        code = _row_code(region, r, code_cols, carry)
+        raw_name = region.sheet.value(r, name_col) if name_col else None
+        name = norm(raw_name) if raw_name is not None else ""
+        label = norm(shown(region.sheet, r, code_cols[0]))
+        if total_at is None and (code in totals or label in totals or (not code and name in totals)):
             total_at = r
+            reader.last_row = max(reader.last_row, r)
             continue
-        values = [sheet.value(r, c) for c in cols.values()]
+        values = [region.sheet.value(r, c) for c in cols.values()]
         if not code and not name and all(v is None for v in values):
             continue
-        raw_name = sheet.value(r, name_col)
         body.append((r, CodeRow(code, "" if raw_name is None else str(raw_name).strip())))
-    rows = [TOTAL_ROW] + [row for _, row in body]
-    tl.rows = rows
+    tl.rows = [TOTAL_ROW] + [row for _, row in body]
     if total_at is None and body:
-        problems.append(Problem(spec.id, "", "no_total_row", {}))
+        reader.problem("no_total_row", fatal=False)
     if total_at is not None:
         tl.row_of[0] = total_at
         for k, c in cols.items():
-            positions[CellKey(spec.id, 0, k)] = (total_at, col_letter(c))
-    for i, (r, _) in enumerate(body, start=1):
-        tl.row_of[i] = r
+            reader.put(CellKey(spec.id, 0, k), total_at, c)
+    for i, (rr, _) in enumerate(body, start=1):
+        tl.row_of[i] = rr
         for k, c in cols.items():
-            positions[CellKey(spec.id, i, k)] = (r, col_letter(c))
-    tl.positions = positions
-    tl.code_col, tl.name_col = col_letter(code_col), col_letter(name_col)
+            reader.put(CellKey(spec.id, i, k), rr, c)
+    tl.code_col, tl.name_col = col_letter(code_cols[-1]), col_letter(name_col or code_cols[-1] + 1)
+    reader.reading.rows = len(body)
 
 
-def _paired(tl: PairedTable, sheet: Sheet, catalog: Catalog, problems) -> None:
-    spec = tl.spec
-    hit = _find_row(sheet, "栏次")
-    tl.positions = {}
-    if hit is None:
-        problems.append(Problem(spec.id, "", "no_line_row", {}))
-        return
-    lr = hit[0]
-    col_of = {}
-    for c in range(1, sheet.max_col + 1):
-        k = _int_cell(sheet, lr, c)
-        if k is not None and k not in col_of:
-            col_of[k] = c
-    line_cols = [c for c in range(1, sheet.max_col + 1)
-                 if any(norm(sheet.value(r, c)) == "行次" for r in range(max(1, lr - 3), lr + 1))]
+# --------------------------------------------------------------------------------------------------
+# 01/04: two sides of labelled lines
+
+
+def _label_key(text) -> str:
+    t = norm(text)
+    return _ORDINAL_RE.sub("", t)
+
+
+def _side_labels(spec: TableSpec, profile: Profile, side) -> dict[str, list[int]]:
+    """Label (without its ordinal) → the side's lines it names, in order."""
+    out: dict[str, list[int]] = {}
+    for line in range(side.first_line, side.last_line + 1):
+        names = []
+        if line in spec.lines:
+            names.append(spec.lines[line])
+        if spec.class_lines and spec.class_lines <= line < spec.class_lines + len(profile.classes):
+            names.append(profile.classes[line - spec.class_lines][1])
+        names += spec.label_variants.get(line, [])
+        for n in names:
+            out.setdefault(_label_key(n), []).append(line)
+    return out
+
+
+def _paired(reader: _Reader) -> None:
+    tl, spec, region, profile = reader.tl, reader.spec, reader.region, reader.profile
+    start = region.top + (0 if region.how == "工作表名" else 1)
+    sides = []
     for side in spec.sides:
-        vcols = {k: col_of.get(k) for k in side.values}
-        if any(v is None for v in vcols.values()):
-            problems.append(Problem(spec.id, "", "missing_columns", {"columns": [k for k, v in vcols.items() if v is None]}))
+        labels = _side_labels(spec, profile, side)
+        hits: dict[int, list[tuple[int, list[int]]]] = {}
+        for r in region.rows(start):
+            for c, t in region.texts(r):
+                lines = labels.get(_label_key(t))
+                if lines:
+                    hits.setdefault(c, []).append((r, lines))
+        if not hits:
+            reader.problem("missing_lines", lines=_ranges(list(range(side.first_line, side.last_line + 1))))
             continue
-        first_vcol = min(vcols.values())
-        lcol = max((c for c in line_cols if c < first_vcol), default=None)
-        rows_of: dict[int, int] = {}
-        if lcol is not None:
-            for r in range(lr + 1, sheet.max_row + 1):
-                if _is_note(sheet, r):
-                    break
-                n = _int_cell(sheet, r, lcol)
-                if n is not None and side.has(n) and n not in rows_of:
-                    rows_of[n] = r
-        if not rows_of:  # no 行次 column: fixed order
-            rows_of = {n: lr + 1 + n - side.first_line for n in range(side.first_line, side.last_line + 1)}
-        lost = [n for n in range(side.first_line, side.last_line + 1) if n not in rows_of]
-        if lost:
-            problems.append(Problem(spec.id, "", "missing_lines", {"lines": _ranges(lost)}))
-        for n, r in rows_of.items():
-            for k, c in vcols.items():
-                tl.positions[CellKey(spec.id, n, k)] = (r, col_letter(c))
+        label_col = max(hits, key=lambda c: (len(hits[c]), -c))
+        sides.append((side, label_col, hits[label_col]))
+    label_cols = sorted({lc for _, lc, _ in sides})
+    for side, label_col, hits in sides:
+        _paired_side(reader, side, label_col, hits, label_cols, start)
+
+
+def _paired_side(reader: _Reader, side, label_col: int, hits, label_cols, start: int) -> None:
+    spec, region = reader.spec, reader.region
+    first = min(r for r, _ in hits)
+    nxt = next((c for c in label_cols if c > label_col), region.width + 1)
+    band = list(range(label_col + 1, nxt))
+    line_col = next((c for c in band if any(header_word(shown(region.sheet, r, c))[0] in reader.words.line_headers
+                                            for r in range(start, first))), None)
+    wanted = {k: spec.header_path(letter) for k, letter in side.values.items()}
+    match = match_columns(region, range(start, first), [c for c in band if c != line_col], wanted, reader.words,
+                          spec.column_words)
+    _unit(reader, range(region.top, first), band)
+    if len(match.cols) < len(side.values):
+        lost = [k for k in side.values if k not in match.cols]
+        reader.problem("missing_columns", fatal=not match.cols, columns=lost)
+    reader.columns_text(match)
+    rows_of: dict[int, int] = {}
+    for r, lines in hits:
+        line = next((n for n in lines if n not in rows_of), None)
+        if line is not None:
+            rows_of[line] = r
+    if line_col is not None:  # rows without a label (the structural blanks) by their 行次
+        for r in region.rows(first):
+            n = is_small_int(region.sheet.value(r, line_col))
+            if n is not None and side.has(n) and n not in rows_of and n in spec.blank_lines:
+                rows_of[n] = r
+    _paired_absent(reader, side, rows_of)
+    for n, r in rows_of.items():
+        for k, c in match.cols.items():
+            reader.put(CellKey(spec.id, n, k), r, c)
+    reader.reading.rows += len(rows_of)
+
+
+def _paired_absent(reader: _Reader, side, rows_of: dict[int, int]) -> None:
+    """Lines the sheet does not have: a 类 missing from a shorter class list is 0 (noted); any other
+    line makes the rules that use it not evaluated."""
+    spec, profile = reader.spec, reader.profile
+    lost, absent = [], []
+    for n in range(side.first_line, side.last_line + 1):
+        if n in rows_of or n in spec.blank_lines:
+            continue
+        is_class = spec.class_lines and spec.class_lines <= n < spec.class_lines + len(profile.classes)
+        (absent if is_class and any(spec.class_lines <= m < spec.class_lines + len(profile.classes)
+                                    for m in rows_of) else lost).append(n)
+    for n in absent:
+        reader.tl.absent.update(CellKey(spec.id, n, k) for k in side.values)
+    if absent:
+        codes = "、".join(profile.classes[n - spec.class_lines][0] for n in absent)
+        reader.reading.ignored.append(f"本表的类目清单中没有 {codes}：按 0 计")
+    if lost:
+        reader.problem("missing_lines", fatal=False, lines=_ranges(lost))
 
 
 def _ranges(nums: list[int]) -> str:
@@ -222,97 +425,219 @@ def _ranges(nums: list[int]) -> str:
     return "、".join(out)
 
 
-def _economic(tl: EconomicTable, sheet: Sheet, catalog: Catalog, problems) -> None:
-    spec = tl.spec
-    tl.positions = {}
-    hit = _find_row(sheet, "科目代码")
+# --------------------------------------------------------------------------------------------------
+# 06: 经济分类 codes in blocks (three, two, or one long list) and the named totals
+
+
+def _economic_blocks(reader: _Reader, start: int):
+    region, words = reader.region, reader.words
+    hit = _find_header_cell(reader, words.code_headers, start, start + HEAD_ROWS)
     if hit is None:
-        problems.append(Problem(spec.id, "", "no_code_header", {}))
-        return
+        return None
     hr = hit[0]
-    code_cols = [c for c in range(1, sheet.max_col + 1) if norm(sheet.value(hr, c)) == "科目代码"]
-    value_cols = [c for c in range(1, sheet.max_col + 1) if norm(sheet.value(hr, c)) in ("决算数", "金额")]
-    name_cols = [c for c in range(1, sheet.max_col + 1) if norm(sheet.value(hr, c)) == "科目名称"]
-    if len(value_cols) < len(code_cols):
-        problems.append(Problem(spec.id, "", "few_value_columns", {}))
+    codes = {norm(w) for w in words.code_headers}
+    names = {norm(w) for w in words.name_headers}
+    values = {norm(w) for w in reader.words.words_for("决算数")}
+    row = {c: header_word(t)[0] for c, t in region.texts(hr)}
+    for r in (hr + 1, hr - 1):  # a value header may stand in the row below or above (merged headers)
+        for c, t in region.texts(r):
+            row.setdefault(c, header_word(t)[0])
+    starts = sorted(c for c, w in row.items() if w in codes)
+    blocks = []
+    for i, cc in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else region.width + 1
+        nc = next((c for c in range(cc + 1, end) if row.get(c) in names), cc + 1)
+        vc = next((c for c in range(cc + 1, end) if row.get(c) in values), None)
+        if vc is None:
+            reader.problem("few_value_columns", cell_name(hr, cc))
+            return None
+        blocks.append((cc, nc, vc))
+    return hr, blocks
+
+
+def _economic(reader: _Reader) -> None:
+    tl, spec, region = reader.tl, reader.spec, reader.region
+    start = region.top + (0 if region.how == "工作表名" else 1)
+    found = _economic_blocks(reader, start)
+    if found is None:
+        if not reader.problems:
+            reader.problem("no_code_header")
         return
-    total_row = None
-    for r in range(hr + 1, sheet.max_row + 1):
-        texts = [norm(sheet.value(r, c)) for c in range(1, sheet.max_col + 1)]
-        if "人员经费合计" in texts or "公用经费合计" in texts:
-            total_row = r
+    hr, blocks = found
+    _unit(reader, range(region.top, hr + 2), [vc for _, _, vc in blocks])
+    for i, (cc, nc, vc) in enumerate(blocks, start=1):
+        reader.reading.columns[f"第{i}块"] = f"代码 {col_letter(cc)}、名称 {col_letter(nc)}、决算数 {col_letter(vc)}"
+    totals = {norm(t.key): t.key for t in spec.totals}
+    totals_at: dict[str, tuple[int, int]] = {}
+    for r in region.rows(hr + 1):
+        if reader.is_note(r):
+            reader.notes_below(r)
             break
-        if _is_note(sheet, r):
-            break
-        for i, cc in enumerate(code_cols):
-            code = code_text(sheet.value(r, cc))
-            if not code:
-                continue
-            vc = value_cols[i]
-            nc = name_cols[i] if i < len(name_cols) else cc + 1
-            if code in tl.econ_pos:
-                problems.append(Problem(spec.id, f"{col_letter(cc)}{r}", "duplicate_code", {"code": code}))
-                continue
-            raw_name = sheet.value(r, nc)
-            tl.econ_codes.append(code)
-            tl.econ_names[code] = "" if raw_name is None else str(raw_name).strip()
-            tl.econ_pos[code] = (r, col_letter(cc), col_letter(nc), col_letter(vc))
-            tl.positions[CellKey(spec.id, code, None)] = (r, col_letter(vc))
-    if total_row is None:
-        problems.append(Problem(spec.id, "", "no_totals_row", {}))
+        for c, t in region.texts(r):
+            if t in totals and totals[t] not in totals_at:
+                totals_at[totals[t]] = (r, c)
+        for cc, nc, vc in blocks:
+            _economic_cell(reader, r, cc, nc, vc)
+    _economic_totals(reader, totals_at, blocks)
+    reader.reading.rows = len(tl.econ_codes)
+
+
+def _economic_cell(reader: _Reader, r: int, cc: int, nc: int, vc: int) -> None:
+    tl, spec, sheet = reader.tl, reader.spec, reader.region.sheet
+    raw = sheet.value(r, cc)
+    code = code_text(raw)
+    if not code or not (code.isdigit() and len(code) in (3, 5)):
         return
+    if code in tl.econ_pos:
+        reader.problem("duplicate_code", cell_name(r, cc), fatal=False, code=code)
+        return
+    raw_name = sheet.value(r, nc)
+    tl.econ_codes.append(code)
+    tl.econ_names[code] = "" if raw_name is None else str(raw_name).strip()
+    tl.econ_pos[code] = (r, col_letter(cc), col_letter(nc), col_letter(vc))
+    reader.put(CellKey(spec.id, code, None), r, vc)
+
+
+def _economic_totals(reader: _Reader, totals_at: dict, blocks) -> None:
+    spec, sheet = reader.spec, reader.region.sheet
+    if not totals_at:
+        reader.problem("no_totals_row", fatal=False)
+        return
+    merges = merge_map(sheet)
     for total in spec.totals:
-        label_col = next((c for c in range(1, sheet.max_col + 1) if norm(sheet.value(total_row, c)) == total.key), None)
-        if label_col is None:
-            problems.append(Problem(spec.id, f"A{total_row}", "no_named_total", {"total": total.key}))
+        if total.key not in totals_at:
+            r = next(iter(totals_at.values()))[0]
+            reader.problem("no_named_total", f"A{r}", fatal=False, total=total.key)
             continue
-        # The value is in the first 决算数 column to the right of the label (and of its merged range).
-        end = label_col
-        for (r0, c0), (r1, c1) in sheet.merged:
-            if r0 + 1 <= total_row <= r1 + 1 and c0 + 1 <= label_col <= c1 + 1:
-                end = c1 + 1
-        vc = next((c for c in value_cols if c > end), None)
+        r, c = totals_at[total.key]
+        end = max([cc for (rr, cc), top in merges.items() if top == (r, c)] + [c])
+        vc = next((v for _, _, v in blocks if v > end), None)
+        if vc is None:
+            vc = next((cc for cc in range(end + 1, reader.region.width + 1) if sheet.value(r, cc) is not None), None)
         if vc is not None:
-            tl.positions[CellKey(spec.id, total.key, None)] = (total_row, col_letter(vc))
+            reader.put(CellKey(spec.id, total.key, None), r, vc)
 
 
-def _single(tl: SingleTable, sheet: Sheet, catalog: Catalog, problems) -> None:
-    spec = tl.spec
-    tl.positions = {}
-    want = sorted(spec.columns)
-    for r in range(1, min(sheet.max_row, 15) + 1):
-        nums = {}
-        for c in range(1, sheet.max_col + 1):
-            k = _int_cell(sheet, r, c)
-            if k in spec.columns and k not in nums:
-                nums[k] = c
-        if sorted(nums) == want:
-            for k, c in nums.items():
-                tl.positions[CellKey(spec.id, 0, k)] = (r + 1, col_letter(c))
-            return
-    problems.append(Problem(spec.id, "", "no_single_line_row", {"last": want[-1]}))
+# --------------------------------------------------------------------------------------------------
+# 09: one data row
+
+
+def _single(reader: _Reader) -> None:
+    spec, region, words = reader.spec, reader.region, reader.words
+    start = region.top + (0 if region.how == "工作表名" else 1)
+    wanted = {k: spec.header_path(letter) for k, letter in spec.columns.items()}
+    vocab = {norm(w) for path in wanted.values() for p in path for w in words.words_for(p)}
+    head_end = None
+    for r in range(start, min(region.bottom, start + HEAD_ROWS) + 1):
+        if any(header_word(t)[0] in vocab for _, t in region.texts(r)):
+            head_end = r
+    if head_end is None:
+        reader.problem("no_single_line_row", last=max(spec.columns))
+        return
+    data = head_end + 1
+    while data <= region.bottom and _is_numbers_row(region, data):
+        data += 1
+    cols = list(range(1, region.width + 1))
+    match = match_columns(region, range(start, data), cols, wanted, words, spec.column_words)
+    _unit(reader, range(region.top, data), cols)
+    missing = [k for k in spec.columns if k not in match.cols]
+    if missing:
+        reader.problem("missing_columns", fatal=len(missing) == len(spec.columns), columns=missing)
+    reader.columns_text(match)
+    for k, c in match.cols.items():
+        reader.put(CellKey(spec.id, 0, k), data, c)
+    reader.reading.rows = 1
+    reader.notes_below(data + 1)
+
+
+def _is_numbers_row(region: Region, r: int) -> bool:
+    vals = [is_small_int(v) for _, v in region.texts(r)]
+    return len(vals) >= 3 and all(v is not None for v in vals) and vals == list(range(1, len(vals) + 1))
 
 
 _LOCATORS = {"coded": _coded, "paired": _paired, "economic": _economic, "single": _single}
 
 
+# --------------------------------------------------------------------------------------------------
+# The workbook
+
+
+def _read_table(spec: TableSpec, profile: Profile, regions: list[Region]) -> tuple[TableLayout, Region | None, _Reader | None]:
+    """The table read from the first of its candidate regions that reads; if none reads, the first
+    region's attempt (its problems are the report) — unless the candidates are only mentions (a
+    contents page), then the table is not found."""
+    attempts = []
+    for region in regions:
+        tl = new_table(spec, profile, positions={})
+        reader = _Reader(tl, region, profile)
+        _LOCATORS[tl.kind](reader)
+        reader.finish()
+        if not reader.reading.fatal and tl.positions:
+            return tl, region, reader
+        attempts.append((tl, region, reader))
+    real = [a for a in attempts if a[1].bottom - a[1].top >= 3 and a[1].how != "表号" or a[1].bottom - a[1].top >= 6]
+    if real:
+        return real[0]
+    return new_table(spec, profile, positions={}), None, None
+
+
+def _inherit_units(readings: dict[str, Reading], regions: dict[str, Region]) -> None:
+    """A table without a 单位 line of its own takes the unit of the table above it on the same sheet."""
+    ordered = sorted(regions.items(), key=lambda kv: (kv[1].sheet.name, kv[1].top))
+    last: dict[str, str] = {}
+    for tid, region in ordered:
+        reading = readings[tid]
+        if reading.unit:
+            last[region.sheet.name] = reading.unit
+        elif region.sheet.name in last:
+            reading.unit, reading.unit_from = last[region.sheet.name], "同一工作表上方的表"
+
+
+def _department_year(regions: dict[str, Region], words: ReadingWords, path: Path | None) -> tuple[str, int]:
+    dept, year = "", 0
+    prefixes = tuple(norm(w) for w in words.department)
+    for region in regions.values():
+        for r in range(region.top, min(region.bottom, region.top + HEAD_ROWS) + 1):
+            texts = region.texts(r)
+            for i, (c, t) in enumerate(texts):
+                for p in prefixes:
+                    if not dept and t.startswith(p) and t[len(p):len(p) + 1] in (":", "："):
+                        dept = t[len(p) + 1:] or (texts[i + 1][1] if i + 1 < len(texts) else "")
+                m = _YEAR_RE.search(t)
+                if not year and m and ("年度" in t or len(t) <= 8):
+                    year = int(m.group(1))
+        if dept and year:
+            break
+    if path is not None:
+        stem = norm(path.stem)
+        m = _YEAR_RE.search(stem) or re.search(r"(20\d{2})", stem)
+        year = year or (int(m.group(1)) if m else 0)
+    return dept, year
+
+
 def locate(wb: Workbook, profile: Profile, catalog: Catalog) -> Located:
     """Find every table of ``profile`` in ``wb``; tables not found are listed in ``missing``."""
-    found = _find_tables(wb, profile)
+    candidates = candidate_regions(wb, profile)
     tables: dict[str, TableLayout] = {}
+    used: dict[str, Region] = {}
+    readings: dict[str, Reading] = {}
     problems: list[Problem] = []
     missing = []
-    dept, year = "", 0
     for spec in profile.tables:
-        tl = new_table(spec, profile, positions={})
-        sheet = found.get(spec.id)
-        if sheet is None:
-            missing.append(spec)
-        else:
-            dept = dept or _department(sheet)
-            year = year or _year(sheet)
-            _LOCATORS[tl.kind](tl, sheet, catalog, problems)
+        tl, region, reader = _read_table(spec, profile, candidates.get(spec.id, []))
         tables[spec.id] = tl
-    sheet_names = {tid: s.name for tid, s in found.items()}
+        if region is None:
+            missing.append(spec)
+            continue
+        used[spec.id] = region
+        readings[spec.id] = reader.reading
+        problems.extend(reader.problems)
+    _inherit_units(readings, used)
+    for tid, tl in tables.items():
+        tl.scale = profile.reading.units.get(readings[tid].unit, 1) if tid in readings else 1
+    dept, year = _department_year(used, profile.reading, getattr(wb, "path", None))
+    sheet_names = {tid: r.sheet.name for tid, r in used.items()}
     layout = WorkbookLayout(profile, dept, year, tables, catalog, sheet_names)
-    return Located(layout, found, missing, problems, dept)
+    located = Located(layout, {tid: r.sheet for tid, r in used.items()}, missing, problems, dept, readings,
+                      [s.name for s in wb.sheets])
+    return located

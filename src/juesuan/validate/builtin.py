@@ -121,7 +121,7 @@ def blank_zero_mix(ctx: Context, rule: Rule) -> None:
     """A table that leaves some amounts blank and fills others with 0."""
     structural = ctx.layout.blanks
     for tid, tl in ctx.layout.tables.items():
-        if tid not in ctx.located.sheets or tl.is_empty:
+        if tid not in ctx.located.readable or tl.is_empty:
             continue
         blanks, zeros = [], 0
         for key in tl.value_keys():
@@ -152,7 +152,7 @@ def empty_fund_tables(ctx: Context, rule: Rule) -> None:
     for fund in rule.param("funds"):
         tid = ctx.profile.table(fund["table"]).id
         money_cells = cells_of(ctx, fund["money"])
-        if tid not in ctx.located.sheets or any(k.table not in ctx.located.sheets for k in money_cells):
+        if tid not in ctx.located.readable or any(k.table not in ctx.located.readable for k in money_cells):
             continue
         tl = ctx.layout.table(tid)
         if not tl.is_empty:

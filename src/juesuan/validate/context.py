@@ -31,6 +31,13 @@ class Cell:
     parsed: bool = True
     computed: bool = False  # value computed in Python (formula without a cached result)
     unknown: bool = False  # unreadable, or computed from an unreadable cell: relations through it are not judged
+    scale: int = 1  # the table's unit in 万元 (元: 10000): ``value`` is in 万元, the sheet shows value × scale
+    absent: bool = False  # a cell the file's layout does not have (a 类 of a shorter class list): 0
+
+    @property
+    def shown(self) -> Decimal | None:
+        """The value as the sheet shows it, in the table's own unit."""
+        return None if self.value is None else self.value * self.scale
 
 
 @dataclass
@@ -85,4 +92,4 @@ class Context:
         return [r for r in self.profile.rules if r.check == check]
 
     def located_table(self, tid: str) -> bool:
-        return self.profile.table(tid).id in self.located.sheets
+        return self.profile.table(tid).id in self.located.readable

@@ -243,7 +243,7 @@ def frames_of(ctx: CheckContext, doc: int) -> dict[str, tuple[list[tuple], list]
     """The rows of each pandera frame for one workbook, and what each row stands for."""
     code_rows, code_where = [], []
     for tl in ctx.layout.tables_of("coded"):
-        if tl.spec.id not in ctx.located.sheets:
+        if tl.spec.id not in ctx.located.readable:
             continue
         for i, row in enumerate(tl.rows):
             if i:
@@ -251,15 +251,15 @@ def frames_of(ctx: CheckContext, doc: int) -> dict[str, tuple[list[tuple], list]
                 code_where.append((tl.spec.id, i))
     econ_rows, econ_where = [], []
     for tl6 in ctx.layout.tables_of("economic"):
-        if tl6.spec.id in ctx.located.sheets:
+        if tl6.spec.id in ctx.located.readable:
             for code in tl6.econ_codes:
                 econ_rows.append((f"{doc}:{tl6.spec.id}", code, tl6.econ_names[code]))
                 econ_where.append(code)
     amounts, amount_where = [], []
     for k, c in ctx.cells.items():
-        if c.formula is not None and not c.cached:
-            continue  # computed here from the model: nothing typed to check
-        amounts.append((f"{doc}:{k.table}", c.value if c.parsed else None, c.parsed))
+        if (c.formula is not None and not c.cached) or c.absent:
+            continue  # computed here from the model, or not in the file: nothing typed to check
+        amounts.append((f"{doc}:{k.table}", c.shown if c.parsed else None, c.parsed))
         amount_where.append(k)
     return {"code_rows": (code_rows, code_where), "econ_rows": (econ_rows, econ_where),
             "amounts": (amounts, amount_where)}

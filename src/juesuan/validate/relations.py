@@ -56,7 +56,7 @@ def expand(ctx: Context, side) -> list[tuple[int, CellKey]] | None:
                 return None
             out.append((sign, term))
         else:
-            if term.table not in ctx.located.sheets:
+            if term.table not in ctx.located.readable:
                 return None
             out.extend((sign, k) for k in term_keys(ctx, term))
     return out
@@ -66,7 +66,7 @@ def applies(ctx: Context, inst: Instance) -> bool:
     """Whether a conditional instance applies: its condition's tables are read and its cells all 0."""
     if not inst.when_zero:
         return True
-    if any(k.table not in ctx.located.sheets for k in inst.when_zero):
+    if any(k.table not in ctx.located.readable for k in inst.when_zero):
         return False
     return all(value(ctx, k) == 0 for k in inst.when_zero if k in ctx.cells)
 

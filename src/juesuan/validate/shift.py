@@ -72,7 +72,7 @@ def find_shifts(ctx: Context, violations: list[Violation]) -> list[Violation]:
         return violations
     explained: set[int] = set()
     for tid, tl in ctx.layout.tables.items():
-        if not tl.shift_groups() or tid not in ctx.located.sheets:
+        if not tl.shift_groups() or tid not in ctx.located.readable:
             continue
         touching = [v for v in mismatches if any(k.table == tid for k in v.keys)]
         if len(touching) < MIN_REPAIRED:

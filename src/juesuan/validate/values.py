@@ -20,9 +20,11 @@ _SIMPLE = re.compile(r"[\d.+\-\s]+")
 def read_cells(ctx: Context) -> None:
     """Every amount cell of every located table, as the sheet holds it."""
     for tid, tl in ctx.layout.tables.items():
-        sheet = ctx.located.sheets.get(tid)
+        sheet = ctx.located.readable.get(tid)
         if sheet is None:
             continue
+        for key in tl.absent:
+            ctx.cells[key] = Cell(key, sheet.name, "", None, value=Decimal(0), absent=True)
         for key in tl.value_keys():
             row, col = tl.address(key)
             c = a1.col_index(col)
@@ -38,6 +40,10 @@ def read_cells(ctx: Context) -> None:
                 if isinstance(raw, str) and raw.startswith("#"):
                     cell.parsed = False
                 cell.unknown = not cell.parsed
+            if tl.scale != 1:
+                cell.scale = tl.scale
+                if cell.value is not None:
+                    cell.value = cell.value / tl.scale
             ctx.cells[key] = cell
 
 
@@ -66,6 +72,8 @@ def _compute(ctx: Context, cell: Cell, stack) -> None:
     if inst is None or cell.key in stack:
         simple = simple_formula(cell.formula)
         cell.value = simple
+        if simple is not None and cell.scale != 1:
+            simple = simple / cell.scale
         if simple is None:
             cell.unknown = True  # relations through it are not judged against a guess
             add(ctx, ctx.rule_of_check("uncomputable_formula"), cell.key, "not_model", {"formula": cell.formula})

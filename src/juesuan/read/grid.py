@@ -1,0 +1,114 @@
+"""A sheet as a grid of cells to be read by meaning: merged ranges, header words above a column, the
+region a table occupies on its sheet.
+
+Nothing here knows juesuan's own template: a header is whatever text stands above a column (a merged
+cell counts for every column it spans), a region is the rows from a table's title to the next title on
+the same sheet.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from juesuan.read.xlsx import Sheet
+from juesuan.util.text import norm
+
+MAX_MERGE_CELLS = 200_000  # merged cells expanded per sheet; a crafted giant merge is clipped
+_UNIT_IN_HEADER = re.compile(r"[(（](?:单位[:：]?)?(万元|千元|元)[)）]$")
+_INT_RE = re.compile(r"\d{1,2}")
+
+
+def merge_map(sheet: Sheet) -> dict[tuple[int, int], tuple[int, int]]:
+    """(row, col) of every cell inside a merged range → (row, col) of the range's top-left cell (1-based)."""
+    cached = sheet.__dict__.get("_merge_map")
+    if cached is not None:
+        return cached
+    out: dict[tuple[int, int], tuple[int, int]] = {}
+    for (r0, c0), (r1, c1) in sheet.merged:
+        r1, c1 = min(r1, sheet.max_row), min(c1, sheet.max_col)
+        if (r1 - r0 + 1) * (c1 - c0 + 1) + len(out) > MAX_MERGE_CELLS:
+            continue
+        for r in range(r0 + 1, r1 + 2):
+            for c in range(c0 + 1, c1 + 2):
+                if (r, c) != (r0 + 1, c0 + 1):
+                    out[(r, c)] = (r0 + 1, c0 + 1)
+    sheet.__dict__["_merge_map"] = out
+    return out
+
+
+def shown(sheet: Sheet, r: int, c: int):
+    """The value a reader sees at (r, c): a cell inside a merged range shows the range's value."""
+    v = sheet.value(r, c)
+    if v is None:
+        top = merge_map(sheet).get((r, c))
+        if top is not None:
+            return sheet.value(*top)
+    return v
+
+
+def header_word(value) -> tuple[str, str | None]:
+    """A header cell as a matching word and the unit it names: ``金额（万元）`` → (``金额``, ``万元``)."""
+    t = norm(value)
+    m = _UNIT_IN_HEADER.search(t)
+    if m:
+        return t[: m.start()], m.group(1)
+    return t, None
+
+
+def is_small_int(value) -> int | None:
+    """A 栏次 / 行次 number (1–99) written as a number or as text, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)) and float(value).is_integer() and 0 < value < 100:
+        return int(value)
+    t = norm(value)
+    return int(t) if _INT_RE.fullmatch(t) and int(t) > 0 else None
+
+
+@dataclass
+class Region:
+    """The rows of one sheet that hold one table: from its title (or the sheet's top) to the row before
+    the next table's title on the same sheet."""
+
+    sheet: Sheet
+    top: int
+    bottom: int
+    how: str  # how the table was found: 表号 / 标题 / 工作表名
+    anchor: str = ""  # the text it was found by
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def width(self) -> int:
+        return self.sheet.max_col
+
+    def rows(self, start: int | None = None):
+        return range(max(start or self.top, self.top), self.bottom + 1)
+
+    def texts(self, r: int) -> list[tuple[int, str]]:
+        """(col, normalised text) of every non-empty cell of row ``r`` (merged cells once, at their start)."""
+        out = []
+        for c in range(1, self.width + 1):
+            v = self.sheet.value(r, c)
+            if v is not None:
+                out.append((c, norm(v)))
+        return out
+
+    def column_words(self, c: int, rows) -> list[str]:
+        """The header words above column ``c`` in ``rows``, top to bottom, merged cells included, 栏次
+        numbers left out."""
+        words = []
+        for r in rows:
+            v = shown(self.sheet, r, c)
+            if v is None or is_small_int(v) is not None:
+                continue
+            w, _ = header_word(v)
+            if w and w not in words:
+                words.append(w)
+        return words
+
+
+def cell_name(r: int, c: int) -> str:
+    from juesuan.util.a1 import col_letter
+
+    return f"{col_letter(c)}{r}"
