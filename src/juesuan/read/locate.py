@@ -213,15 +213,24 @@ def _code_columns(reader: _Reader, start: int) -> tuple[list[int], int | None, i
         best = max(counts, key=lambda c: (counts[c], -c))
         code_cols, hr = [best], start
         reader.reading.ignored.append(f"找不到“科目代码”表头：按内容把 {col_letter(best)} 列当作科目代码列")
-    name_hit = _find_header_cell(reader, words.name_headers, hr - 2 if hr else start, hr + 2 if hr else stop)
-    name_col = None
-    if name_hit and name_hit[1] > code_cols[-1]:
-        name_col = name_hit[1]
-    else:
-        row = (name_hit[0] if name_hit else hr)
-        name_col = next((c for c, t in region.texts(row) if c > code_cols[-1] and header_word(t)[0] in
-                         {norm(w) for w in words.name_headers}), code_cols[-1] + 1)
+    name_col = _name_column(reader, code_cols, hr)
     return code_cols, name_col, hr
+
+
+def _name_column(reader: _Reader, code_cols: list[int], hr: int) -> int | None:
+    """The 科目名称 column: the header word nearest the code header (科目名称 before 项目), on either
+    side of the code columns; else the column right of them."""
+    region = reader.region
+    best = None
+    for rank, word in enumerate(norm(w) for w in reader.words.name_headers):
+        for r in range(max(region.top, hr - 2), min(region.bottom, hr + 2) + 1):
+            for c in range(1, region.width + 1):
+                if c in code_cols or header_word(region.sheet.value(r, c))[0] != word:
+                    continue
+                score = (rank, abs(r - hr), abs(c - code_cols[-1]))
+                if best is None or score < best[0]:
+                    best = (score, c)
+    return best[1] if best else code_cols[-1] + 1
 
 
 def _row_code(region: Region, r: int, code_cols: list[int], carry: list[str]) -> str:
@@ -229,7 +238,8 @@ def _row_code(region: Region, r: int, code_cols: list[int], carry: list[str]) ->
     carried from the rows above)."""
     if len(code_cols) == 1:
         return code_text(region.sheet.value(r, code_cols[0]))
-    parts = [code_text(region.sheet.value(r, c)) for c in code_cols]
+    raws = [region.sheet.value(r, c) for c in code_cols]
+    parts = [code_text(v) for v in raws]
     if not any(parts):
         return ""
     if not all(p.isdigit() for p in parts if p):
@@ -238,7 +248,8 @@ def _row_code(region: Region, r: int, code_cols: list[int], carry: list[str]) ->
     out = []
     for i in range(last + 1):
         p = parts[i] or (carry[i] if i < len(carry) else "")
-        out.append(p if i == 0 else p.zfill(2))
+        # a part stored as a number lost its leading zero (05 → 5); a part typed as text is kept as typed
+        out.append(p.zfill(2) if i and isinstance(raws[i], (int, float)) else p)
     carry[:] = out
     return "".join(out)
 

@@ -163,14 +163,16 @@ def empty_fund_tables(ctx: Context, rule: Rule) -> None:
         if has_money:
             add(ctx, rule, None, "money_but_empty", {"source": source, "fund": fund["fund"], "table": tl.spec.number},
                 sheet=sheet.name, table=tl.spec.number, kind="structure")
-        elif not _has_empty_note(sheet):
+        elif not _has_empty_note(ctx, tid):
             add(ctx, rule, None, "empty_without_note", {"table": tl.spec.number}, sheet=sheet.name,
                 table=tl.spec.number, kind="structure")
 
 
-def _has_empty_note(sheet) -> bool:
-    return any(str(sheet.value(r, c) or "").strip().startswith("说明")
-               for r in range(1, sheet.max_row + 1) for c in range(1, 3))
+def _has_empty_note(ctx: Context, tid: str) -> bool:
+    """Whether an empty table says why: a 说明 line, or a 注 that says the table has no data (in any
+    column of the table's note area)."""
+    reading = ctx.located.readings.get(tid)
+    return reading is not None and any(t.startswith("说明") or "无数据" in t for t in reading.notes)
 
 
 @builtin("filled")
