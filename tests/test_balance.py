@@ -292,7 +292,10 @@ def test_unknown_profile_is_named_with_its_place(tmp_path, text, line):
 
     with pytest.raises(DataFileError) as err:
         fill_from_datafile(_datafile(tmp_path, text))
-    assert f"第 {line} 行（表样）：没有名为 某省-2024 的表样（可用：national-2024）" in str(err.value)
+    from juesuan.model.profile import profile_names
+
+    assert f"第 {line} 行（表样）：没有名为 某省-2024 的表样（可用：{', '.join(profile_names())}）" in str(err.value)
+    assert "shanghai-2024" in str(err.value)
 
 
 def test_every_kind_of_table_has_a_reader():

@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--workers", type=int, help="检查文件夹时并行的进程数（默认为 CPU 核数）")
     c.add_argument("--annotate", metavar="OUT.xlsx", help="另存一份标注了问题的工作簿（单元格着色、批注、“校验结果”工作表）；原文件不改动")
     c.add_argument("--force", action="store_true", help="覆盖已存在的标注文件（原文件保留为 .bak）")
+    c.add_argument("--profile", help="按指定表样读取（national-2024、shanghai-2024，或自己的 .yaml 表样文件）；默认自动识别")
+    c.add_argument("--explain", action="store_true", help="列出每张表的读取情况：从哪个工作表、哪些单元格、哪一列当作哪一栏、单位、未读取的内容")
 
     cat = sub.add_parser("catalog", help="分类科目：导入官方《政府收支分类科目》Excel 文件，查看当前使用的分类科目")
     catsub = cat.add_subparsers(dest="catalog_command", metavar="操作", parser_class=_Parser)
@@ -272,10 +274,12 @@ def _cmd_check(args) -> int:
     if target.is_dir():
         return _check_dir(args, target)
     from juesuan.validate.engine import check
-    from juesuan.writeback.text import render_text
+    from juesuan.writeback.text import render_reading, render_text
 
-    report = check(target)
+    report = check(target, profile=_profile(args.profile))
     print(report.to_json() if args.format == "json" else render_text(report))
+    if args.explain and args.format != "json":
+        print(render_reading(report))
     if args.annotate:
         from juesuan.writeback.marks import annotate_file
 
@@ -287,6 +291,20 @@ def _cmd_check(args) -> int:
         if counts.get("not_kept"):
             print(f"注意：原文件中的{'、'.join(counts['not_kept'])}不会出现在标注副本中（原文件不变）。", file=out)
     return report.exit_code
+
+
+def _profile(name: str | None):
+    """The profile ``--profile`` names: a shipped one, or a .yaml file of the user's own."""
+    if not name:
+        return None
+    from juesuan.model.profile import load_profile, profile_from_text
+
+    path = Path(name)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        if not path.is_file():
+            raise JuesuanError(f"表样文件「{path}」不存在。")
+        return profile_from_text(path.read_text(encoding="utf-8"))
+    return load_profile(name)
 
 
 def _check_dir(args, folder: Path) -> int:

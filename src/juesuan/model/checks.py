@@ -108,8 +108,10 @@ def render(template: str, params: dict) -> str:
     return _FORMATTER.vformat(text, (), params)
 
 
-def note(name: str) -> str:
-    return catalogue().notes[name]
+def note(name: str, **params) -> str:
+    """A report note of the catalogue, rendered with ``params``."""
+    text = catalogue().notes[name]
+    return _FORMATTER.vformat(text, (), params) if params else text
 
 
 # --------------------------------------------------------------------------------------------------

@@ -74,6 +74,15 @@ def reading_problems(ctx: Context) -> None:
             sheet=ctx.located.sheets[problem.table].name, cell=problem.cell, table=spec.number, kind="structure")
 
 
+@builtin("units")
+def units(ctx: Context, rule: Rule) -> None:
+    """S-05: a table whose unit the reader could not tell is checked as 万元, with a warning."""
+    for tid, reading in ctx.located.readings.items():
+        if not reading.unit and tid in ctx.located.readable:
+            add(ctx, rule, None, "unknown", {"table": reading.table}, sheet=reading.sheet, table=reading.table,
+                kind="structure")
+
+
 # --------------------------------------------------------------------------------------------------
 # Checks of one table
 

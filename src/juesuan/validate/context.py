@@ -74,6 +74,7 @@ class Context:
     skipped: set = field(default_factory=set)  # rule ids with instances that did not apply (a when_zero cell non-zero)
     judged: set = field(default_factory=set)  # rule ids with instances that applied
     explained: list = field(default_factory=list)  # violations reported through their root cause instead
+    not_evaluated: dict = field(default_factory=dict)  # rule id → table ids it needed that could not be read
     read_notes: list = field(default_factory=list)  # what the reader read with reservations
 
     @property

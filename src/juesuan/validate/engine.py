@@ -16,8 +16,8 @@ from pathlib import Path
 
 from juesuan.catalog import Catalog, active_catalog
 from juesuan.errors import InputError, JuesuanError
-from juesuan.model.checks import note
-from juesuan.model.profile import Profile, load_profile
+from juesuan.model.checks import note, render, template_id
+from juesuan.model.profile import DEFAULT_PROFILE, Profile, load_profile, profile_names
 from juesuan.read.locate import locate
 from juesuan.read.xlsx import read_workbook
 from juesuan.util.rounding import MISMATCH
@@ -35,19 +35,57 @@ __all__ = ["check", "check_many", "load", "relation_difference", "relation_envel
 
 def load(path: str | Path, profile: Profile | None = None, catalog: Catalog | None = None) -> Context:
     """Read a workbook, find its tables and take every cell's value (computing formulas that have
-    no cached result). The first half of :func:`check`; useful on its own to inspect a workbook."""
+    no cached result). The first half of :func:`check`; useful on its own to inspect a workbook.
+
+    Without ``profile``, every shipped profile is tried and the one that reads the most tables wins
+    (ties: the national one)."""
     path = Path(path)
-    profile = profile or load_profile()
     wb = read_workbook(path)
-    probe = locate(wb, profile, catalog or active_catalog(2024))
-    if len(probe.missing) == len(profile.tables):
-        raise InputError(f"「{path}」中找不到任何公开表（公开01表–公开09表）：请确认这是部门决算公开工作簿。")
+    probe = _best_reading(wb, [profile] if profile else _profiles(), catalog)
+    profile = probe.layout.profile
+    if not probe.sheets:
+        raise InputError(_not_found_message(path, wb, profile))
+    if not probe.readable:
+        raise InputError(_unreadable_message(path, probe))
     catalog = catalog or active_catalog(probe.layout.year or 2024)
     located = probe if probe.layout.catalog is catalog else locate(wb, profile, catalog)
     ctx = Context(path, profile, catalog, located, read_notes=list(wb.notes))
     read_cells(ctx)
     computed_values(ctx)
     return ctx
+
+
+def _profiles() -> list[Profile]:
+    names = [DEFAULT_PROFILE] + [n for n in profile_names() if n != DEFAULT_PROFILE]
+    return [load_profile(n) for n in names]
+
+
+def _best_reading(wb, profiles: list[Profile], catalog: Catalog | None):
+    best = None
+    for p in profiles:
+        located = locate(wb, p, catalog or active_catalog(2024))
+        if best is None or located.score() > best.score():
+            best = located
+        if len(located.readable) == len(p.tables) and not located.problems:
+            break  # every table read cleanly: no other profile can do better
+    return best
+
+
+def _not_found_message(path: Path, wb, profile: Profile) -> str:
+    sheets = "、".join(f"「{s.name}」" for s in wb.sheets[:12]) + ("等" if len(wb.sheets) > 12 else "")
+    titles = "、".join(t.title for t in profile.tables[:3])
+    return (f"「{path}」中找不到任何公开表：在工作表 {sheets or '（无）'} 中按表号（公开01表…）、表名（{titles}…）"
+            f"和工作表名查找，都没有找到。请确认这是部门决算公开工作簿；若表名与通用格式不同，可用 --profile 指定表样。")
+
+
+def _unreadable_message(path: Path, located) -> str:
+    parts = []
+    for tid, reading in located.readings.items():
+        probs = [render(template_id("table_structure", p.message), dict(p.params, table=reading.table))
+                 for p in located.problems if p.table == tid]
+        parts.append(f"{reading.table}（工作表「{reading.sheet}」，{reading.found_by}）：{'；'.join(probs) or '读不出'}")
+    return (f"「{path}」中找到了表，但一张也读不出，无法检查：" + "；".join(parts)
+            + "。请检查表头（科目代码、科目名称、各栏名称或栏次）是否完整。")
 
 
 def check(path: str | Path, profile: Profile | None = None, catalog: Catalog | None = None) -> Report:
@@ -99,8 +137,41 @@ def _finish(ctx: Context) -> Report:
     report = Report(str(ctx.path), merge_same_cell(ctx.findings), located.department, located.layout.year,
                     {profile.table(tid).number: s.name for tid, s in located.sheets.items()},
                     ctx.catalog.source)
+    report.profile = {"id": profile.id, "name": profile.name}
+    report.reading = [located.readings[t.id].as_dict() for t in profile.tables if t.id in located.readings]
+    report.not_evaluated = _not_evaluated(ctx)
+    for rid in report.not_evaluated:
+        rule_status[rid] = "未检查"
     report.rule_status = rule_status
     report.notes.extend(ctx.read_notes)
+    report.notes.extend(_reading_notes(ctx, report))
     if any(c.computed for c in ctx.cells.values()):
         report.notes.append(note("computed"))
     return report.sort()
+
+
+def _not_evaluated(ctx: Context) -> dict[str, list[str]]:
+    """Rule id → the 表号 of the tables it needs that are missing or could not be read."""
+    lost = {spec.id for spec in ctx.located.missing} | ctx.located.unreadable
+    out = {rid: set(tids) for rid, tids in ctx.not_evaluated.items()}
+    for rule in ctx.profile.rules:
+        need = {ctx.profile.table(t).id for t in rule.tables} & lost
+        if need:
+            out.setdefault(rule.id, set()).update(need)
+    return {rid: [ctx.profile.table(t).number for t in sorted(tids)] for rid, tids in sorted(out.items())}
+
+
+def _reading_notes(ctx: Context, report: Report) -> list[str]:
+    notes = []
+    if ctx.profile.id != DEFAULT_PROFILE:
+        notes.append(note("profile", profile_name=ctx.profile.name, profile_id=ctx.profile.id))
+    by_unit: dict[str, list[str]] = {}
+    for reading in ctx.located.readings.values():
+        if reading.unit and reading.unit != ctx.profile.unit and not reading.fatal:
+            by_unit.setdefault(reading.unit, []).append(reading.table)
+    for unit, tables in by_unit.items():
+        notes.append(note("converted", tables="、".join(tables), unit=unit))
+    if report.not_evaluated:
+        notes.append(note("not_evaluated", rules="、".join(f"{r}（{'、'.join(t)}）"
+                                                          for r, t in report.not_evaluated.items())))
+    return notes

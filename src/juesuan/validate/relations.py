@@ -81,7 +81,10 @@ def evaluate(ctx: Context) -> list[Violation]:
             continue
         ctx.judged.add(inst.rule.id)
         lhs, rhs = expand(ctx, inst.lhs), expand(ctx, inst.rhs)
-        if lhs is None or rhs is None or (not lhs and not rhs):
+        if lhs is None or rhs is None:
+            _not_evaluated(ctx, inst)
+            continue
+        if not lhs and not rhs:
             continue
         if inst.code is not None and _covered_by_malformed(inst, lhs, rhs, malformed):
             # the root cause is reported once, at the malformed code (R02-4); the relation still fails
@@ -98,6 +101,14 @@ def evaluate(ctx: Context) -> list[Violation]:
                 v.what = {"template": "relation.one_sided", "params": {"code": inst.code, "table": table}}
             out.append(v)
     return out
+
+
+def _not_evaluated(ctx: Context, inst: Instance) -> None:
+    """Record why an instance could not be judged: the tables it needs that are missing or unreadable."""
+    tables = {t.table for _, t in list(inst.lhs) + list(inst.rhs)}
+    lost = sorted(t for t in tables if t not in ctx.located.readable)
+    if lost:
+        ctx.not_evaluated.setdefault(inst.rule.id, set()).update(lost)
 
 
 def _lookup_table(side) -> str:

@@ -84,7 +84,10 @@ class Report:
     tables: dict[str, str] = field(default_factory=dict)  # 表号 → sheet name
     catalog: str = ""
     notes: list[str] = field(default_factory=list)
-    rule_status: dict[str, str] = field(default_factory=dict)  # relation rule → 通过 / 尾差 / 不符
+    rule_status: dict[str, str] = field(default_factory=dict)  # relation rule → 通过 / 尾差 / 不符 / 未检查
+    profile: dict = field(default_factory=dict)  # {id, name} of the profile the workbook was read with
+    reading: list = field(default_factory=list)  # per table: where and how it was read (Reading.as_dict)
+    not_evaluated: dict = field(default_factory=dict)  # rule id → 表号 of the tables it needed but lacked
 
     def sort(self) -> "Report":
         self.findings.sort(key=lambda f: (f.table, ORDER[f.severity], _cell_order(f.cell), f.rule))
@@ -120,6 +123,9 @@ class Report:
             "catalog": self.catalog,
             "notes": self.notes,
             "rule_status": self.rule_status,
+            "profile": self.profile,
+            "reading": self.reading,
+            "not_evaluated": self.not_evaluated,
             "findings": [f.to_dict() for f in self.findings],
         }
 

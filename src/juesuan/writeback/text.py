@@ -12,6 +12,8 @@ def render_text(report: Report) -> str:
         lines.append(f"部门：{report.department}　年度：{report.year or '未识别'}")
     if report.catalog:
         lines.append(f"分类科目：{report.catalog}")
+    if report.profile:
+        lines.append(f"表样：{report.profile['name']}")
     lines.append(f"结果：{counts_text(report.counts)}"
                  + ("（通过：没有错误）" if report.valid else "（未通过：有错误须改正）"))
     for note in report.notes:
@@ -32,4 +34,28 @@ def render_text(report: Report) -> str:
     if not report.findings:
         lines.append("")
         lines.append("没有发现问题。")
+    return "\n".join(lines)
+
+
+def render_reading(report: Report) -> str:
+    """The reading summary: for each table, where it was found, its unit, which column was taken for
+    which 栏, how many rows were read, and what was left aside (``check --explain``)."""
+    lines = ["", "读取情况（每张表从哪里、按什么读取）："]
+    if report.profile:
+        lines.append(f"  表样：{report.profile['name']}（{report.profile['id']}）")
+    for r in report.reading:
+        state = "" if r["readable"] else "　【读不出：依赖本表的规则未检查】"
+        lines.append(f"  {r['table']} ← 工作表「{r['sheet']}」{r['cells']}，按{r['found_by']}找到{state}")
+        unit = r["unit"] + (f"（{r['unit_from']}）" if r["unit_from"] else "（未标明，按万元）")
+        lines.append(f"      单位：{unit}；读取 {r['rows']} 行")
+        if r["columns"]:
+            lines.append("      各栏：" + "；".join(f"{k} {v}" for k, v in r["columns"].items()))
+        for item in r["ignored"]:
+            lines.append(f"      未读取：{item}")
+    found = {r["table"] for r in report.reading}
+    for number in report.tables:
+        if number not in found:
+            lines.append(f"  {number}：没有找到")
+    if report.not_evaluated:
+        lines.append("  未检查的规则：" + "、".join(f"{k}（缺 {'、'.join(v)}）" for k, v in report.not_evaluated.items()))
     return "\n".join(lines)
