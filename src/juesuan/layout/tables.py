@@ -289,6 +289,13 @@ class EconomicTable(TableLayout):
     def counterpart(self, key, other):
         return key if key.row in other.econ_pos else None
 
+    def shift_groups(self):
+        """Each block's codes in sheet order (a read layout: the file's blocks, one long list included)."""
+        blocks: dict[str, list[tuple[int, str]]] = {}
+        for code, (row, _, _, col) in self.econ_pos.items():
+            blocks.setdefault(col, []).append((row, code))
+        return [((None,), [code for _, code in sorted(rows)]) for rows in blocks.values() if len(rows) > 2]
+
     def signature(self):
         totals = tuple(k for k in (self.positions or {}) if isinstance(k.row, str) and not k.row.isdigit())
         return tuple(self.econ_codes), totals

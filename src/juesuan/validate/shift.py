@@ -23,6 +23,7 @@ MIN_REPAIRED = 3
 MIN_MOVED = 3  # cells whose value the un-shift changes
 ZERO = Decimal(0)
 MAX_CANDIDATES = 400
+MAX_DISPLACED = 6  # amounts displaced against their labels by up to this many rows
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Shift:
     a: int
     b: int
     d: int
+    tail: bool = False  # amounts displaced against the labels from row a to the table's end
 
     @property
     def rank(self) -> tuple[int, int]:
@@ -82,9 +84,21 @@ def find_shifts(ctx: Context, violations: list[Violation]) -> list[Violation]:
             continue
         _report(ctx, tid, best)
         # the relations explained by the shift are not reported one by one
-        block = {CellKey(tid, r, c) for r in best.rows[max(0, best.a - 1): best.b + 2] for c in best.cols}
+        lo = best.a - abs(best.d) if best.tail else best.a - 1
+        block = {CellKey(tid, r, c) for r in best.rows[max(0, lo): best.b + 2] for c in best.cols}
         explained |= {i for i, v in enumerate(violations) if v.verdict == MISMATCH and v.keys & block}
+        if best.tail:
+            _drop_consequences(ctx, tid, block)
     return [v for i, v in enumerate(violations) if i not in explained]
+
+
+def _drop_consequences(ctx: Context, tid: str, block: set) -> None:
+    """Hints about the rows a displacement covers (a row all 0, blanks beside zeros) follow from it."""
+    tl = ctx.layout.table(tid)
+    codes = {tl.describe(k)[0] for k in block}
+    number = tl.spec.number
+    ctx.findings[:] = [f for f in ctx.findings
+                       if not (f.severity == "info" and f.table == number and f.code in codes and f.kind != "shift")]
 
 
 def _candidate_groups(tid, tl, touching):
@@ -101,7 +115,9 @@ def _candidate_groups(tid, tl, touching):
 
 def _best_shift(ctx: Context, tid: str, tl, touching) -> Shift | None:
     best = None
-    for cols, rows in _candidate_groups(tid, tl, touching):
+    narrow = _candidate_groups(tid, tl, touching)
+    for cols, rows in tl.shift_groups():
+        block_too = (cols, rows) in narrow  # a paste one row off: only where the broken sums point to it
         bad_rows = sorted({k.row for v in touching for k in v.keys if k.table == tid and k.col in cols and k.row in rows})
         if len(bad_rows) < 2:
             continue
@@ -113,12 +129,42 @@ def _best_shift(ctx: Context, tid: str, tl, touching) -> Shift | None:
         prepared = _prepare(ctx, [e for e in ctx.expanded if any(k in block_keys for _, k in e[1] + e[2])])
         values = {k: value(ctx, k) for _, terms, _ in prepared for _, k in terms}
         before = _judged(values, {}, prepared)
-        for a, b in pairs:
+        for a, b in (pairs if block_too else ()):
             for d in (1, -1):
                 cand = _try(ctx, tid, cols, rows, a, b, d, values, prepared, before)
                 if cand is not None and (best is None or cand.rank > best.rank):
                     best = cand
+        for a in edges:
+            for k in range(1, MAX_DISPLACED + 1):
+                for d in (k, -k):
+                    cand = _try_tail(ctx, tid, cols, rows, a, d, values, prepared, before)
+                    if cand is not None and (best is None or cand.rank > best.rank):
+                        best = cand
     return best
+
+
+def _try_tail(ctx, tid, cols, rows, a, d, values, prepared, before) -> Shift | None:
+    """The hypothesis "from rows[a] down, each amount stands ``d`` rows off its label": rows were
+    inserted into (d > 0) or deleted from (d < 0) the code and name columns but not the amount
+    columns. Undone: rows[i] takes the amount shown at rows[i − d]; rows with no amount of their own
+    (the inserted labels, or the last rows) take 0."""
+    override = {}
+    for i in range(a, len(rows)):
+        j = i - d
+        for c in cols:
+            dst = CellKey(tid, rows[i], c)
+            if dst not in ctx.cells:
+                return None
+            src = CellKey(tid, rows[j], c) if (j >= a or d < 0) and 0 <= j < len(rows) else None
+            override[dst] = value(ctx, src) if src is not None and src in ctx.cells else ZERO
+    moved = sum(1 for k, v in override.items() if v != values.get(k, value(ctx, k)))
+    if moved < MIN_MOVED:
+        return None
+    repaired = before - _judged(values, override, prepared)
+    if repaired >= MIN_REPAIRED and repaired >= 0.6 * before:
+        # a longer displacement explains more only if it repairs more: ties go to the smaller |d|
+        return Shift(repaired, abs(d), cols, rows, a, len(rows) - 1, d, tail=True)
+    return None
 
 
 def _try(ctx, tid, cols, rows, a, b, d, values, prepared, before) -> Shift | None:
@@ -143,6 +189,9 @@ def _try(ctx, tid, cols, rows, a, b, d, values, prepared, before) -> Shift | Non
 
 
 def _report(ctx: Context, tid: str, s: Shift) -> None:
+    if s.tail:
+        _report_tail(ctx, tid, s)
+        return
     first = CellKey(tid, s.rows[s.a + s.d] if s.d == 1 else s.rows[s.a], min(s.cols))
     shown_rows = [s.rows[i + s.d] for i in range(s.a, s.b + 1)]
     cells = [ctx.cells[CellKey(tid, r, c)] for r in shown_rows for c in s.cols]
@@ -156,3 +205,21 @@ def _report(ctx: Context, tid: str, s: Shift) -> None:
             {"span": span, "direction": "向下" if s.d == 1 else "向上", "source": src.a1,
              "value": value(ctx, src.key), "target": dst.a1, "repaired": s.repaired}, kind="shift")
     f.cell = f"{left}{top}"
+
+
+def _report_tail(ctx: Context, tid: str, s: Shift) -> None:
+    """One finding for amounts displaced against their labels from a row to the table's end."""
+    tl = ctx.layout.table(tid)
+    col = min(s.cols)
+    start = ctx.cells[CellKey(tid, s.rows[s.a], col)]
+    # an example: the first amount that belongs to another row
+    i = s.a + s.d if s.d > 0 else s.a
+    src = ctx.cells[CellKey(tid, s.rows[i - s.d], col)] if s.d > 0 else ctx.cells[CellKey(tid, s.rows[i - s.d], col)]
+    dst = ctx.cells[CellKey(tid, s.rows[i], col)]
+    code, name = tl.describe(dst.key)
+    f = add(ctx, ctx.rule_of_check("shift"), start.key, "displaced",
+            {"start": start.a1, "rows": abs(s.d), "direction": "向下" if s.d > 0 else "向上",
+             "source": src.a1, "value": value(ctx, src.key), "code": code, "name": name,
+             "repaired": s.repaired}, kind="shift")
+    f.params["cells"] = [ctx.cells[CellKey(tid, r, c)].a1 for r in s.rows[s.a:] for c in s.cols
+                         if CellKey(tid, r, c) in ctx.cells]
