@@ -619,10 +619,14 @@ def _department_year(regions: dict[str, Region], words: ReadingWords, path: Path
                     year = int(m.group(1))
         if dept and year:
             break
-    if path is not None:
+    if path is not None:  # the file name as a last resort: 某某局2024年度部门决算公开.xlsx
         stem = norm(path.stem)
         m = _YEAR_RE.search(stem) or re.search(r"(20\d{2})", stem)
         year = year or (int(m.group(1)) if m else 0)
+        if not dept:
+            name = re.split(r"20\d{2}|部门决算|决算|公开", stem)[0].strip("-_ ")
+            if re.search(r"[\u4e00-\u9fff]{2,}", name) and len(name) <= 30:
+                dept = name
     return dept, year
 
 
