@@ -257,7 +257,7 @@ class ContentTypes:
     def declared(self, part: str) -> bool:
         if "/" + part in self.drop:
             return False
-        return ("/" + part) in self.overrides or posixpath.splitext(part)[1][1:].lower() in self.defaults \
+        return ("/" + part) in self.overrides or part.rpartition("/")[2].rpartition(".")[2].lower() in self.defaults \
             or any(b'"/' + part.encode() + b'"' in a for a in self.add)
 
     def override(self, part: str, ctype: str) -> None:
@@ -693,6 +693,17 @@ _SHAPETYPE = (b'<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202
               b'<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>')
 
 
+def _only_notes(vml: bytes) -> bool:
+    """Whether a VML drawing (of a prefix spelling this writer does not splice) holds nothing but notes."""
+    try:
+        root = DET.fromstring(vml)
+    except Exception:
+        return False
+    kinds = [e.get("ObjectType") for e in root.iter() if str(e.tag).endswith("}ClientData")]
+    shapes = [e for e in root.iter() if str(e.tag) == "{urn:schemas-microsoft-com:vml}shape"]
+    return len(kinds) == len(shapes) and all(k == "Note" for k in kinds)
+
+
 class Notes:
     """The notes (legacy comments) of one sheet, changed cell by cell and written back by splicing."""
 
@@ -716,8 +727,11 @@ class Notes:
         self.vml_rid = m.group(1).decode() if m else None
         self.vml_part = rels.target(self.vml_rid) if self.vml_rid else None
         self.vml = pkg.read(self.vml_part, xml=False) if self.vml_part else None
+        self.regenerate = False
         if self.vml is not None and (b"</xml>" not in self.vml or not all(ns in self.vml for ns in _VML_NS)):
-            raise Unsupported(f"{self.vml_part}: a VML drawing this writer does not know")
+            self.regenerate = _only_notes(self.vml)  # e.g. openpyxl's ns0:/ns1: prefixes
+            if not self.regenerate:
+                raise Unsupported(f"{self.vml_part}: a VML drawing this writer does not know")
         self.texts: dict[str, str | None] = {}
 
     def get(self, ref: str) -> str | None:
@@ -787,7 +801,7 @@ class Notes:
 
     def _vml_xml(self) -> bytes | None:
         changed = set(self.texts)
-        if self.vml is None:
+        if self.vml is None or self.regenerate:
             changed = set(self.remaining())
             block = self.pkg.new_vml_block()
             data = (b'<xml ' + b" ".join(_VML_NS) + b'><o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="%d"/>'
