@@ -417,4 +417,22 @@ def not_kept(src) -> list[str]:
         out.append("数据透视表")
     if "xl/vbaProject.bin" in names:
         out.append("宏")
+    if any(n.startswith("xl/threadedComments/") for n in names):
+        out.append("新版批注（批注会话）")
+    if _has_cached_results(src, names):
+        out.append("公式的计算结果（在 Excel/WPS 中打开后会重新计算）")
     return out
+
+
+def _has_cached_results(src, names: list[str]) -> bool:
+    import zipfile
+
+    from juesuan.errors import InputError
+    from juesuan.read.xlsx import open_checked, read_part
+
+    try:
+        with open_checked(src) as z:
+            return any(re.search(rb"</f>\s*<v>[^<]", read_part(z, n, src))
+                       for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    except (InputError, OSError, zipfile.BadZipFile):
+        return False

@@ -23,6 +23,7 @@ checked before it is handed out: every changed XML part parses, every relationsh
 from __future__ import annotations
 
 import io
+import json
 import posixpath
 import re
 import zipfile
@@ -35,6 +36,7 @@ from defusedxml import ElementTree as DET
 from juesuan.errors import InputError
 from juesuan.read.xlsx import open_checked, read_part
 from juesuan.render.cells import clean_text
+from juesuan.util.names import STATE_SHEET
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 OFFREL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -919,6 +921,13 @@ class PackageSurface:
     def __init__(self, src, header: list[str] | None = None):
         self.src, self.header = Path(src), header or []
         self.zf = open_checked(self.src)
+        try:
+            self._open()
+        except BaseException:
+            self.zf.close()
+            raise
+
+    def _open(self) -> None:
         self.infos = self.zf.infolist()
         self.names = [i.filename for i in self.infos]
         if len(set(self.names)) != len(self.names):
@@ -951,6 +960,8 @@ class PackageSurface:
         self._shared: list[str] | None = None
         self.active: str | None = None
         self._blocks: list[int] = []
+        self.status_styles: dict[str, str] = {}  # "sheet!cell" → the cell format under a status line
+        self._old_styles: dict[str, str] | None = None
 
     def close(self) -> None:
         self.zf.close()
@@ -1062,11 +1073,38 @@ class PackageSurface:
             return
         xml, row, col = self._at(sheet, cell)
         xf = xml.style(row, col)
+        where = f"{sheet}!{col_letters(col)}{row}"
+        if not bold_color and where in self.old_styles():  # a status line taken away: its cell's format back
+            xf = self.styles.add(b"cellXfs", self.old_styles()[where].encode("utf-8"))
         if bold_color:
+            self.status_styles.setdefault(where, self.styles.get(b"cellXfs", xf).decode("utf-8"))
             font = self.styles.get(b"fonts", self.styles.xf_attr(xf, b"fontId"))
             font_id = self.styles.add(b"fonts", bold_font(font, "FF" + bold_color))
             xf = self.styles.derive(xf, fontId=str(font_id), applyFont="1")
         xml.put(row, col, value, xf)
+
+    def old_styles(self) -> dict[str, str]:
+        """The formats under the status lines of the last annotation (the state sheet's cell B1, which
+        only this writer reads); what does not parse as a plain cell format is ignored."""
+        if self._old_styles is None:
+            self._old_styles = {}
+            entry = next((s for s in self.sheets if s["name"] == STATE_SHEET and "new" not in s
+                          and s["kind"] == T_SHEET), None)
+            if entry is not None and entry["part"] in self.names:
+                try:
+                    raw = json.loads(str(self._ws(entry).value(1, 2, self.shared) or "{}"))
+                except ValueError:
+                    raw = {}
+                if isinstance(raw, dict):
+                    self._old_styles = {k: v for k, v in raw.items() if isinstance(k, str) and self._plain_xf(v)}
+        return self._old_styles
+
+    def _plain_xf(self, text) -> bool:
+        if not isinstance(text, str) or len(text) > 2000 or not _PLAIN_XF.fullmatch(text):
+            return False
+        tag = text.encode()
+        limits = {b"fontId": b"fonts", b"fillId": b"fills"}
+        return all(int(get_attr(tag, a) or 0) < len(self.styles.items[sec]) for a, sec in limits.items())
 
     def get_fill(self, sheet, cell):
         xml, row, col = self._at(sheet, cell)
@@ -1182,6 +1220,9 @@ class PackageSurface:
         return data
 
     def _new_sheets(self) -> None:
+        state = next((s["new"] for s in self.sheets if "new" in s and s["name"] == STATE_SHEET), None)
+        if state is not None and self.status_styles:
+            state.values[(1, 2)] = (json.dumps(self.status_styles), 0)
         ids = [int(s["id"]) for s in self.sheets if str(s.get("id", "")).isdigit()]
         for entry in self.sheets:
             if "new" not in entry:
@@ -1313,9 +1354,14 @@ class PackageSurface:
         return rels.added if rels else []
 
 
+_ATTRS = r'(?:\s+[A-Za-z]+="[0-9A-Za-z.\-]*")*\s*'
+_PLAIN_XF = re.compile(r"<xf" + _ATTRS + r"(?:/>|>(?:\s*<(?:alignment|protection)" + _ATTRS + r"/>)*\s*</xf>)")
+
+
 def _member(name: str, info: zipfile.ZipInfo | None) -> zipfile.ZipInfo:
     new = zipfile.ZipInfo(name, info.date_time if info else _FIXED_TIME)
-    new.compress_type = info.compress_type if info and info.compress_type == zipfile.ZIP_STORED else zipfile.ZIP_DEFLATED
+    stored = info is not None and info.compress_type == zipfile.ZIP_STORED
+    new.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
     new.external_attr = info.external_attr if info else 0o600 << 16
     return new
 
