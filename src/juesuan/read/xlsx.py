@@ -131,7 +131,8 @@ def open_checked(path: str | Path) -> zipfile.ZipFile:
     return zf
 
 
-def _read_part(zf: zipfile.ZipFile, name: str, path: Path) -> bytes:
+def read_part(zf: zipfile.ZipFile, name: str, path: Path) -> bytes:
+    """One member of a checked package, refused (InputError) when damaged or holding entity declarations."""
     try:
         data = zf.read(name)
     except (zipfile.BadZipFile, OSError, EOFError, KeyError, zlib.error, NotImplementedError) as exc:
@@ -139,6 +140,9 @@ def _read_part(zf: zipfile.ZipFile, name: str, path: Path) -> bytes:
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:65536]:
         raise _refuse(path, f"{name} 中含有 XML 实体声明（DOCTYPE/ENTITY），正常的工作簿不会有，疑似恶意文件，已拒绝。")
     return data
+
+
+_read_part = read_part
 
 
 def _sheet_parts(zf: zipfile.ZipFile, path: Path) -> dict[str, str]:

@@ -112,3 +112,11 @@ def save_workbook(wb, path: Union[str, Path], force: bool = False, backup: bool 
     if path.suffix.lower() != ".xlsx":
         raise OutputError(f"输出文件「{path}」须以 .xlsx 结尾。")
     return atomic_write(path, wb.save, force=force, backup=backup)
+
+
+def save_package(data: bytes, path: Union[str, Path], force: bool = False, backup: bool = True) -> Path:
+    """Write a workbook package (the bytes of an .xlsx) atomically, as :func:`save_workbook` does."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise OutputError(f"输出文件「{path}」须以 .xlsx 结尾。")
+    return atomic_write(path, lambda fh: fh.write(data), force=force, backup=backup)

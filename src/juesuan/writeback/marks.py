@@ -346,24 +346,56 @@ def _uncolor(data):
 
 
 def annotate_file(src, dst, report: Report, force: bool = False, backup: bool = True):
-    """Write an annotated copy of ``src`` to ``dst`` (``src`` is never modified)."""
+    """Write an annotated copy of ``src`` to ``dst`` (``src`` is never modified): the original package
+    plus the marks (:mod:`juesuan.writeback.package`), or, for a package that writer cannot change
+    safely, an openpyxl copy (``not_kept`` then says what it lost)."""
     from pathlib import Path
 
-    import openpyxl
-
-    from juesuan.util.atomic import save_workbook
     from juesuan.errors import InputError
+    from juesuan.util.atomic import save_package
 
     src, dst = Path(src), Path(dst)
     if src.resolve() == dst.resolve():
         raise InputError(f"标注副本不能覆盖被检查的文件「{src}」：请用另一个文件名。")
+    built = _in_package(src, report)
+    if isinstance(built, tuple):
+        counts, data = built
+        save_package(data, dst, force=force, backup=backup)
+        counts.update(not_kept=[], writer="package")
+        return counts
+    counts = _with_openpyxl(src, dst, report, force, backup)
+    counts.update(not_kept=not_kept(src), writer="openpyxl", fallback=built)
+    return counts
+
+
+def _in_package(src, report: Report):
+    """(counts, the annotated package's bytes); or why the package writer could not do it."""
+    from juesuan.writeback.package import PackageSurface
+
+    surface = None
+    try:
+        surface = PackageSurface(src, HEADER)
+        counts = apply_marks(surface, report, checked=str(src))
+        return counts, surface.build()
+    except Exception as exc:  # Unsupported, or anything unforeseen: the openpyxl copy is the safe way
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        if surface is not None:
+            surface.close()
+
+
+def _with_openpyxl(src, dst, report: Report, force: bool, backup: bool) -> dict:
+    import openpyxl
+
+    from juesuan.errors import InputError
+    from juesuan.util.atomic import save_workbook
+
     try:
         wb = openpyxl.load_workbook(src)
     except Exception as exc:
         raise InputError(f"无法打开「{src}」写入标注：{exc}") from None
     counts = apply_marks(OpenpyxlSurface(wb), report, checked=str(src))
     save_workbook(wb, dst, force=force, backup=backup)
-    counts["not_kept"] = not_kept(src)
     return counts
 
 
@@ -385,4 +417,22 @@ def not_kept(src) -> list[str]:
         out.append("数据透视表")
     if "xl/vbaProject.bin" in names:
         out.append("宏")
+    if any(n.startswith("xl/threadedComments/") for n in names):
+        out.append("新版批注（批注会话）")
+    if _has_cached_results(src, names):
+        out.append("公式的计算结果（在 Excel/WPS 中打开后会重新计算）")
     return out
+
+
+def _has_cached_results(src, names: list[str]) -> bool:
+    import zipfile
+
+    from juesuan.errors import InputError
+    from juesuan.read.xlsx import open_checked, read_part
+
+    try:
+        with open_checked(src) as z:
+            return any(re.search(rb"</f>\s*<v>[^<]", read_part(z, n, src))
+                       for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    except (InputError, OSError, zipfile.BadZipFile):
+        return False
