@@ -151,8 +151,20 @@ def _parse_sheet(ws, number: str) -> Table:
     return table
 
 
+_PARSED: dict = {}
+
+
 def parse(path: Path) -> Book:
-    """juesuan's own workbook (nine sheets 公开NN表, constants or cached values) as a :class:`Book`."""
+    """juesuan's own workbook (nine sheets 公开NN表, constants or cached values) as a :class:`Book` (a fresh
+    copy each call; the file is read once per path and modification time)."""
+    path = Path(path)
+    key = (path.resolve(), path.stat().st_mtime_ns)
+    if key not in _PARSED:
+        _PARSED[key] = _parse(path)
+    return copy.deepcopy(_PARSED[key])
+
+
+def _parse(path: Path) -> Book:
     wb = openpyxl.load_workbook(path, data_only=True)
     tables = [_parse_sheet(wb[f"公开{n}表"], n) for n in NUMBERS]
     dept = tables[0].dept.split("：", 1)[1]
@@ -773,3 +785,23 @@ EXCLUSIVE = [{"long_list_06", "two_blocks_06"}, {"no_hangci_26", "no_hangci_25",
              {"split_codes", "split_codes_numeric", "split_codes_sparse", "split_codes_numeric_sparse"},
              {"renamed_sheets", "shuffled_sheets", "one_sheet"}, {"tag_in_title", "no_tag"},
              {"unit_line_bianzhi", "unit_line_mingcheng"}]
+
+# The order in which combined habits are applied: tables rebuilt first (06 blocks, 09, column order),
+# then codes split, rows and columns added, header words, notes and furniture, units, sheets last.
+ORDER = ["long_list_06", "two_blocks_06", "interleaved_09", "reorder_columns", "budget_column_01",
+         "no_hangci_26", "no_hangci_25", "no_hangci_24", "total_last",
+         "split_codes", "split_codes_numeric", "split_codes_sparse", "split_codes_numeric_sparse",
+         "seq_first", "remark_last", "blank_column", "multirow_header_06", "header_words_06", "no_lanci",
+         "note_instead_of_explanation", "notes_in_column_c", "title_variants", "tag_in_title", "no_tag",
+         "title_prefixed", "unit_line_bianzhi", "unit_line_mingcheng", "year_line_juesuan",
+         "unit_yuan", "unit_yuan_text", "unit_qianyuan", "contents_sheet", "cover_sheet",
+         "renamed_sheets", "shuffled_sheets", "one_sheet"]
+assert sorted(ORDER) == sorted(COMBINABLE), set(ORDER) ^ set(COMBINABLE)
+
+
+def combination(names) -> list:
+    """The habits ``names`` (at most one of each exclusive group), in the order they apply."""
+    names = set(names)
+    for group in EXCLUSIVE:
+        assert len(names & group) <= 1, names & group
+    return [HABITS[n] for n in ORDER if n in names]
