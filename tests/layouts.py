@@ -486,8 +486,7 @@ _ORDER = {"02": [0, 1, 3, 2, 6, 4, 5], "03": [0, 1, 2, 4, 3, 5], "05": [0, 2, 1]
 
 
 def reorder_columns(book: Book) -> Book:
-    """Amount columns of the code tables in another order (each with its header and its 栏次), and
-    科目名称 before 科目代码."""
+    """Amount columns of the code tables in another order, each with its header and its 栏次."""
     for table in book.tables():
         order = _ORDER.get(table.number)
         if not order:
@@ -501,8 +500,15 @@ def reorder_columns(book: Book) -> Book:
         for col, g in zip(moved, groups):
             if col.path[:-1] != g and len(col.path) > 1:  # a column leaving its merged group: own header
                 col.path = [col.path[-1]]
-        i, j = table.index("code"), table.index("name")
-        table.cols[i], table.cols[j] = table.cols[j], table.cols[i]
+    return book
+
+
+def name_before_code(book: Book) -> Book:
+    """科目名称 before 科目代码 in the code tables (the 栏次 and 合计 labels travel with the code column)."""
+    for table in book.tables():
+        if table.number in CODE_TABLES:
+            i, j = table.index("code"), table.index("name")
+            table.cols[i], table.cols[j] = table.cols[j], table.cols[i]
     return book
 
 
@@ -770,7 +776,7 @@ HABITS: dict[str, Habit] = {h.__name__: h for h in [
     split_codes(), split_codes(numeric=True), split_codes(sparse=True), split_codes(numeric=True, sparse=True),
     no_lanci, unit("元"), unit("元", text=True), unit("千元"),
     no_hangci(26), no_hangci(25), no_hangci(24),
-    seq_first, remark_last, blank_column, budget_column_01, reorder_columns,
+    seq_first, remark_last, blank_column, budget_column_01, reorder_columns, name_before_code,
     title_variants, tag_in_title, title_prefixed, no_tag, contents_sheet, cover_sheet, one_sheet,
     renamed_sheets, shuffled_sheets, long_list_06, two_blocks_06, multirow_header_06, header_words_06,
     note_instead_of_explanation, notes_in_column_c, unit_name_line("编制单位"),
@@ -788,7 +794,7 @@ EXCLUSIVE = [{"long_list_06", "two_blocks_06"}, {"no_hangci_26", "no_hangci_25",
 
 # The order in which combined habits are applied: tables rebuilt first (06 blocks, 09, column order),
 # then codes split, rows and columns added, header words, notes and furniture, units, sheets last.
-ORDER = ["long_list_06", "two_blocks_06", "interleaved_09", "reorder_columns", "budget_column_01",
+ORDER = ["long_list_06", "two_blocks_06", "interleaved_09", "reorder_columns", "name_before_code", "budget_column_01",
          "no_hangci_26", "no_hangci_25", "no_hangci_24", "total_last",
          "split_codes", "split_codes_numeric", "split_codes_sparse", "split_codes_numeric_sparse",
          "seq_first", "remark_last", "blank_column", "multirow_header_06", "header_words_06", "no_lanci",

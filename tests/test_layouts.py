@@ -93,7 +93,7 @@ def test_the_model_writes_the_canonical_layout_back(canon, corpus, base):
 
 def test_every_issue_bullet_has_a_habit():
     for name in ("split_codes", "no_lanci", "unit_yuan", "unit_yuan_text", "unit_qianyuan", "no_hangci_24",
-                 "no_hangci_25", "seq_first", "remark_last", "blank_column", "budget_column_01", "reorder_columns",
+                 "no_hangci_25", "seq_first", "remark_last", "blank_column", "budget_column_01", "reorder_columns", "name_before_code",
                  "title_variants", "tag_in_title", "title_prefixed", "contents_sheet", "cover_sheet", "one_sheet",
                  "renamed_sheets", "shuffled_sheets", "long_list_06", "two_blocks_06", "multirow_header_06",
                  "header_words_06", "note_instead_of_explanation", "notes_in_column_c", "unit_line_bianzhi",
