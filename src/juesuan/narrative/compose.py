@@ -246,3 +246,10 @@ def compose(fig: Figures) -> Narrative:
     parts = [_section(w, s) for s in fig.spec.sections]
     title = fig.spec.raw["title"].format(年度=fig.year)
     return Narrative(title, parts, w.missing)
+
+
+def narrate_file(workbook, profile: str | None = None) -> Narrative:
+    """The narrative of a workbook (read as the validator reads it, with its 情况说明数据)."""
+    from .figures import figures_of
+
+    return compose(figures_of(workbook, profile))
