@@ -17,7 +17,7 @@ from .spec import NarrativeSpec, Section
 _HEADING = re.compile(r"^[一二三四五六七八九十]+、")
 _SUB = re.compile(r"^\([一二三四五六七八九十]+\)")
 _ITEM = re.compile(r"^\d+[.、]")
-_END = "。！？;:」）)"
+_END = "。！？」）)"
 _CN_NUM = "一二三四五六七八九十"
 
 
