@@ -130,7 +130,7 @@ def test_placeholders_where_input_is_missing(sample_xlsx, tmp_path):
 MUTATIONS = [
     ("科学技术支出（类）362.50万元", "科学技术支出（类）326.50万元", "N5b", "五（二）"),  # an amount
     ("占42.47%", "占42.48%", "N5b", "五（二）"),  # a percentage
-    ("收、支总计减少121.85万元", "收、支总计增加121.85万元", "N1", "一"),  # a direction word
+    ("相比，收、支总计减少121.85万元", "相比，收、支总计增加121.85万元", "N1", "一"),  # a direction word
     ("、印刷费", "", "N6", "六"),  # a list item dropped
     ("完成年初预算的79.48%", "完成年初预算的79.84%", "N5d", "五（三）"),  # an item's completion rate
 ]

@@ -107,6 +107,8 @@ class _Writer:
                                       "完成": "completion", "差异": "difference", "列表": "listing"}[op])(name)
 
     def plain(self, name: str) -> str:
+        if self._kind(name) == "count" and isinstance(self.fig.input(name), Decimal):
+            return str(int(self.fig.input(name)))
         v = self.amount(name)
         if v is not None:
             return money(v)
