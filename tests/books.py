@@ -162,8 +162,9 @@ def cached_copy(src: Path, out: Path, stale=None) -> Path:
             for a1, text in cells.items():
                 m = _cell_re(a1).search(xml)
                 element = m.group(0)
-                assert b"<v />" in element, element
-                xml = xml[:m.start()] + element.replace(b"<v />", b"<v>" + text.encode() + b"</v>") + xml[m.end():]
+                empty = b"<v />" if b"<v />" in element else b"<v></v>"  # openpyxl without / with lxml
+                assert empty in element, element
+                xml = xml[:m.start()] + element.replace(empty, b"<v>" + text.encode() + b"</v>") + xml[m.end():]
             new[parts[sheet]] = xml
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
             for item in zf.infolist():
