@@ -55,20 +55,33 @@ def cell_xml(a1: str, value, style: str | None = None) -> bytes:
         attrs["t"] = kind
     el = Element("c", attrs)
     if value is None or value == "":
-        return tostring(el, encoding="unicode").encode("utf-8")
+        return _as_openpyxl(tostring(el, encoding="unicode"))
     if kind == "f":
         SubElement(el, "f").text = value[1:]
         value = None
     if kind == "s":
         text = SubElement(SubElement(el, "is"), "t")
         text.text = value
-        if text.text.strip() and text.text != text.text.strip():
+        from openpyxl.xml import LXML  # openpyxl's two writers decide xml:space differently
+
+        if (LXML or text.text.strip()) and text.text != text.text.strip():
             text.set(f"{{{_XML_NS}}}space", "preserve")
     else:
         v = SubElement(el, "v")
         if value is not None:
             v.text = safe_string(value)
-    return tostring(el, encoding="unicode").encode("utf-8")
+    return _as_openpyxl(tostring(el, encoding="unicode"))
+
+
+def _as_openpyxl(xml: str) -> bytes:
+    """openpyxl's bytes for an element: with lxml installed (python-docx brings it) openpyxl writes
+    empty elements open-and-closed and non-ASCII text as character references."""
+    from openpyxl.xml import LXML
+
+    if not LXML:
+        return xml.encode("utf-8")
+    xml = re.sub(r"<(\w+)([^<>]*?) />", r"<\1\2></\1>", xml)
+    return xml.replace("\r", "&#13;").encode("ascii", "xmlcharrefreplace")
 
 
 def _cell_re(a1: str) -> re.Pattern:
@@ -149,8 +162,9 @@ def cached_copy(src: Path, out: Path, stale=None) -> Path:
             for a1, text in cells.items():
                 m = _cell_re(a1).search(xml)
                 element = m.group(0)
-                assert b"<v />" in element, element
-                xml = xml[:m.start()] + element.replace(b"<v />", b"<v>" + text.encode() + b"</v>") + xml[m.end():]
+                empty = b"<v />" if b"<v />" in element else b"<v></v>"  # openpyxl without / with lxml
+                assert empty in element, element
+                xml = xml[:m.start()] + element.replace(empty, b"<v>" + text.encode() + b"</v>") + xml[m.end():]
             new[parts[sheet]] = xml
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
             for item in zf.infolist():

@@ -1,5 +1,5 @@
 """The package shows the pipeline, and imports point one way: util → model → catalog → layout → rules →
-read → fill → render → validate → writeback → workflows (api, check, migrate, batch, demo, recalc) → cli.
+read → fill → render → validate → narrative → writeback → workflows (api, check, migrate, batch, demo, recalc) → cli.
 A module may import from its own stage or a lower one, never from a higher one, and never a private
 name (``_x``) of another module."""
 
@@ -20,6 +20,7 @@ LAYERS = [
     {"fill"},
     {"render"},
     {"validate"},
+    {"narrative"},
     {"writeback"},
     {"api", "check", "migrate", "batch", "demo", "recalc"},
     {"cli", "__main__", "__init__"},

@@ -23,7 +23,7 @@ def test_template_writes_workbook(tmp_path):
     assert res.returncode == 0, res.stderr
     assert str(out) in res.stdout
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == [f"公开0{i}表" for i in range(1, 10)] + ["校验"]
+    assert wb.sheetnames == [f"公开0{i}表" for i in range(1, 10)] + ["校验", "情况说明数据"]
     assert wb["公开02表"]["A8"].value == "201"
 
 

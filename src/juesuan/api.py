@@ -13,6 +13,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+from juesuan.util.names import NARRATIVE_DATA_SHEET
 from juesuan.render.workbook import build_workbook
 from juesuan.catalog import default_catalog
 from juesuan.fill.datafile import Filled, fill_from_datafile, read_datafile
@@ -66,7 +67,9 @@ def build_template(department: str, year: int = 2024, codes=(), fund_codes=(), s
     layout = template_layout(prof, catalog, department, year,
                              {"general": list(codes), "fund": list(fund_codes), "soe": list(soe_codes),
                               "other": list(other_codes)}, dict(names or {}), set(econ_extra))
-    return layout, build_workbook(layout)
+    wb = build_workbook(layout)
+    add_narrative_inputs(wb, layout)
+    return layout, wb
 
 
 def fill_workbook(data: str | Path, profile: str | None = None, unit: str = "万元",
@@ -81,7 +84,29 @@ def fill_workbook(data: str | Path, profile: str | None = None, unit: str = "万
     filled = fill_from_datafile(df, load_profile(profile) if profile else None)
     if unit == "元":
         filled = _from_yuan(filled, balance)
-    return filled, build_workbook(filled.layout, filled.values)
+    wb = build_workbook(filled.layout, filled.values)
+    add_narrative_inputs(wb, filled.layout, df.data.get(NARRATIVE_DATA_SHEET))
+    return filled, wb
+
+
+def add_narrative_inputs(wb, layout: WorkbookLayout, section: dict | None = None) -> list[str]:
+    """Add the 情况说明数据 sheet (the narrative's inputs; ``section`` from a data file). Returns the
+    labels of the inputs still empty, for the console."""
+    from juesuan.narrative.inputs import data_section_values, input_rows, add_input_sheet
+    from juesuan.narrative.spec import load_spec
+    from juesuan.errors import ModelError
+
+    try:
+        spec = load_spec(layout.profile.id)
+    except ModelError:
+        return []  # a profile without a narrative template
+    items = [(r.code, r.name) for r in layout.table(spec.lists["items"]["table"]).rows[1:] if len(r.code) == 7]
+    given = data_section_values(section)
+    rows = input_rows(spec, items)
+    by_label = {label: key for key, label, _ in rows}
+    values = {by_label.get(k, k): v for k, v in given.items()}
+    add_input_sheet(wb, spec, items, values)
+    return [label for key, label, _ in rows if values.get(key) in (None, "")]
 
 
 def _from_yuan(filled: Filled, balance_on: bool) -> Filled:

@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--force", action="store_true", help="覆盖已存在的标注文件（原文件保留为 .bak）")
     c.add_argument("--profile", help="按指定表样读取（national-2024、shanghai-2024，或自己的 .yaml 表样文件）；默认自动识别")
     c.add_argument("--explain", action="store_true", help="列出每张表的读取情况：从哪个工作表、哪些单元格、哪一列当作哪一栏、单位、未读取的内容")
+    c.add_argument("--narrative", metavar="情况说明", help="同时检查情况说明（.docx/.pdf/.txt/.md）中的数字与公开表是否一致")
+
+    n = sub.add_parser("narrate", help="按工作簿中的公开表写出第三部分 情况说明（.docx/.md/.txt）",
+                       description="按公开表和“情况说明数据”工作表写出情况说明；缺少的数据写成【待填：…】并逐项列出。")
+    n.add_argument("workbook", help="工作簿（.xlsx）")
+    n.add_argument("-o", "--output", required=True, help="输出文件（.docx、.md 或 .txt）")
+    n.add_argument("--force", action="store_true", help="覆盖已存在的输出文件（原文件保留为 .bak）")
 
     cat = sub.add_parser("catalog", help="分类科目：导入官方《政府收支分类科目》Excel 文件，查看当前使用的分类科目")
     catsub = cat.add_subparsers(dest="catalog_command", metavar="操作", parser_class=_Parser)
@@ -244,6 +251,20 @@ def _print_balance(result, on: bool) -> None:
         print("所有合计都等于其公布的各项之和，表内、表间关系全部精确成立。")
 
 
+def _cmd_narrate(args) -> int:
+    from juesuan.narrative.compose import narrate_file
+    from juesuan.narrative.write import write_narrative
+
+    narr = narrate_file(args.workbook)
+    out = write_narrative(narr, args.output, force=args.force)
+    print(f"已写出情况说明：{out}（{len(narr.parts)} 节）")
+    if narr.missing:
+        print(f"以下 {len(narr.missing)} 项数据公开表中没有，已写成【待填：…】，请在“情况说明数据”工作表中填写后重新生成：")
+        for label in narr.missing:
+            print(f"  {label}")
+    return 0
+
+
 def _cmd_demo(args) -> int:
     from juesuan.demo import run_demo
 
@@ -277,6 +298,10 @@ def _cmd_check(args) -> int:
     from juesuan.writeback.text import render_reading, render_text
 
     report = check(target, profile=_profile(args.profile))
+    if args.narrative:
+        from juesuan.narrative.check import check_narrative
+
+        report.narrative, report.narrative_file = check_narrative(target, args.narrative), args.narrative
     print(report.to_json() if args.format == "json" else render_text(report))
     if args.explain and args.format != "json":
         print(render_reading(report))
@@ -405,4 +430,4 @@ def _cmd_migrate(args) -> int:
 
 
 _COMMANDS = {"migrate": _cmd_migrate, "excel-addin": _cmd_excel_addin, "check": _cmd_check, "catalog": _cmd_catalog, "template": _cmd_template, "fill": _cmd_fill, "demo": _cmd_demo, "rules": _cmd_rules,
-             "recalc": _cmd_recalc}
+             "recalc": _cmd_recalc, "narrate": _cmd_narrate}

@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from juesuan.util.names import NARRATIVE_DATA_SHEET
 from juesuan.catalog import Catalog, default_catalog
 from juesuan.errors import DataFileError, ModelError
 from juesuan.layout.build import build_layout, hierarchy_rows, verbatim_rows
@@ -225,11 +226,11 @@ def _tables(df: DataFile, profile: Profile) -> dict[str, tuple[str, Any]]:
     """Table id → (the key written, its body), in the order of the file; any other key is refused."""
     tables: dict[str, tuple[str, Any]] = {}
     for key, value in df.data.items():
-        if key in KEY_ALIASES:
+        if key in KEY_ALIASES or key == NARRATIVE_DATA_SHEET:  # the 情况说明 inputs: juesuan.narrative
             continue
         spec = _table_key(profile, key)
         if spec is None:
-            raise DataFileError(f"{df.where(key)}：不认识的键「{key}」。可用的键：部门、年度、科目名称、公开01表 … 公开09表。")
+            raise DataFileError(f"{df.where(key)}：不认识的键「{key}」。可用的键：部门、年度、科目名称、公开01表 … 公开09表、情况说明数据。")
         tables[spec.id] = (key, value)
     return tables
 

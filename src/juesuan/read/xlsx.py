@@ -161,9 +161,24 @@ def _sheet_parts(zf: zipfile.ZipFile, path: Path) -> dict[str, str]:
     return out
 
 
+_ENTITY = re.compile(r"&(#[0-9]+|#[xX][0-9a-fA-F]+|lt|gt|quot|apos|amp);")
+_NAMED = {"lt": "<", "gt": ">", "quot": '"', "apos": "'", "amp": "&"}
+
+
+def _entity(m: re.Match) -> str:
+    name = m.group(1)
+    if name[0] != "#":
+        return _NAMED[name]
+    try:
+        return chr(int(name[2:], 16) if name[1] in "xX" else int(name[1:]))
+    except (ValueError, OverflowError):
+        return m.group(0)
+
+
 def _unescape(text: str) -> str:
-    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
-            .replace("&amp;", "&"))
+    """XML text as it reads: the five named entities and numeric references (``&#20844;``, written by
+    lxml-based writers such as openpyxl with lxml installed), in one pass."""
+    return _ENTITY.sub(_entity, text)
 
 
 def _col_index(letters: bytes) -> int:

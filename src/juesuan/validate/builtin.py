@@ -32,6 +32,7 @@ STAGED = {
     "amount_parsed": "juesuan.validate.frames",
     "two_decimals": "juesuan.validate.frames",
     "non_negative": "juesuan.validate.frames",
+    "narrative": "juesuan.narrative.check",
 }
 
 

@@ -46,11 +46,17 @@ class Finding:
     difference: Decimal | None = None
     tolerance: Decimal | None = None
     relations: list[str] = field(default_factory=list)  # other rules the same cell breaks
-    kind: str = ""  # mismatch / tail / shift / format / structure / missing
+    kind: str = ""  # mismatch / tail / shift / format / structure / missing / narrative
+    section: str = ""  # a 情况说明 finding: the section (五（二）), paragraph, quoted sentence, number questioned
+    paragraph: int = 0
+    sentence: str = ""
+    number: str = ""
 
     @property
     def location(self) -> str:
-        """``公开03表!E12`` (or the sheet alone, or the table 表号)."""
+        """``公开03表!E12`` (or the sheet alone, or the table 表号; ``情况说明 五（二） 第1段``)."""
+        if self.section:
+            return f"{self.table} {self.section} 第{self.paragraph}段" if self.paragraph else f"{self.table} {self.section}"
         if self.sheet and self.cell:
             return f"{self.sheet}!{self.cell}"
         return self.sheet or self.table
@@ -88,13 +94,15 @@ class Report:
     profile: dict = field(default_factory=dict)  # {id, name} of the profile the workbook was read with
     reading: list = field(default_factory=list)  # per table: where and how it was read (Reading.as_dict)
     not_evaluated: dict = field(default_factory=dict)  # rule id → 表号 of the tables it needed but lacked
+    narrative: list[Finding] | None = None  # the 情况说明's findings, when one was checked
+    narrative_file: str = ""
 
     def sort(self) -> "Report":
         self.findings.sort(key=lambda f: (f.table, ORDER[f.severity], _cell_order(f.cell), f.rule))
         return self
 
     def count(self, severity: str) -> int:
-        return sum(1 for f in self.findings if f.severity == severity)
+        return sum(1 for f in self.findings + (self.narrative or []) if f.severity == severity)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -127,7 +135,10 @@ class Report:
             "reading": self.reading,
             "not_evaluated": self.not_evaluated,
             "findings": [f.to_dict() for f in self.findings],
-        }
+        } | ({} if self.narrative is None else {"narrative": {
+            "file": self.narrative_file,
+            "counts": {s: sum(1 for f in self.narrative if f.severity == s) for s in LEVELS},
+            "findings": [f.to_dict() for f in self.narrative]}})
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)

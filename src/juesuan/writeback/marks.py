@@ -51,7 +51,7 @@ def apply_marks(surface: Surface, report: Report, checked: str | None = None) ->
     """Replace the marks of earlier checks by those of ``report``. Returns counts of what was written."""
     ignored = _restore(surface)
     results = _free_name(surface, RESULTS_SHEET)
-    if not report.findings:
+    if not report.findings and not report.narrative:
         return {"cells": 0, "findings": 0, "ignored": ignored}
     state = {"juesuan": 1, "results": results, "cells": {}, "status": {}}
     # cell marks: one per cell, the most severe finding wins, every finding at the cell in the note
@@ -113,17 +113,19 @@ def _results_sheet(surface: Surface, report: Report, checked: str | None, name: 
         ["分类科目", report.catalog],
         ["合计", counts_text(report.counts)],
     ]
-    for number in sorted({f.table for f in report.findings}):
-        fs = [f for f in report.findings if f.table == number]
+    every = report.findings + (report.narrative or [])  # the 情况说明's findings after the tables'
+    for number in sorted({f.table for f in every}):
+        fs = [f for f in every if f.table == number]
         rows.append([number or "整个工作簿", counts_text(_tally(fs), skip_zero=True)])
     rows.append([])
     rows.append(list(HEADER))
     links = {}
-    for f in report.findings:
+    for f in every:
         if f.sheet and f.cell:
             links[(len(rows) + 1, 3)] = f"'{f.sheet}'!{f.cell}"
+        text = f.message + (f"（原文：{f.sentence}）" if f.sentence else "")
         rows.append([f"{SEVERITY_WORD[f.severity]}（{f.severity_cn}）", f.rule, f.location, f.table, f.code, f.name,
-                     _num(f.expected), _num(f.actual), _num(f.difference), _num(f.tolerance), f.message,
+                     _num(f.expected), _num(f.actual), _num(f.difference), _num(f.tolerance), text,
                      "、".join(f.relations)])
     surface.add_sheet(name)
     surface.write_table(name, rows, links,

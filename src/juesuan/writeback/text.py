@@ -34,6 +34,8 @@ def render_text(report: Report) -> str:
     if not report.findings:
         lines.append("")
         lines.append("没有发现问题。")
+    if report.narrative is not None:
+        lines += narrative_lines(report)
     return "\n".join(lines)
 
 
@@ -59,3 +61,17 @@ def render_reading(report: Report) -> str:
     if report.not_evaluated:
         lines.append("  未检查的规则：" + "、".join(f"{k}（缺 {'、'.join(v)}）" for k, v in report.not_evaluated.items()))
     return "\n".join(lines)
+
+
+def narrative_lines(report: Report) -> list[str]:
+    """The 情况说明's findings: section and paragraph, the message, the sentence quoted."""
+    fs = report.narrative or []
+    counts = counts_text({s: sum(1 for x in fs if x.severity == s) for s in LEVELS})
+    lines = ["", f"【情况说明】{report.narrative_file}：{counts}"]
+    for f in fs:
+        lines.append(f"  [{SEVERITY_WORD[f.severity]}·{f.severity_cn}] {f.rule} {f.section} 第{f.paragraph}段：{f.message}")
+        if f.sentence:
+            lines.append(f"      原文：{f.sentence}")
+    if not fs:
+        lines.append("  情况说明中的数字与公开表一致，没有发现问题。")
+    return lines
