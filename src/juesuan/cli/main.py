@@ -41,6 +41,20 @@ def _year(text: str) -> int:
     return int(text)
 
 
+def _add_check(sub) -> None:
+    c = sub.add_parser("check", help="按全部审核规则检查填好的工作簿（或一个文件夹中的全部工作簿）",
+                       description="检查填好的公开01–09表工作簿。退出码：0 没有错误（警告和提示不算），1 有错误，2 文件无法使用。")
+    c.add_argument("path", help="工作簿（.xlsx）或文件夹")
+    c.add_argument("--format", choices=["text", "json"], default="text", help="输出格式（默认 text）")
+    c.add_argument("-o", "--output-dir", help="检查文件夹时，汇总报告写到这里（默认 ./juesuan-检查结果）")
+    c.add_argument("--workers", type=int, help="检查文件夹时并行的进程数（默认为 CPU 核数）")
+    c.add_argument("--annotate", metavar="OUT.xlsx", help="另存一份标注了问题的工作簿（单元格着色、批注、“校验结果”工作表）；原文件不改动")
+    c.add_argument("--force", action="store_true", help="覆盖已存在的标注文件（原文件保留为 .bak）")
+    c.add_argument("--profile", help="按指定表样读取（national-2024、shanghai-2024，或自己的 .yaml 表样文件）；默认自动识别")
+    c.add_argument("--explain", action="store_true", help="列出每张表的读取情况：从哪个工作表、哪些单元格、哪一列当作哪一栏、单位、未读取的内容")
+    c.add_argument("--narrative", metavar="情况说明", help="同时检查情况说明（.docx/.pdf/.txt/.md）中的数字与公开表是否一致")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="juesuan", description="决算：部门决算公开（公开01表–公开09表）的表样生成、填报与审核工具。")
     p.add_argument("--version", action="version", version=f"juesuan {__version__}")
@@ -72,17 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="用内置示例（洛阳市洛龙区工业和信息化局 2024 年度）演示全部功能。")
     d.add_argument("-o", "--output-dir", default="juesuan-demo", help="输出文件夹（默认 ./juesuan-demo）")
 
-    c = sub.add_parser("check", help="按全部审核规则检查填好的工作簿（或一个文件夹中的全部工作簿）",
-                       description="检查填好的公开01–09表工作簿。退出码：0 没有错误（警告和提示不算），1 有错误，2 文件无法使用。")
-    c.add_argument("path", help="工作簿（.xlsx）或文件夹")
-    c.add_argument("--format", choices=["text", "json"], default="text", help="输出格式（默认 text）")
-    c.add_argument("-o", "--output-dir", help="检查文件夹时，汇总报告写到这里（默认 ./juesuan-检查结果）")
-    c.add_argument("--workers", type=int, help="检查文件夹时并行的进程数（默认为 CPU 核数）")
-    c.add_argument("--annotate", metavar="OUT.xlsx", help="另存一份标注了问题的工作簿（单元格着色、批注、“校验结果”工作表）；原文件不改动")
-    c.add_argument("--force", action="store_true", help="覆盖已存在的标注文件（原文件保留为 .bak）")
-    c.add_argument("--profile", help="按指定表样读取（national-2024、shanghai-2024，或自己的 .yaml 表样文件）；默认自动识别")
-    c.add_argument("--explain", action="store_true", help="列出每张表的读取情况：从哪个工作表、哪些单元格、哪一列当作哪一栏、单位、未读取的内容")
-    c.add_argument("--narrative", metavar="情况说明", help="同时检查情况说明（.docx/.pdf/.txt/.md）中的数字与公开表是否一致")
+    _add_check(sub)
 
     n = sub.add_parser("narrate", help="按工作簿中的公开表写出第三部分 情况说明（.docx/.md/.txt）",
                        description="按公开表和“情况说明数据”工作表写出情况说明；缺少的数据写成【待填：…】并逐项列出。")
