@@ -255,8 +255,14 @@ def _row_code(region: Region, r: int, code_cols: list[int], carry: list[str]) ->
 
 
 def _first_data_row(reader: _Reader, hr: int, code_cols, name_col) -> int:
+    """The first row below the header with a code or a 合计; in an empty table, the first row after
+    the header rows (the 栏次 row is header)."""
     region, totals = reader.region, {norm(w) for w in reader.words.totals}
+    numbers = {norm(w) for w in reader.words.number_headers}
     for r in region.rows(hr + 1):
+        if {t for _, t in region.texts(r)} & numbers or _is_numbers_row(region, r):
+            hr = r
+            continue
         vals = [region.sheet.value(r, c) for c in code_cols]
         if any(_is_code_value(v) for v in vals):
             return r
