@@ -55,16 +55,35 @@ def _prepare(ctx: Context, items):
     return out
 
 
-def _judged(values, override, prepared) -> int:
-    """How many prepared relations are mismatches with ``override`` values."""
-    bad = 0
-    for op, terms, tol in prepared:
-        diff = sum((s * override.get(k, values.get(k, ZERO)) for s, k in terms), ZERO)
-        if op == "<=" and diff <= 0:
-            continue
-        if abs(diff) >= tol:
-            bad += 1
-    return bad
+def _is_bad(op, terms, tol, get) -> bool:
+    diff = sum((s * get(k) for s, k in terms), ZERO)
+    if op == "<=" and diff <= 0:
+        return False
+    return abs(diff) >= tol
+
+
+class _Judge:
+    """The prepared relations of a block, judged incrementally: a hypothesis re-sums only the
+    relations that contain a cell it changes."""
+
+    def __init__(self, values: dict, prepared: list):
+        self.values, self.prepared = values, prepared
+        self.bad = [_is_bad(op, terms, tol, lambda k: values.get(k, ZERO)) for op, terms, tol in prepared]
+        self.before = sum(self.bad)
+        self.touch: dict = {}
+        for i, (_, terms, _) in enumerate(prepared):
+            for _, k in terms:
+                self.touch.setdefault(k, set()).add(i)
+
+    def bad_with(self, override: dict) -> int:
+        changed = {k: v for k, v in override.items() if v != self.values.get(k, ZERO)}
+        idx = set().union(*(self.touch.get(k, ()) for k in changed)) if changed else set()
+        get = lambda k: changed.get(k, self.values.get(k, ZERO))  # noqa: E731
+        now = self.before
+        for i in idx:
+            op, terms, tol = self.prepared[i]
+            now += _is_bad(op, terms, tol, get) - self.bad[i]
+        return now
 
 
 def find_shifts(ctx: Context, violations: list[Violation]) -> list[Violation]:
@@ -128,22 +147,27 @@ def _best_shift(ctx: Context, tid: str, tl, touching) -> Shift | None:
         block_keys = {CellKey(tid, r, c) for r in rows for c in cols}
         prepared = _prepare(ctx, [e for e in ctx.expanded if any(k in block_keys for _, k in e[1] + e[2])])
         values = {k: value(ctx, k) for _, terms, _ in prepared for _, k in terms}
-        before = _judged(values, {}, prepared)
+        judge = _Judge(values, prepared)
+        before = judge.before
         for a, b in (pairs if block_too else ()):
             for d in (1, -1):
-                cand = _try(ctx, tid, cols, rows, a, b, d, values, prepared, before)
+                cand = _try(ctx, tid, cols, rows, a, b, d, values, judge, before)
                 if cand is not None and (best is None or cand.rank > best.rank):
                     best = cand
+        bad_pos = set(idx)
         for a in edges:
-            for k in range(1, MAX_DISPLACED + 1):
+            tail = range(a, len(rows))
+            if len(tail) < MIN_MOVED or sum(1 for i in tail if i in bad_pos) < max(MIN_REPAIRED, len(tail) // 2):
+                continue  # a displacement breaks most rows below where it starts
+            for k in range(1, min(MAX_DISPLACED, len(tail) - 1) + 1):
                 for d in (k, -k):
-                    cand = _try_tail(ctx, tid, cols, rows, a, d, values, prepared, before)
+                    cand = _try_tail(ctx, tid, cols, rows, a, d, values, judge, before)
                     if cand is not None and (best is None or cand.rank > best.rank):
                         best = cand
     return best
 
 
-def _try_tail(ctx, tid, cols, rows, a, d, values, prepared, before) -> Shift | None:
+def _try_tail(ctx, tid, cols, rows, a, d, values, judge, before) -> Shift | None:
     """The hypothesis "from rows[a] down, each amount stands ``d`` rows off its label": rows were
     inserted into (d > 0) or deleted from (d < 0) the code and name columns but not the amount
     columns. Undone: rows[i] takes the amount shown at rows[i − d]; rows with no amount of their own
@@ -160,14 +184,14 @@ def _try_tail(ctx, tid, cols, rows, a, d, values, prepared, before) -> Shift | N
     moved = sum(1 for k, v in override.items() if v != values.get(k, value(ctx, k)))
     if moved < MIN_MOVED:
         return None
-    repaired = before - _judged(values, override, prepared)
+    repaired = before - judge.bad_with(override)
     if repaired >= MIN_REPAIRED and repaired >= 0.6 * before:
         # a longer displacement explains more only if it repairs more: ties go to the smaller |d|
         return Shift(repaired, abs(d), cols, rows, a, len(rows) - 1, d, tail=True)
     return None
 
 
-def _try(ctx, tid, cols, rows, a, b, d, values, prepared, before) -> Shift | None:
+def _try(ctx, tid, cols, rows, a, b, d, values, judge, before) -> Shift | None:
     """The shift hypothesis rows[a..b] ← rows[a+d..b+d], if undoing it repairs enough."""
     override = {}
     for i in range(a, b + 1):
@@ -182,7 +206,7 @@ def _try(ctx, tid, cols, rows, a, b, d, values, prepared, before) -> Shift | Non
     moved = sum(1 for k, v in override.items() if v != values.get(k, value(ctx, k)))
     if moved < MIN_MOVED:
         return None  # one wrong cell beside zeros is not a shift
-    repaired = before - _judged(values, override, prepared)
+    repaired = before - judge.bad_with(override)
     if repaired >= MIN_REPAIRED and repaired >= 0.6 * before:
         return Shift(repaired, b - a, cols, rows, a, b, d)
     return None
