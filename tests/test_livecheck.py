@@ -30,7 +30,7 @@ def test_check_sheet_rows_are_the_model_relations():
     header = next(i for i, r in enumerate(rows) if r and r[0] == "规则" and r[3] == "关系")
     detail = rows[header + 1:]
     r011 = next(r for r in detail if r[0] == "R01-1")
-    assert (r011[2], r011[4], r011[5]) == ("公开01表!C33", "='公开01表'!C33", "=SUM('公开01表'!C7:C14)")
+    assert (r011[2], r011[4], r011[5]) == ("公开01表!C33", "=SUM('公开01表'!C33)", "=SUM('公开01表'!C7:C14)")
     assert r011[7] == ('=(MAX(1,MAX(MAX(1,COUNTIF(\'公开01表\'!C7:C14,">0")+COUNTIF(\'公开01表\'!C7:C14,"<0")),'
                        'MAX(1,COUNTIF(\'公开01表\'!C7,">0")+COUNTIF(\'公开01表\'!C7,"<0"))+'
                        'MAX(1,COUNTIF(\'公开01表\'!C8,">0")+COUNTIF(\'公开01表\'!C8,"<0"))+'

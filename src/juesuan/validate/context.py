@@ -30,6 +30,7 @@ class Cell:
     value: Decimal | None = None
     parsed: bool = True
     computed: bool = False  # value computed in Python (formula without a cached result)
+    text_number: bool = False  # a number typed as text where a formula sums it: SUM leaves it out
     unknown: bool = False  # unreadable, or computed from an unreadable cell: relations through it are not judged
 
 

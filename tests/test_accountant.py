@@ -1,0 +1,76 @@
+"""What an accountant sees (issue 11): the truth at the right cell, in one vocabulary, on paper too.
+
+Each test plays one step of an accountant's afternoon the way they would do it — type a figure into the
+workbook, recalculate in a spreadsheet (LibreOffice here), run `juesuan` as a process — and asserts what
+they would see: the CLI's words, the saved workbook's cells and styles, the recalculated values.
+"""
+
+from __future__ import annotations
+
+import json
+
+import openpyxl
+import pytest
+
+from .books import edit_cells
+from .conftest import libreoffice_input, run_cli, sample_copy
+
+
+def _json(path):
+    res = run_cli("check", path, "--format", "json")
+    assert res.returncode in (0, 1), res.stderr
+    return json.loads(res.stdout)
+
+
+def _at(report, location):
+    return [f for f in report["findings"] if f["location"] == location]
+
+
+# --- 1. a figure pasted as text is named at its cell -------------------------------------------------
+
+TEXT_118 = [("公开02表", "D17", "118.97")]
+libreoffice_input("text-118")(lambda folder: edit_cells(sample_copy("careful", folder / "src"),
+                                                        folder / "text-118.xlsx", TEXT_118))
+
+
+def _text_at_d17(report):
+    found = _at(report, "公开02表!D17")
+    assert [(f["rule"], f["severity"]) for f in found] == [("V-01", "error")], report["findings"]
+    assert "是文本，不是数字" in found[0]["message"] and "118.97" in found[0]["message"]
+    # nothing else is blamed for it: not the formula cells above it, not the other tables
+    assert [f["location"] for f in report["findings"] if f["severity"] == "error"] == ["公开02表!D17"]
+
+
+def test_text_number_is_named_at_its_cell(tmp_path):
+    path = edit_cells(sample_copy("careful", tmp_path / "src"), tmp_path / "text.xlsx", TEXT_118)
+    _text_at_d17(_json(path))
+    res = run_cli("check", path)
+    assert res.returncode == 1 and "公开02表!D17" in res.stdout and "是文本" in res.stdout
+
+
+@pytest.mark.libreoffice("text-118")
+def test_text_number_after_recalculation_is_still_named_at_its_cell(lo):
+    path = lo("text-118")
+    ws = openpyxl.load_workbook(path, data_only=True)["公开02表"]
+    assert ws["D16"].value == pytest.approx(26.51)  # the spreadsheet leaves the text out of its SUM
+    report = _json(path)
+    _text_at_d17(report)
+    assert not [f for f in report["findings"] if f["rule"] == "V-03"]  # the formulas are not blamed
+
+
+# --- 2. text does not spread through formulas ----------------------------------------------------------
+
+TEXT_WAN = [("公开02表", "D30", "21.79万")]
+libreoffice_input("text-wan")(lambda folder: edit_cells(sample_copy("careful", folder / "src"),
+                                                        folder / "text-wan.xlsx", TEXT_WAN))
+
+
+@pytest.mark.libreoffice("text-wan")
+def test_text_in_an_input_stays_at_the_input(lo):
+    path = lo("text-wan")
+    wb = openpyxl.load_workbook(path, data_only=True)
+    ws = wb["公开02表"]
+    assert ws["D29"].value == 0 and ws["D28"].value == 0  # 款 and 类 are numbers, not the text
+    report = _json(path)
+    v01 = [f["location"] for f in report["findings"] if f["rule"] == "V-01"]
+    assert v01 == ["公开02表!D30"], report["findings"]
