@@ -74,3 +74,30 @@ def test_text_in_an_input_stays_at_the_input(lo):
     report = _json(path)
     v01 = [f["location"] for f in report["findings"] if f["rule"] == "V-01"]
     assert v01 == ["公开02表!D30"], report["findings"]
+
+
+# --- 6. one vocabulary for severity ------------------------------------------------------------------
+
+WORDS = {"error": "错误", "warning": "警告", "info": "提示"}
+
+
+def test_one_vocabulary_for_severity(tmp_path):
+    path = sample_copy("published", tmp_path / "in")
+    text = run_cli("check", path).stdout
+    tags = {t for t in __import__("re").findall(r"\[([^\]]+)\] [RXVS]", text)}
+    assert tags == {"错误", "警告", "提示"}, tags  # no 强制/提示·参考 mixed in
+    assert text.count("级别：") == 1 and "“强制”" in text  # the official terms, explained once
+    report = _json(path)
+    assert {(f["severity"], f["severity_cn"]) for f in report["findings"]} == set(WORDS.items())
+    out = tmp_path / "标注.xlsx"
+    assert run_cli("check", path, "--annotate", out).returncode == 1
+    ws = openpyxl.load_workbook(out)["校验结果"]
+    rows = list(ws.iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if r[0] == "级别")
+    assert {r[0] for r in rows[head + 1:]} == set(WORDS.values())
+    assert "“强制”" in next(r[1] for r in rows if r[0] == "级别说明")
+    res = run_cli("check", tmp_path / "in", "-o", tmp_path / "out")
+    ws2 = openpyxl.load_workbook(tmp_path / "out" / "juesuan-检查结果.xlsx")["全部问题"]
+    col = [c.value for c in ws2[1]].index("级别")
+    assert {r[col] for r in ws2.iter_rows(min_row=2, values_only=True)} == set(WORDS.values())
+    assert "个提示" in res.stdout

@@ -26,7 +26,7 @@ def test_exit_codes_and_text_report(samples):
     assert res.returncode == 1
     assert "【公开02表】" in res.stdout and "R02-4 公开02表!A10" in res.stdout
     section = res.stdout.split("【公开02表】", 1)[1].split("【", 1)[0]
-    assert section.index("错误·强制") < section.index("提示·参考")  # errors first within a table
+    assert section.index("[错误]") < section.index("[提示]")  # errors first within a table
 
 
 def test_json_report_schema(samples):
@@ -35,7 +35,7 @@ def test_json_report_schema(samples):
     assert set(data) >= {"file", "department", "year", "valid", "counts", "tables", "findings"}
     assert data["valid"] is False and data["counts"]["error"] == 10
     f = next(x for x in data["findings"] if x["location"] == "公开01表!F14")
-    assert (f["rule"], f["severity"], f["severity_cn"]) == ("X-04", "info", "参考")
+    assert (f["rule"], f["severity"], f["severity_cn"]) == ("X-04", "info", "提示")
     assert (f["expected"], f["actual"], f["difference"], f["tolerance"]) == (198.52, 198.53, 0.01, 0.02)
     assert set(f) >= {"sheet", "cell", "table", "code", "name", "message", "relations", "kind"}
 

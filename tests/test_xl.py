@@ -159,7 +159,7 @@ def test_check_book_marks_the_open_workbook_without_saving_it(published_xlsx):
     assert report.errors == 10 and report.file == str(published_xlsx)
     s02 = book.sheets["公开02表"]
     assert s02.colors["A10"] == (0xFF, 0xC7, 0xCE)  # error red
-    assert s02.notes["A10"].startswith("R02-4［错误·强制］")
+    assert s02.notes["A10"].startswith("R02-4［错误］")
     assert s02.values["A2"].startswith(STATUS_PREFIX + "10 个错误")
     assert book.sheets["公开01表"].colors["F14"] == (0xDD, 0xEB, 0xF7)  # a tail: light blue
     res = book.sheets[RESULTS_SHEET]
@@ -219,9 +219,9 @@ def test_running_again_replaces_each_note_and_keeps_the_users_own(published_xlsx
     assert first == second
     a10 = [f for f in report.findings if f.location == "公开02表!A10"]
     assert [f.rule for f in a10] == ["R02-4"]
-    assert s02.notes["A10"].startswith("R02-4［错误·强制］") and s02.notes["A10"].count("R02-4") == 1
+    assert s02.notes["A10"].startswith("R02-4［错误］") and s02.notes["A10"].count("R02-4") == 1
     assert "原批注" not in s02.notes["A10"]
-    assert s02.notes["A12"].startswith("R02-4［错误·强制］")
+    assert s02.notes["A12"].startswith("R02-4［错误］")
     assert s02.notes["A12"].endswith("\n——原批注——\n会计：代码待核实") and s02.notes["A12"].count("原批注") == 1
     report.findings = []  # a clean check: every mark's note goes, the user's note comes back
     apply_marks(surface, report)

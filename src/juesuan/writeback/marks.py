@@ -15,7 +15,7 @@ import re
 from datetime import datetime
 from typing import Any, Protocol
 
-from juesuan.validate.report import LEVELS, ORDER, SEVERITY_WORD, Report, counts_text
+from juesuan.validate.report import LEVELS, ORDER, SEVERITY_WORD, Report, counts_text, severity_note
 
 from juesuan.util.names import RESULTS_SHEET, STATE_SHEET
 from juesuan.render.cells import put
@@ -89,7 +89,7 @@ def _tally(fs) -> dict[str, int]:
 
 
 def _note_line(f) -> str:
-    parts = [f"{f.rule}［{SEVERITY_WORD[f.severity]}·{f.severity_cn}］{f.message}"]
+    parts = [f"{f.rule}［{SEVERITY_WORD[f.severity]}］{f.message}"]
     if f.relations:
         parts.append(f"同一单元格还涉及：{'、'.join(f.relations)}")
     return "\n".join(parts)
@@ -112,6 +112,7 @@ def _results_sheet(surface: Surface, report: Report, checked: str | None, name: 
         ["部门", report.department, "年度", report.year or ""],
         ["分类科目", report.catalog],
         ["合计", counts_text(report.counts)],
+        ["级别说明", severity_note()],
     ]
     for number in sorted({f.table for f in report.findings}):
         fs = [f for f in report.findings if f.table == number]
@@ -122,7 +123,7 @@ def _results_sheet(surface: Surface, report: Report, checked: str | None, name: 
     for f in report.findings:
         if f.sheet and f.cell:
             links[(len(rows) + 1, 3)] = f"'{f.sheet}'!{f.cell}"
-        rows.append([f"{SEVERITY_WORD[f.severity]}（{f.severity_cn}）", f.rule, f.location, f.table, f.code, f.name,
+        rows.append([SEVERITY_WORD[f.severity], f.rule, f.location, f.table, f.code, f.name,
                      _num(f.expected), _num(f.actual), _num(f.difference), _num(f.tolerance), f.message,
                      "、".join(f.relations)])
     surface.add_sheet(name)
