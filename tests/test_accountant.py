@@ -101,3 +101,22 @@ def test_one_vocabulary_for_severity(tmp_path):
     col = [c.value for c in ws2[1]].index("级别")
     assert {r[col] for r in ws2.iter_rows(min_row=2, values_only=True)} == set(WORDS.values())
     assert "个提示" in res.stdout
+
+
+# --- 10. folder mode tells 甲局/决算公开.xlsx from 乙局/决算公开.xlsx ------------------------------------
+
+
+def test_folder_mode_shows_paths_below_the_folder(tmp_path):
+    folder = tmp_path / "各部门"
+    sample_copy("careful", folder / "甲局").rename(folder / "甲局" / "决算公开.xlsx")
+    sample_copy("published", folder / "乙局").rename(folder / "乙局" / "决算公开.xlsx")
+    res = run_cli("check", folder, "-o", tmp_path / "out")
+    assert res.returncode == 1
+    sep = __import__("os").sep
+    assert f"甲局{sep}决算公开.xlsx" in res.stdout and f"乙局{sep}决算公开.xlsx" in res.stdout, res.stdout
+    wb = openpyxl.load_workbook(tmp_path / "out" / "juesuan-检查结果.xlsx")
+    assert {r[0] for r in wb["按文件汇总"].iter_rows(min_row=2, values_only=True)} == \
+        {f"甲局{sep}决算公开.xlsx", f"乙局{sep}决算公开.xlsx"}
+    assert {r[0] for r in wb["全部问题"].iter_rows(min_row=2, values_only=True)} == {f"乙局{sep}决算公开.xlsx"}
+    data = json.loads((tmp_path / "out" / "juesuan-检查结果.json").read_text(encoding="utf-8"))
+    assert {f["path"] for f in data["files"]} == {f"甲局{sep}决算公开.xlsx", f"乙局{sep}决算公开.xlsx"}

@@ -302,7 +302,7 @@ def _check_dir(args, folder: Path) -> int:
         for r in results:
             c = r["counts"]
             extra = f"：{r['error']}" if r.get("error") else f"（{counts_text(c)}）"
-            print(f"{r['status']:4}  {Path(r['file']).name}{extra}")
+            print(f"{r['status']:4}  {r.get('path') or Path(r['file']).name}{extra}")
         bad = sum(1 for r in results if r["status"] != "通过")
         skipped = sum(1 for r in results if r["status"] == "已跳过")
         print(f"共 {len(results)} 个文件：{len(results) - bad} 个通过，{bad} 个未通过或无法读取"
