@@ -121,3 +121,63 @@ def test_folder_mode_shows_paths_below_the_folder(tmp_path):
         {f"乙局{sep}决算公开.xlsx"}
     data = json.loads((tmp_path / "out" / "juesuan-检查结果.json").read_text(encoding="utf-8"))
     assert {f["path"] for f in data["files"]} == {f"甲局{sep}决算公开.xlsx", f"乙局{sep}决算公开.xlsx"}
+
+
+# --- 12. the CLI's rough edges ---------------------------------------------------------------------------
+
+
+def test_cli_speaks_chinese_and_suggests_a_command():
+    res = run_cli("check", "-h")
+    assert res.returncode == 0
+    for english in ("usage:", "positional arguments", "options:", "show this help message"):
+        assert english not in res.stdout, english
+    assert "用法：" in res.stdout and "显示本帮助并退出" in res.stdout
+    res = run_cli("chek", "x.xlsx")
+    assert res.returncode == 2 and "没有命令 'chek'" in res.stderr and "是不是要输入 check？" in res.stderr
+    res = run_cli("template", "-o", "x.xlsx", "--dept", "某局", "--year", "20")
+    assert res.returncode == 2 and "argument" not in res.stderr and "参数 --year：年度应是四位数字" in res.stderr
+    res = run_cli()
+    assert res.returncode == 2 and "用法：" in res.stderr and "template" in res.stderr
+
+
+def test_the_same_force_rule_everywhere(tmp_path):
+    demo = tmp_path / "demo"
+    assert run_cli("demo", "-o", demo).returncode == 0
+    before = (demo / "示例-规范填报.xlsx").read_bytes()
+    res = run_cli("demo", "-o", demo)
+    assert res.returncode == 2 and "--force" in res.stderr and not list(demo.glob("*.bak"))
+    assert run_cli("demo", "-o", demo, "--force").returncode == 0
+    assert (demo / "示例-规范填报.xlsx.bak").read_bytes() == before
+    # the folder report
+    folder, out = tmp_path / "各部门", tmp_path / "汇总"
+    sample_copy("careful", folder)
+    assert run_cli("check", folder, "-o", out).returncode == 0
+    res = run_cli("check", folder, "-o", out)
+    assert res.returncode == 2 and "已存在" in res.stderr and "通过" not in res.stdout
+    assert run_cli("check", folder, "-o", out, "--force").returncode == 0
+    assert (out / "juesuan-检查结果.xlsx.bak").exists()
+    # the Excel add-in's module
+    assert run_cli("excel-addin", "-o", tmp_path).returncode == 0
+    res = run_cli("excel-addin", "-o", tmp_path)
+    assert res.returncode == 2 and "--force" in res.stderr
+    # --annotate refuses an existing target before checking: no report printed
+    target = tmp_path / "标注.xlsx"
+    target.write_bytes(b"mine")
+    res = run_cli("check", demo / "示例-按公开原样.xlsx", "--annotate", target)
+    assert res.returncode == 2 and "已存在" in res.stderr and res.stdout == ""
+    assert target.read_bytes() == b"mine"
+
+
+def test_fill_reports_every_problem_in_one_run(tmp_path):
+    data = tmp_path / "数据.yaml"
+    data.write_text("部门: 某局\n年度: 2024\n公开01表:\n  1: 10\n  99: 5\n  9: 3\n公开09表:\n  13: 1\n", encoding="utf-8")
+    res = run_cli("fill", data, "-o", tmp_path / "x.xlsx")
+    assert res.returncode == 2 and "3 个金额" in res.stderr
+    assert all(w in res.stderr for w in ("行次「99」", "行次 9 是空行", "栏次「13」"))
+    data.write_text("部门: 某局\n年度: 2024\n公开02表:\n  科目:\n    - [2169801, null, null, 1, 0, 0, 0, 0, 0]\n"
+                    "    - [2169701, null, null, 1, 0, 0, 0, 0, 0]\n", encoding="utf-8")
+    res = run_cli("fill", data, "-o", tmp_path / "x.xlsx")
+    assert res.returncode == 2
+    assert all(c in res.stderr for c in ("21698（款级）", "2169801（项级）", "21697（款级）", "2169701（项级）"))
+    assert "科目名称:" in res.stderr and "--codes" not in res.stderr  # fill's own way of giving a name
+    assert not (tmp_path / "x.xlsx").exists()

@@ -166,7 +166,12 @@ def _isolated(path: str, ctx) -> dict:
         return _unusable(path, "检查这个文件时进程异常退出（文件可能经过特殊构造或严重损坏），未能检查。")
 
 
-def write_reports(results: list[dict], folder: Path, out_dir: Path) -> tuple[Path, Path]:
+def report_paths(out_dir: Path) -> tuple[Path, Path]:
+    """The consolidated reports a folder check writes into ``out_dir``: (xlsx, JSON)."""
+    return out_dir / f"{REPORT_NAME}.xlsx", out_dir / f"{REPORT_NAME}.json"
+
+
+def write_reports(results: list[dict], folder: Path, out_dir: Path, force: bool = True) -> tuple[Path, Path]:
     """The consolidated xlsx and JSON reports; returns their paths."""
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
@@ -185,7 +190,7 @@ def write_reports(results: list[dict], folder: Path, out_dir: Path) -> tuple[Pat
     }
     data = {"summary": summary, "files": results}
     json_path = out_dir / f"{REPORT_NAME}.json"
-    write_text(json_path, json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    write_text(json_path, json.dumps(data, ensure_ascii=False, indent=2, default=str), force=force, backup=True)
 
     wb = Workbook()
     ws = wb.active
@@ -212,5 +217,5 @@ def write_reports(results: list[dict], folder: Path, out_dir: Path) -> tuple[Pat
         ws.column_dimensions[col].width = width
     for col, width in zip("ABCDEFGHIJKLM", (30, 26, 11, 16, 8, 8, 10, 24, 12, 12, 10, 8, 80)):
         ws2.column_dimensions[col].width = width
-    xlsx_path = save_workbook(wb, out_dir / f"{REPORT_NAME}.xlsx", force=True, backup=False)
+    xlsx_path = save_workbook(wb, out_dir / f"{REPORT_NAME}.xlsx", force=force)
     return xlsx_path, json_path

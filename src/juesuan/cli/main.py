@@ -15,24 +15,58 @@ from juesuan import __version__
 from juesuan.errors import JuesuanError
 
 _ARGPARSE_CN = [
+    (r"argument (?:命令|操作): invalid choice: (.*?) \(choose from (.*)\)", r"没有命令 \1（可用：\2）"),
     (r"the following arguments are required: (.*)", r"缺少必需的参数：\1"),
     (r"unrecognized arguments: (.*)", r"不认识的参数：\1"),
     (r"argument (\S+): expected one argument", r"参数 \1 后面需要一个值"),
     (r"argument (\S+): invalid int value: (.*)", r"参数 \1 需要整数，收到 \2"),
     (r"argument (\S+): invalid choice: (.*?) \(choose from (.*)\)", r"参数 \1 的取值 \2 无效（可选：\3）"),
     (r"invalid choice: (.*?) \(choose from (.*)\)", r"没有命令 \1（可用：\2）"),
+    (r"ambiguous option: (\S+) could match (.*)", r"选项 \1 不明确，可能是：\2"),
+    (r"argument (\S+): not allowed with argument (.*)", r"参数 \1 不能与 \2 同时使用"),
+    (r"argument (\S+): ignored explicit argument (.*)", r"参数 \1 不接受值 \2"),
+    (r"argument (\S+): (.*)", r"参数 \1：\2"),  # the rest: our own Chinese texts (年度应是四位数字……)
 ]
+# argparse's own words in usage and help, in Chinese
+_HELP_CN = [("usage: ", "用法："), ("positional arguments:", "位置参数："), ("options:", "选项："),
+            ("optional arguments:", "选项："), ("show this help message and exit", "显示本帮助并退出"),
+            ("show program's version number and exit", "显示版本号并退出")]
+
+
+def _suggestion(message: str) -> str:
+    """``是不是要输入 check？`` for a mistyped command or choice."""
+    import difflib
+
+    m = re.search(r"invalid choice: '?([^' ]*)'? \(choose from (.*)\)", message)
+    if not m:
+        return ""
+    choices = [c.strip(" '") for c in m.group(2).split(",")]
+    close = difflib.get_close_matches(m.group(1), choices, n=1, cutoff=0.5)
+    return f"。是不是要输入 {close[0]}？" if close else ""
 
 
 class _Parser(argparse.ArgumentParser):
+    def format_usage(self):
+        return _cn(super().format_usage())
+
+    def format_help(self):
+        return _cn(super().format_help())
+
     def error(self, message):  # Chinese messages, exit code 2
+        hint = _suggestion(message)
         for pattern, repl in _ARGPARSE_CN:
             if re.search(pattern, message):
                 message = re.sub(pattern, repl, message)
                 break
         self.print_usage(sys.stderr)
-        print(f"错误：{message}", file=sys.stderr)
+        print(f"错误：{message}{hint}", file=sys.stderr)
         raise SystemExit(2)
+
+
+def _cn(text: str) -> str:
+    for en, cn in _HELP_CN:
+        text = text.replace(en, cn)
+    return text
 
 
 def _year(text: str) -> int:
@@ -42,7 +76,8 @@ def _year(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="juesuan", description="决算：部门决算公开（公开01表–公开09表）的表样生成、填报与审核工具。")
+    p = _Parser(prog="juesuan", description="决算：部门决算公开（公开01表–公开09表）的表样生成、填报与审核工具。",
+                epilog="每个命令的用法：juesuan 命令 -h，例如 juesuan check -h。")
     p.add_argument("--version", action="version", version=f"juesuan {__version__}")
     sub = p.add_subparsers(dest="command", metavar="命令", parser_class=_Parser)
 
@@ -71,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="用内置示例部门演示：生成空白表样和两份填好的工作簿",
                        description="用内置示例（洛阳市洛龙区工业和信息化局 2024 年度）演示全部功能。")
     d.add_argument("-o", "--output-dir", default="juesuan-demo", help="输出文件夹（默认 ./juesuan-demo）")
+    d.add_argument("--force", action="store_true", help="覆盖文件夹中已存在的示例文件（原文件保留为 .bak）")
 
     c = sub.add_parser("check", help="按全部审核规则检查填好的工作簿（或一个文件夹中的全部工作簿）",
                        description="检查填好的公开01–09表工作簿。退出码：0 没有错误（警告和提示不算），1 有错误，2 文件无法使用。")
@@ -79,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output-dir", help="检查文件夹时，汇总报告写到这里（默认 ./juesuan-检查结果）")
     c.add_argument("--workers", type=int, help="检查文件夹时并行的进程数（默认为 CPU 核数）")
     c.add_argument("--annotate", metavar="OUT.xlsx", help="另存一份标注了问题的工作簿（单元格着色、批注、“校验结果”工作表）；原文件不改动")
-    c.add_argument("--force", action="store_true", help="覆盖已存在的标注文件（原文件保留为 .bak）")
+    c.add_argument("--force", action="store_true", help="覆盖已存在的标注文件或汇总报告（原文件保留为 .bak）")
 
     cat = sub.add_parser("catalog", help="分类科目：导入官方《政府收支分类科目》Excel 文件，查看当前使用的分类科目")
     catsub = cat.add_subparsers(dest="catalog_command", metavar="操作", parser_class=_Parser)
@@ -91,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     xa = sub.add_parser("excel-addin", help="安装 Excel 加载项的步骤（xlwings）：在 Excel 中一键检查当前工作簿",
                         description="写出 VBA 模块 juesuan.bas 并列出在 Excel（Windows）中安装的步骤。需要：pip install 'juesuan[xlwings]'。")
     xa.add_argument("-o", "--output-dir", default=".", help="juesuan.bas 写到这里（默认当前文件夹）")
+    xa.add_argument("--force", action="store_true", help="覆盖已存在的 juesuan.bas（原文件保留为 .bak）")
 
     m = sub.add_parser("migrate", help="把填好的工作簿搬到新表样（增删科目、换年度），逐格带过所有填写的金额",
                        description="生成新表样并带过旧工作簿中每个填写的金额。新表样中没有位置的金额会逐个列出（含原单元格），"
@@ -161,9 +198,9 @@ def main(argv: list[str] | None = None) -> int:
 def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not args.command:
-        parser.print_help()
-        return 0
+    if not args.command:  # bare `juesuan`: what there is to do, as a usage error
+        parser.print_help(sys.stderr)
+        return 2
     try:
         return _COMMANDS[args.command](args)
     except JuesuanError as exc:
@@ -245,7 +282,7 @@ def _print_balance(result, on: bool) -> None:
 def _cmd_demo(args) -> int:
     from juesuan.demo import run_demo
 
-    run_demo(Path(args.output_dir))
+    run_demo(Path(args.output_dir), force=args.force)
     return 0
 
 
@@ -274,6 +311,10 @@ def _cmd_check(args) -> int:
     from juesuan.validate.engine import check
     from juesuan.writeback.text import render_text
 
+    if args.annotate:  # refused before checking, not after printing the whole report
+        from juesuan.util.atomic import refuse_existing
+
+        refuse_existing(Path(args.annotate), args.force)
     report = check(target)
     print(report.to_json() if args.format == "json" else render_text(report))
     if args.annotate:
@@ -293,9 +334,14 @@ def _check_dir(args, folder: Path) -> int:
     from juesuan.batch import check_folder, write_reports
     from juesuan.validate.report import counts_text
 
-    results = check_folder(folder, args.workers)
+    from juesuan.batch import report_paths
+    from juesuan.util.atomic import refuse_existing
+
     out_dir = Path(args.output_dir) if args.output_dir else Path("juesuan-检查结果")
-    xlsx, js = write_reports(results, folder, out_dir)
+    for path in report_paths(out_dir):  # refused before checking the whole folder
+        refuse_existing(path, args.force)
+    results = check_folder(folder, args.workers)
+    xlsx, js = write_reports(results, folder, out_dir, force=args.force)
     if args.format == "json":
         print(js.read_text(encoding="utf-8"))
     else:
@@ -337,7 +383,7 @@ def _cmd_excel_addin(args) -> int:
     folder = Path(args.output_dir)
     if not folder.is_dir():
         raise JuesuanError(f"文件夹「{folder}」不存在。")
-    path = write_vba_module(folder)
+    path = write_vba_module(folder, force=args.force)
     has_xlwings = importlib.util.find_spec("xlwings") is not None
     print(f"已写出 VBA 模块：{path}")
     if not has_xlwings:

@@ -135,12 +135,12 @@ def check_caller() -> None:
     book.app.alert(f"检查完成：{counts_text(report.counts)}。详见“校验结果”工作表。", title="juesuan")
 
 
-def write_vba_module(folder: str | os.PathLike) -> Path:
+def write_vba_module(folder: str | os.PathLike, force: bool = False) -> Path:
     """Write ``juesuan.bas``, the VBA module with the JuesuanCheck macro, into ``folder``."""
     from juesuan.util.atomic import atomic_write
 
     data = VBA_MODULE.replace("\n", "\r\n").encode("gbk")  # the VBA editor reads the ANSI code page
-    return atomic_write(Path(folder) / "juesuan.bas", lambda fh: fh.write(data), force=True, backup=False)
+    return atomic_write(Path(folder) / "juesuan.bas", lambda fh: fh.write(data), force=force)
 
 
 __all__ = ["XlwingsSurface", "check_book", "check_caller", "write_vba_module"]
