@@ -181,3 +181,98 @@ def test_fill_reports_every_problem_in_one_run(tmp_path):
     assert all(c in res.stderr for c in ("21698（款级）", "2169801（项级）", "21697（款级）", "2169701（项级）"))
     assert "科目名称:" in res.stderr and "--codes" not in res.stderr  # fill's own way of giving a name
     assert not (tmp_path / "x.xlsx").exists()
+
+
+# --- the live 校验 sheet: text flagged, colours by severity, Chinese, a verdict, links ------------------
+
+import re as _re  # noqa: E402
+
+_CF_REF = _re.compile(r"'?校验'?!\$I\$(\d+)=\"(不符|尾差)\"")  # LibreOffice drops the quotes
+
+
+def _seen_fill(wb_formulas, wb_values, sheet, cell):
+    """The fill the conditional formatting shows at ``sheet!cell`` once recalculated (None: none)."""
+    status = wb_values["校验"]
+    for cf in wb_formulas[sheet].conditional_formatting:
+        if cell not in str(cf.sqref).split():
+            continue
+        for rule in sorted(cf.rules, key=lambda r: r.priority):
+            f = rule.formula[0]
+            refs = _CF_REF.findall(f)
+            if not refs:
+                continue
+            if any(status[f"I{r}"].value == word for r, word in refs):
+                return _dxf_color(rule.dxf.fill)
+    return None
+
+
+def _dxf_color(fill) -> str:
+    """The colour a conditional format's solid fill shows (a dxf keeps it in bgColor; LibreOffice only there)."""
+    for c in (fill.bgColor, fill.fgColor):
+        if isinstance(c.rgb, str) and c.rgb[-6:] != "000000":
+            return c.rgb[-6:]
+    return ""
+
+
+def _live(path):
+    return openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True)
+
+
+@pytest.mark.libreoffice("text-118")
+def test_live_sheet_flags_text_and_gives_one_verdict(lo):
+    path = lo("text-118")
+    _, values = _live(path)
+    ws = values["校验"]
+    assert ws["A2"].value == "结论" and ws["C2"].value.startswith("未通过")
+    text_row = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[2] and "以文本形式" in r[2])
+    assert (text_row[1], text_row[4], text_row[6]) == ("错误", 1, "不符")
+    formulas = openpyxl.load_workbook(path)["公开02表"]
+    from openpyxl.worksheet.cell_range import MultiCellRange
+
+    rules = [r for cf in formulas.conditional_formatting if "D17" in MultiCellRange(str(cf.sqref)) for r in cf.rules]
+    assert any(r.formula[0].startswith("ISTEXT(") and r.dxf.fill.bgColor.rgb.endswith("FFC7CE") for r in rules), \
+        [(r.formula, r.dxf.fill) for r in rules]
+
+
+libreoffice_input("warn-09")(lambda folder: edit_cells(sample_copy("careful", folder / "src"), folder / "warn-09.xlsx",
+                                                       [("公开09表", "K8", 2.00)]))
+
+
+@pytest.mark.libreoffice("warn-09", "careful")
+def test_colours_mean_one_thing(lo, tmp_path):
+    path = lo("warn-09")
+    report = _json(path)
+    warned = [f for f in report["findings"] if f["rule"] == "R09-3"]
+    assert warned and warned[0]["severity"] == "warning"
+    sheet, cell = warned[0]["sheet"], warned[0]["cell"]
+    formulas, values = _live(path)
+    assert _seen_fill(formulas, values, sheet, cell) == "FFEB9C"  # amber in the workbook itself …
+    out = tmp_path / "标注.xlsx"
+    run_cli("check", path, "--annotate", out)
+    assert openpyxl.load_workbook(out)[sheet][cell].fill.fgColor.rgb.endswith("FFEB9C")  # … and in the copy
+    assert values["校验"]["C2"].value.startswith("通过，但有 1 条警告级规则不符")
+    # and on a workbook that passes, no cell of any table is coloured by the live sheet
+    formulas, values = _live(lo("careful"))
+    for name in formulas.sheetnames[:9]:
+        for cf in formulas[name].conditional_formatting:
+            for ref in str(cf.sqref).split():
+                if ":" not in ref:
+                    assert _seen_fill(formulas, values, name, ref) in (None, "DDEBF7"), (name, ref)
+
+
+def test_check_sheet_speaks_chinese_links_and_prints():
+    from juesuan.api import build_template
+
+    _, wb = build_template("测试局", 2024, codes=["2080501", "2080505", "2010101"])
+    ws = wb["校验"]
+    rows = list(ws.iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if r[0] == "规则" and r[3] == "关系")
+    where = [r[3] for r in rows[head + 1:] if r[3]]
+    assert not [w for w in where if "=" in w], [w for w in where if "=" in w][:3]  # no r=33, c=2
+    assert "行次 33" in where or any("行次" in w for w in where)
+    assert any(_re.fullmatch(r"科目 20805、栏 \d", w) for w in where)
+    assert {r[1] for r in rows[head + 1:]} == {"错误", "警告", "提示"} & {r[1] for r in rows[head + 1:]}
+    link = ws.cell(head + 2, 3)
+    assert link.hyperlink is not None and link.hyperlink.location == "'{}'!{}".format(*link.value.split("!"))
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    assert ws.page_setup.fitToHeight == 0 and ws.print_title_rows == f"${head + 1}:${head + 1}"

@@ -17,10 +17,12 @@ from .test_formulas import SAMPLE_CODES
 
 
 def test_status_formulas_exact():
-    assert status_formula("=", "G9", "H9") == '=IF(ABS(G9)=0,"通过",IF(ABS(G9)<H9,"尾差","不符"))'
-    assert status_formula("<=", "G9", "H9") == '=IF(G9<=0,"通过",IF(G9<H9,"尾差","不符"))'
+    # an error value (#VALUE! from text in a side) is 不符, never an error shown as the status
+    assert status_formula("=", "G9", "H9") == \
+        '=IF(ISERROR(G9),"不符",IF(ABS(G9)=0,"通过",IF(ABS(G9)<H9,"尾差","不符")))'
+    assert status_formula("<=", "G9", "H9") == '=IF(ISERROR(G9),"不符",IF(G9<=0,"通过",IF(G9<H9,"尾差","不符")))'
     assert status_formula("=", "G9", "H9", "OR(C8<>0)") == \
-        '=IF(OR(C8<>0),"不适用",IF(ABS(G9)=0,"通过",IF(ABS(G9)<H9,"尾差","不符")))'
+        '=IF(OR(C8<>0),"不适用",IF(ISERROR(G9),"不符",IF(ABS(G9)=0,"通过",IF(ABS(G9)<H9,"尾差","不符"))))'
 
 
 def test_check_sheet_rows_are_the_model_relations():

@@ -195,7 +195,10 @@ def test_vba_module_and_setup_steps(tmp_path):
     path = write_vba_module(tmp_path)
     text = path.read_bytes().decode("gbk")
     assert 'RunPython "import juesuan.writeback.xl; juesuan.writeback.xl.check_caller()"' in text and "\r\n" in text
-    res = run_cli("excel-addin", "-o", tmp_path)
+    res = run_cli("excel-addin", "-o", tmp_path / "cli")
+    assert res.returncode == 2 and "不存在" in res.stderr  # the folder must exist
+    (tmp_path / "cli").mkdir()
+    res = run_cli("excel-addin", "-o", tmp_path / "cli")
     assert res.returncode == 0 and "xlwings addin install" in res.stdout and "WPS" in res.stdout
 
 

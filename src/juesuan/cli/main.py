@@ -312,8 +312,11 @@ def _cmd_check(args) -> int:
     from juesuan.writeback.text import render_text
 
     if args.annotate:  # refused before checking, not after printing the whole report
+        from juesuan.errors import InputError
         from juesuan.util.atomic import refuse_existing
 
+        if target.resolve() == Path(args.annotate).resolve():
+            raise InputError(f"标注副本不能覆盖被检查的文件「{target}」：请用另一个文件名。")
         refuse_existing(Path(args.annotate), args.force)
     report = check(target)
     print(report.to_json() if args.format == "json" else render_text(report))

@@ -18,10 +18,11 @@ from typing import Any, Protocol
 from juesuan.validate.report import LEVELS, ORDER, SEVERITY_WORD, Report, counts_text, severity_note
 
 from juesuan.util.names import RESULTS_SHEET, STATE_SHEET
+from juesuan.render import styles
 from juesuan.render.cells import put
 STATUS_PREFIX = "本表校验："
 NOTE_AUTHOR = "juesuan"
-COLORS = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}  # red, amber, light blue
+COLORS = styles.SEVERITY_COLORS  # red, amber, light blue: the one key (juesuan.render.styles)
 STATUS_COLORS = {"error": "C00000", "warning": "9C5700", "info": "1F4E79", "ok": "375623"}
 HEADER = ["级别", "规则", "位置", "表", "科目代码", "科目名称", "应为", "实为", "差额", "容差", "说明", "同一单元格还涉及"]
 
