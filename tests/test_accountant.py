@@ -276,3 +276,49 @@ def test_check_sheet_speaks_chinese_links_and_prints():
     assert link.hyperlink is not None and link.hyperlink.location == "'{}'!{}".format(*link.value.split("!"))
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
     assert ws.page_setup.fitToHeight == 0 and ws.print_title_rows == f"${head + 1}:${head + 1}"
+
+
+# --- 3. a finding between two tables marks both ----------------------------------------------------------
+
+
+def _annotated(tmp_path, changes):
+    path = edit_cells(sample_copy("careful", tmp_path / "src"), tmp_path / "typo.xlsx", changes)
+    out = tmp_path / "标注.xlsx"
+    res = run_cli("check", path, "--annotate", out)
+    assert res.returncode == 1, res.stderr
+    return _json(path), openpyxl.load_workbook(out), res.stdout
+
+
+def _status(wb, sheet):
+    return next(c.value for c in wb[sheet][2] if isinstance(c.value, str) and c.value.startswith("本表校验"))
+
+
+def test_a_05_typo_is_at_05s_input_and_marks_03(tmp_path):
+    report, wb, text = _annotated(tmp_path, [("公开05表", "D17", 118.79)])  # 03 has 118.97
+    errors = [f for f in report["findings"] if f["severity"] == "error"]
+    assert errors[0]["location"] == "公开05表!D17", [f["location"] for f in errors]
+    assert len([f for f in errors if f["rule"] == "X-10a"]) <= 1  # one root cause, one finding
+    x10 = next(f for f in errors if f["location"] == "公开05表!D17")
+    assert "公开03表!D17" in x10["also"] or any(f["location"] == "公开05表!D17" for f in errors)
+    assert wb["公开05表"]["D17"].fill.fgColor.rgb.endswith("FFC7CE")
+    assert wb["公开03表"]["D17"].fill.fgColor.rgb.endswith("FFC7CE")
+    assert "未通过" not in _status(wb, "公开05表") and "通过（" not in _status(wb, "公开05表")
+    assert "个错误" in _status(wb, "公开05表") and "个错误" in _status(wb, "公开03表")
+
+
+def test_a_06_typo_marks_06_and_06_does_not_pass(tmp_path):
+    report, wb, _ = _annotated(tmp_path, [("公开06表", "C7", 90.80)])  # 30101
+    x06 = next(f for f in report["findings"] if f["rule"] == "X-06")
+    assert x06["also"] and all(a.startswith("公开06表!") for a in x06["also"])
+    assert "05表" in x06["message"] and "06表" in x06["message"] and "左边" not in x06["message"]
+    assert "个错误" in _status(wb, "公开06表")
+    marked = [a.split("!")[1] for a in x06["also"]]
+    assert all(wb["公开06表"][c].fill.fgColor.rgb.endswith("FFC7CE") for c in marked)
+
+
+def test_a_02_typo_is_marked_at_the_input_not_the_formulas(tmp_path):
+    report, wb, _ = _annotated(tmp_path, [("公开02表", "D17", 118.79)])
+    errors = [f["location"] for f in report["findings"] if f["severity"] == "error"]
+    assert errors == ["公开02表!D17"], errors
+    assert wb["公开02表"]["D17"].fill.fgColor.rgb.endswith("FFC7CE")
+    assert not wb["公开02表"]["C17"].fill.fgColor.rgb.endswith("FFC7CE")  # the formula of 栏1 is not blamed

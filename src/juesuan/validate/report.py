@@ -52,6 +52,7 @@ class Finding:
     tolerance: Decimal | None = None
     relations: list[str] = field(default_factory=list)  # other rules the same cell breaks
     kind: str = ""  # mismatch / tail / shift / format / structure / missing
+    also: list[str] = field(default_factory=list)  # other cells of a relation between tables that could be the cause
 
     @property
     def location(self) -> str:

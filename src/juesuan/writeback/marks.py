@@ -60,11 +60,16 @@ def apply_marks(surface: Surface, report: Report, checked: str | None = None) ->
     for f in report.findings:
         if f.sheet and f.cell and f.sheet in surface.sheet_names():
             by_cell.setdefault((f.sheet, f.cell), []).append(f)
+    for f in report.findings:  # the other side of a relation between tables: it could be the cause too
+        for where in f.also:
+            sheet, _, cell = where.rpartition("!")
+            if sheet in surface.sheet_names() and f not in by_cell.get((sheet, cell), []):
+                by_cell.setdefault((sheet, cell), []).append(f)
     for (sheet, cell), fs in by_cell.items():
         fs.sort(key=lambda f: ORDER[f.severity])
         state["cells"][f"{sheet}!{cell}"] = {"fill": surface.get_fill(sheet, cell), "note": surface.get_note(sheet, cell)}
         surface.set_fill(sheet, cell, COLORS[fs[0].severity])
-        note = "\n".join(_note_line(f) for f in fs)
+        note = "\n".join(_note_line(f, (sheet, cell)) for f in fs)
         original = surface.get_note(sheet, cell)
         if original:
             note += "\n——原批注——\n" + original
@@ -73,7 +78,8 @@ def apply_marks(surface: Surface, report: Report, checked: str | None = None) ->
     for number, sheet in report.tables.items():
         if sheet not in surface.sheet_names():
             continue
-        fs = [f for f in report.findings if f.table == number]
+        fs = [f for f in report.findings if f.table == number
+              or any(w.rpartition("!")[0] == sheet for w in f.also)]  # a relation with another table counts in both
         cell = _status_cell(surface, sheet)
         state["status"][sheet] = {"cell": cell, "value": surface.get_value(sheet, cell)}
         counts = _tally(fs)
@@ -89,8 +95,10 @@ def _tally(fs) -> dict[str, int]:
     return {s: sum(1 for f in fs if f.severity == s) for s in LEVELS}
 
 
-def _note_line(f) -> str:
+def _note_line(f, at: tuple[str, str] | None = None) -> str:
     parts = [f"{f.rule}［{SEVERITY_WORD[f.severity]}］{f.message}"]
+    if at is not None and (f.sheet, f.cell) != at:
+        parts.append(f"（与 {f.location} 是同一个问题：两张表的数不一致，两处都可能有误）")
     if f.relations:
         parts.append(f"同一单元格还涉及：{'、'.join(f.relations)}")
     return "\n".join(parts)
