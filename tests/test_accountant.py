@@ -322,3 +322,28 @@ def test_a_02_typo_is_marked_at_the_input_not_the_formulas(tmp_path):
     assert errors == ["公开02表!D17"], errors
     assert wb["公开02表"]["D17"].fill.fgColor.rgb.endswith("FFC7CE")
     assert not wb["公开02表"]["C17"].fill.fgColor.rgb.endswith("FFC7CE")  # the formula of 栏1 is not blamed
+
+
+# --- 9. catalog import: validated, editions apart, show and remove ------------------------------------
+
+
+def test_catalog_import_refuses_a_disclosure_and_keeps_editions_apart(tmp_path, monkeypatch):
+    from .test_check_cli import official_catalog_xlsx
+
+    monkeypatch.setenv("JUESUAN_DATA_DIR", str(tmp_path / "data"))
+    careful = sample_copy("careful", tmp_path / "in")  # a 公开 workbook: 科目编码 and 科目名称 columns, 23 codes
+    res = run_cli("catalog", "import", careful, "--edition", "2025")
+    assert res.returncode == 2 and "不是《政府收支分类科目》" in res.stderr
+    assert not (tmp_path / "data" / "catalog").exists() or not list((tmp_path / "data" / "catalog").iterdir())
+    official = official_catalog_xlsx(tmp_path / "科目.xlsx", 2025, drop={"2080505"})
+    res = run_cli("catalog", "import", official)  # no year in the name: asked for, not guessed
+    assert res.returncode == 2 and "--edition" in res.stderr
+    assert run_cli("catalog", "import", official, "--edition", "2025").returncode == 0
+    report = _json(careful)  # a 2024 workbook: the 2025 import does not apply
+    assert "内置" in report["catalog"] and report["valid"] is True
+    shown = run_cli("catalog", "show").stdout
+    assert "2025 年度：已导入的官方分类科目 2025 版" in shown and "其他年度" in shown
+    res = run_cli("catalog", "remove")
+    assert res.returncode == 0 and "已删除导入的 2025 版" in res.stdout
+    assert "2025 年度" not in run_cli("catalog", "show").stdout
+    assert run_cli("catalog", "remove", "--edition", "2025").returncode == 2

@@ -121,8 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     catsub = cat.add_subparsers(dest="catalog_command", metavar="操作", parser_class=_Parser)
     ci = catsub.add_parser("import", help="导入官方分类科目 Excel 文件（保存到用户数据目录）")
     ci.add_argument("file", help="官方分类科目文件（.xlsx）")
-    ci.add_argument("--edition", type=_year, help="版本年度（默认从文件名识别，识别不到按 2025）")
-    catsub.add_parser("show", help="显示当前使用的分类科目")
+    ci.add_argument("--edition", type=_year, help="版本年度（默认从文件名识别；识别不到时须给出）。只用于同一年度的工作簿")
+    catsub.add_parser("show", help="显示已导入的分类科目和各年度使用的分类科目")
+    cr = catsub.add_parser("remove", help="删除已导入的某一版分类科目（恢复使用内置分类科目）")
+    cr.add_argument("--edition", type=_year, help="版本年度（只导入过一版时可省略）")
 
     xa = sub.add_parser("excel-addin", help="安装 Excel 加载项的步骤（xlwings）：在 Excel 中一键检查当前工作簿",
                         description="写出 VBA 模块 juesuan.bas 并列出在 Excel（Windows）中安装的步骤。需要：pip install 'juesuan[xlwings]'。")
@@ -362,19 +364,34 @@ def _check_dir(args, folder: Path) -> int:
 
 
 def _cmd_catalog(args) -> int:
-    from juesuan.catalog import active_catalog
+    from juesuan.catalog import default_catalog, imported_catalogs, remove_imported
     from juesuan.read.catalog_import import import_catalog
 
     if args.catalog_command == "import":
         edition, nf, ne, folder = import_catalog(args.file, args.edition)
-        print(f"已导入 {edition} 版分类科目：功能分类 {nf} 个代码，经济分类 {ne} 个代码。保存在 {folder}")
-        print("此后检查时，未在分类科目中的代码按错误报告。")
+        how = "" if args.edition else "（版本年度取自文件名；不对时用 --edition 指明）"
+        print(f"已导入 {edition} 版分类科目{how}：功能分类 {nf} 个代码，经济分类 {ne} 个代码。保存在 {folder}")
+        print(f"此后检查 {edition} 年度的工作簿时，未在分类科目中的代码按错误报告；其他年度不受影响。"
+              f"撤销：juesuan catalog remove --edition {edition}")
         return 0
     if args.catalog_command == "show":
-        cat = active_catalog(2024)
-        print(f"当前分类科目：{cat.source}（{cat.edition} 版，功能分类 {len(cat.functional)} 个，经济分类 {len(cat.economic)} 个）")
+        cats = imported_catalogs()
+        for cat in cats:
+            print(f"{cat.edition} 年度：{cat.source}（功能分类 {len(cat.functional)} 个，经济分类 {len(cat.economic)} 个）")
+        bundled = default_catalog(2024)
+        print(("其他年度" if cats else "各年度") + f"：{bundled.source}（2024、2025 版，功能分类约 {len(bundled.functional)} 个）")
         return 0
-    print("用法：juesuan catalog import 文件.xlsx [--edition 2025] | juesuan catalog show", file=sys.stderr)
+    if args.catalog_command == "remove":
+        editions = [c.edition for c in imported_catalogs()]
+        edition = args.edition or (editions[0] if len(editions) == 1 else None)
+        if edition is None:
+            raise JuesuanError("已导入多版分类科目，请用 --edition 指明删除哪一版：" + "、".join(map(str, editions))
+                               if editions else "没有已导入的分类科目。")
+        if not remove_imported(edition):
+            raise JuesuanError(f"没有已导入的 {edition} 版分类科目（已导入：{'、'.join(map(str, editions)) or '无'}）。")
+        print(f"已删除导入的 {edition} 版分类科目：检查 {edition} 年度的工作簿时恢复使用内置分类科目。")
+        return 0
+    print("用法：juesuan catalog import 文件.xlsx [--edition 2025] | juesuan catalog show | juesuan catalog remove", file=sys.stderr)
     return 2
 
 
