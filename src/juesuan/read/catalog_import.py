@@ -28,12 +28,7 @@ def import_catalog(path, edition: int | None = None):
 
     path = Path(path)
     wb = read_workbook(path)
-    if edition is None:  # never guessed silently: from the file name, said so, or asked for
-        m = re.search(r"(20\d\d)", path.name)
-        if not m:
-            raise InputError(f"无法从文件名「{path.name}」看出分类科目的版本年度：请用 --edition 指明，例如 --edition 2025"
-                             "（导入的分类科目只用于同一年度的工作簿）。")
-        edition = int(m.group(1))
+    edition = edition or _edition_from_name(path)
     functional: dict[str, tuple[str, str]] = {}
     economic: dict[str, tuple[str, str]] = {}
     for sheet in wb.sheets:
@@ -89,6 +84,19 @@ def import_catalog(path, edition: int | None = None):
     write_text(folder / f"source-{edition}.txt", path.name)
     forget_imported()
     return edition, len(functional), len(economic), folder
+
+
+def _edition_from_name(path) -> int:
+    """The edition a file name gives (``2025年政府收支分类科目.xlsx``); never guessed without one."""
+    import re
+
+    from juesuan.errors import InputError
+
+    m = re.search(r"(20\d\d)", path.name)
+    if not m:
+        raise InputError(f"无法从文件名「{path.name}」看出分类科目的版本年度：请用 --edition 指明，例如 --edition 2025"
+                         "（导入的分类科目只用于同一年度的工作簿）。")
+    return int(m.group(1))
 
 
 MIN_CODES, MIN_ITEMS, MIN_CLASSES = 200, 150, 15  # the official 支出功能分类 has ~26 类 and over 1000 codes
