@@ -347,3 +347,76 @@ def test_catalog_import_refuses_a_disclosure_and_keeps_editions_apart(tmp_path, 
     assert res.returncode == 0 and "已删除导入的 2025 版" in res.stdout
     assert "2025 年度" not in run_cli("catalog", "show").stdout
     assert run_cli("catalog", "remove", "--edition", "2025").returncode == 2
+
+
+# --- 7. printing ------------------------------------------------------------------------------------------
+
+
+def _pdf_pages_and_fills(path):
+    import zlib
+
+    data = path.read_bytes()
+    pages = len(_re.findall(rb"/Type\s*/Page[^s]", data))
+    fills = set()
+    for m in _re.finditer(rb"stream\r?\n(.*?)endstream", data, _re.S):
+        try:
+            fills |= set(_re.findall(rb"([\d.]+ [\d.]+ [\d.]+) rg", zlib.decompress(m.group(1))))
+        except zlib.error:
+            continue
+    return pages, fills
+
+
+def test_pdf_prints_the_nine_tables_white(tmp_path, libreoffice):
+    path = sample_copy("careful", tmp_path / "in")
+    marked = tmp_path / "标注.xlsx"
+    run_cli("check", sample_copy("published", tmp_path / "pub"), "--annotate", marked)
+    for src in (path, marked):  # a workbook with its 校验 sheet; an annotated copy with 校验结果 and red marks
+        out = tmp_path / (src.stem + ".pdf")
+        res = run_cli("pdf", src, "-o", out)
+        assert res.returncode == 0, res.stderr
+        assert "9 张表" in res.stdout and "校验" not in res.stdout.split("：", 1)[1]
+        pages, fills = _pdf_pages_and_fills(out)
+        assert pages == 9, pages  # one page a table: no 校验 pages, no 校验结果 pages
+        assert fills <= {b"0 0 0", b"1 1 1"}, fills  # no yellow input tint, no red mark on paper
+    assert run_cli("pdf", path, "-o", tmp_path / "careful.pdf").returncode == 2  # the same --force rule
+
+
+def test_recalc_keeps_black_and_white_printing(tmp_path, libreoffice):
+    path = sample_copy("careful", tmp_path / "in")
+    assert run_cli("recalc", path, "-o", tmp_path / "out").returncode == 0
+    wb = openpyxl.load_workbook(tmp_path / "out" / "careful.xlsx")
+    assert all(wb[f"公开0{i}表"].page_setup.blackAndWhite for i in range(1, 10))
+
+
+def test_printed_headers_are_not_clipped_or_orphaned(tmp_path):
+    import math
+
+    from openpyxl.utils import get_column_letter
+
+    from juesuan.model.profile import load_profile
+
+    wb = openpyxl.load_workbook(sample_copy("careful", tmp_path))
+    ws4 = wb["公开04表"]
+    year = next(m for m in ws4.merged_cells.ranges if m.min_row == 3 and "年度" in str(ws4.cell(3, m.min_col).value))
+    width = sum(ws4.column_dimensions[get_column_letter(c)].width for c in range(year.min_col, year.max_col + 1))
+    assert width >= 12  # “2024 年度” fits: no “?024 年度”
+    for spec in load_profile().tables:  # no header wraps leaving one character on a line (…财政拨|款)
+        ws = wb[spec.number]
+        merged = {(m.min_row, m.min_col): m.max_col for m in ws.merged_cells.ranges}
+        for row in spec.header_rows:
+            for c in ws[row]:
+                if isinstance(c.value, str) and len(c.value) > 3:
+                    last = merged.get((c.row, c.column), c.column)
+                    w = sum(ws.column_dimensions[get_column_letter(i)].width for i in range(c.column, last + 1))
+                    for per_char in (1.45, 1.5, 1.55):  # a bold 10-pt CJK character, in column-width units
+                        cpl = max(1, math.floor((w - 0.7) / per_char))
+                        assert not (len(c.value) > cpl and len(c.value) % cpl == 1), (spec.number, c.coordinate, c.value)
+
+
+def test_results_sheet_prints_landscape_one_page_wide(tmp_path):
+    out = tmp_path / "标注.xlsx"
+    run_cli("check", sample_copy("published", tmp_path / "in"), "--annotate", out)
+    ws = openpyxl.load_workbook(out)["校验结果"]
+    assert (ws.page_setup.orientation, ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == ("landscape", 1, 0)
+    head = next(r for r in range(1, 40) if ws.cell(r, 1).value == "级别")
+    assert ws.print_title_rows == f"${head}:${head}" and ws.cell(head + 1, 11).alignment.wrap_text

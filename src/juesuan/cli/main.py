@@ -117,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--annotate", metavar="OUT.xlsx", help="另存一份标注了问题的工作簿（单元格着色、批注、“校验结果”工作表）；原文件不改动")
     c.add_argument("--force", action="store_true", help="覆盖已存在的标注文件或汇总报告（原文件保留为 .bak）")
 
+    _tool_commands(sub)
+    return p
+
+
+def _tool_commands(sub) -> None:
+    """The commands around the main job: catalog, excel-addin, migrate, rules, recalc, pdf."""
     cat = sub.add_parser("catalog", help="分类科目：导入官方《政府收支分类科目》Excel 文件，查看当前使用的分类科目")
     catsub = cat.add_subparsers(dest="catalog_command", metavar="操作", parser_class=_Parser)
     ci = catsub.add_parser("import", help="导入官方分类科目 Excel 文件（保存到用户数据目录）")
@@ -151,7 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("file", help="工作簿（.xlsx）")
     rc.add_argument("-o", "--output-dir", required=True, help="输出文件夹")
     rc.add_argument("--force", action="store_true", help="覆盖输出文件夹中已存在的同名文件（原文件保留为 .bak）")
-    return p
+
+    pd = sub.add_parser("pdf", help="用 LibreOffice 把九张公开表打印成 PDF（不含“校验”“校验结果”工作表，填写处不印底色）",
+                        description="把工作簿中的公开01–09表导出为一个 PDF，用于公开。需要 LibreOffice。原文件不改动。")
+    pd.add_argument("file", help="工作簿（.xlsx）")
+    pd.add_argument("-o", "--output", required=True, help="输出文件（.pdf）")
+    pd.add_argument("--force", action="store_true", help="覆盖已存在的输出文件（原文件保留为 .bak）")
 
 
 class _SafeStream:
@@ -306,6 +317,17 @@ def _cmd_recalc(args) -> int:
     return 0
 
 
+def _cmd_pdf(args) -> int:
+    from juesuan.recalc import export_pdf
+
+    src = Path(args.file)
+    if not src.is_file():
+        raise JuesuanError(f"文件「{src}」不存在。")
+    out, printed = export_pdf(src, args.output, force=args.force)
+    print(f"已导出 PDF：{out}（{len(printed)} 张表：{'、'.join(printed)}）")
+    return 0
+
+
 def _cmd_check(args) -> int:
     target = Path(args.path)
     if target.is_dir():
@@ -455,4 +477,4 @@ def _cmd_migrate(args) -> int:
 
 
 _COMMANDS = {"migrate": _cmd_migrate, "excel-addin": _cmd_excel_addin, "check": _cmd_check, "catalog": _cmd_catalog, "template": _cmd_template, "fill": _cmd_fill, "demo": _cmd_demo, "rules": _cmd_rules,
-             "recalc": _cmd_recalc}
+             "recalc": _cmd_recalc, "pdf": _cmd_pdf}

@@ -137,7 +137,7 @@ def _results_sheet(surface: Surface, report: Report, checked: str | None, name: 
                      "、".join(f.relations)])
     surface.add_sheet(name)
     surface.write_table(name, rows, links,
-                        {1: 12, 2: 8, 3: 16, 4: 10, 5: 10, 6: 26, 7: 11, 8: 11, 9: 10, 10: 8, 11: 90, 12: 30})
+                        {1: 12, 2: 8, 3: 16, 4: 10, 5: 10, 6: 26, 7: 11, 8: 11, 9: 10, 10: 8, 11: 70, 12: 24})
     surface.activate(name)
 
 
@@ -324,11 +324,27 @@ class OpenpyxlSurface:
                 ws.cell(row=header_row, column=c).font = Font(bold=True)
             ws.freeze_panes = f"A{header_row + 1}"
             ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(HEADER))}{len(rows)}"
+            ws.print_title_rows = f"{header_row}:{header_row}"
+        print_setup(ws)
 
     def activate(self, sheet):
         self.wb.active = self.wb.sheetnames.index(sheet)
         for ws in self.wb.worksheets:
             ws.sheet_view.tabSelected = ws.title == sheet
+
+
+def print_setup(ws) -> None:
+    """The 校验结果 sheet on paper: landscape A4, one page wide, the message columns wrapped."""
+    from openpyxl.styles import Alignment
+
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    for row in ws.iter_rows(min_col=11, max_col=12):
+        for c in row:
+            c.alignment = Alignment(wrap_text=True, vertical="top")
 
 
 def _color(color) -> dict | None:
