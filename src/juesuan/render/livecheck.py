@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.hyperlink import Hyperlink
 
 from juesuan.render import styles
 from juesuan.render.formulas import compress, sheet_prefix, sum_expression
@@ -152,14 +153,14 @@ def add_check_sheet(wb, layout: WorkbookLayout) -> None:
     _text_formats(wb, texts)
 
 
+LINK_FONT = Font(name=styles.FONT_NAME, size=10, color="0563C1", underline="single")
+
+
 def _link(cell, where: str) -> None:
     """位置 as a link to the table cell (the text stays 公开01表!C33)."""
-    from openpyxl.worksheet.hyperlink import Hyperlink
-
     sheet, _, ref = where.rpartition("!")
-    target = f"'{sheet}'!{ref}"
-    cell.hyperlink = Hyperlink(ref=cell.coordinate, location=target, display=where)
-    cell.font = Font(name=styles.FONT_NAME, size=10, color="0563C1", underline="single")
+    cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{sheet}'!{ref}", display=where)
+    cell.font = LINK_FONT
 
 
 def _verdict(ws, first: int, n: int) -> None:
