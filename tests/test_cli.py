@@ -91,8 +91,8 @@ def test_fill_sample_and_demo(tmp_path, careful_path):
                             "示例-规范填报-检查报告.txt", "示例-规范填报-检查报告.json",
                             "示例-按公开原样-已标注.xlsx", "示例-规范填报-已标注.xlsx"])
     assert "个错误" in res.stdout
-    res = run_cli("demo", cwd=tmp_path)  # again: overwrites its own outputs, leaves no backups
-    assert res.returncode == 0 and len(list((tmp_path / "juesuan-demo").iterdir())) == 9
+    res = run_cli("demo", cwd=tmp_path)  # again: the same --force rule as every command, nothing written
+    assert res.returncode == 2 and "--force" in res.stderr and len(list((tmp_path / "juesuan-demo").iterdir())) == 9
 
 
 @pytest.mark.parametrize("content, words", [

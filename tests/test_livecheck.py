@@ -17,10 +17,12 @@ from .test_formulas import SAMPLE_CODES
 
 
 def test_status_formulas_exact():
-    assert status_formula("=", "G9", "H9") == '=IF(ABS(G9)=0,"通过",IF(ABS(G9)<H9,"尾差","不符"))'
-    assert status_formula("<=", "G9", "H9") == '=IF(G9<=0,"通过",IF(G9<H9,"尾差","不符"))'
+    # an error value (#VALUE! from text in a side) is 不符, never an error shown as the status
+    assert status_formula("=", "G9", "H9") == \
+        '=IF(ISERROR(G9),"不符",IF(ABS(G9)=0,"通过",IF(ABS(G9)<H9,"尾差","不符")))'
+    assert status_formula("<=", "G9", "H9") == '=IF(ISERROR(G9),"不符",IF(G9<=0,"通过",IF(G9<H9,"尾差","不符")))'
     assert status_formula("=", "G9", "H9", "OR(C8<>0)") == \
-        '=IF(OR(C8<>0),"不适用",IF(ABS(G9)=0,"通过",IF(ABS(G9)<H9,"尾差","不符")))'
+        '=IF(OR(C8<>0),"不适用",IF(ISERROR(G9),"不符",IF(ABS(G9)=0,"通过",IF(ABS(G9)<H9,"尾差","不符"))))'
 
 
 def test_check_sheet_rows_are_the_model_relations():
@@ -30,7 +32,7 @@ def test_check_sheet_rows_are_the_model_relations():
     header = next(i for i, r in enumerate(rows) if r and r[0] == "规则" and r[3] == "关系")
     detail = rows[header + 1:]
     r011 = next(r for r in detail if r[0] == "R01-1")
-    assert (r011[2], r011[4], r011[5]) == ("公开01表!C33", "='公开01表'!C33", "=SUM('公开01表'!C7:C14)")
+    assert (r011[2], r011[4], r011[5]) == ("公开01表!C33", "=SUM('公开01表'!C33)", "=SUM('公开01表'!C7:C14)")
     assert r011[7] == ('=(MAX(1,MAX(MAX(1,COUNTIF(\'公开01表\'!C7:C14,">0")+COUNTIF(\'公开01表\'!C7:C14,"<0")),'
                        'MAX(1,COUNTIF(\'公开01表\'!C7,">0")+COUNTIF(\'公开01表\'!C7,"<0"))+'
                        'MAX(1,COUNTIF(\'公开01表\'!C8,">0")+COUNTIF(\'公开01表\'!C8,"<0"))+'

@@ -187,8 +187,10 @@ def test_v05_a_constant_formula_is_computed(careful_built, tmp_path):
     assert same.flat() == base.flat()
     more = check(edit_cells(careful_built, tmp_path / "more.xlsx", [("公开02表", "E10", "=12.5+3")]))
     assert not [f for f in more.findings if f.rule == "V-05"]
-    e7 = next(f for f in more.findings if f.location == "公开02表!E7")  # 合计 栏3 now 15.5, 01 表 says 0
-    assert (e7.rule, e7.severity, e7.actual, e7.expected) == ("X-02", "error", Decimal("15.5"), Decimal("0"))
+    # 合计 栏3 is now 15.5 where 01 表 says 0: reported at the cell typed, not at the totals above it
+    e10 = next(f for f in more.findings if f.location == "公开02表!E10")
+    # expected 0.01: the sample's 02 合计 is 0.01 below 01 already (a tail), so 01 asks for 0.01 here
+    assert (e10.rule, e10.severity, e10.actual, e10.expected) == ("X-02", "error", Decimal("15.5"), Decimal("0.01"))
 
 
 def test_v05_a_changed_total_formula_without_result_is_a_warning(careful_built, tmp_path):

@@ -123,8 +123,8 @@ def test_department_with_fund_spending_and_several_kuan():
                                        "20131": "党委办公厅（室）及相关机构事务", "2013101": "行政运行"})
     ws7 = wb["公开07表"]
     assert [ws7.cell(r, 1).value for r in range(8, 12)] == ["212", "21208", "2120801", "2120802"]
-    assert ws7["F8"].value == "=F9" and ws7["E8"].value == "=SUM(F8:G8)"  # 类 = Σ 款; 栏3 = 栏4 + 栏5
-    assert ws7["F7"].value == "=F8" and ws7["E7"].value == "=SUM(F7:G7)"
+    assert ws7["F8"].value == "=SUM(F9)" and ws7["E8"].value == "=SUM(F8:G8)"  # 类 = Σ 款; 栏3 = 栏4 + 栏5
+    assert ws7["F7"].value == "=SUM(F8)" and ws7["E7"].value == "=SUM(F7:G7)"
     assert not any(str(ws7.cell(r, 1).value or "").startswith("说明") for r in range(1, 20))
     assert ws7["E11"].value == "=SUM(F11:G11)"
     ws5 = wb["公开05表"]

@@ -74,7 +74,7 @@ def test_annotated_copy_marks_cells_and_keeps_everything_else(published_xlsx, tm
     wb = openpyxl.load_workbook(out)
     a10 = wb["公开02表"]["A10"]
     assert a10.fill.fgColor.rgb == "FF" + COLORS["error"]
-    assert a10.comment.text.startswith("R02-4［错误·强制］")
+    assert a10.comment.text.startswith("R02-4［错误］")
     assert wb["公开01表"]["F14"].fill.fgColor.rgb == "FF" + COLORS["info"]  # a tail: light blue
     assert wb["公开06表"]["B12"].fill.fgColor.rgb == "FF" + COLORS["warning"]
     assert wb["公开02表"]["A2"].value.startswith("本表校验：10 个错误，2 个提示")

@@ -103,7 +103,18 @@ def check_folder(folder: Path, workers: int | None = None) -> list[dict]:
     skipped = [_skipped(str(p), why) for p, why in skipped_files(folder)]
     if not files and not skipped:
         raise InputError(f"文件夹「{folder}」中没有 Excel 工作簿（.xlsx）。")
-    return _check_files(files, workers) + skipped
+    results = _check_files(files, workers) + skipped
+    for r in results:  # 甲局/决算公开.xlsx and 乙局/决算公开.xlsx: told apart by the path below the folder
+        r["path"] = relative_name(Path(r["file"]), folder)
+    return results
+
+
+def relative_name(path: Path, folder: Path) -> str:
+    """``甲局/决算公开.xlsx``: the path below ``folder`` (the file name if it is not below it)."""
+    try:
+        return str(path.resolve().relative_to(folder.resolve()))
+    except ValueError:
+        return path.name
 
 
 def _skipped(path: str, why: str) -> dict:
@@ -155,7 +166,12 @@ def _isolated(path: str, ctx) -> dict:
         return _unusable(path, "检查这个文件时进程异常退出（文件可能经过特殊构造或严重损坏），未能检查。")
 
 
-def write_reports(results: list[dict], folder: Path, out_dir: Path) -> tuple[Path, Path]:
+def report_paths(out_dir: Path) -> tuple[Path, Path]:
+    """The consolidated reports a folder check writes into ``out_dir``: (xlsx, JSON)."""
+    return out_dir / f"{REPORT_NAME}.xlsx", out_dir / f"{REPORT_NAME}.json"
+
+
+def write_reports(results: list[dict], folder: Path, out_dir: Path, force: bool = True) -> tuple[Path, Path]:
     """The consolidated xlsx and JSON reports; returns their paths."""
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
@@ -174,20 +190,20 @@ def write_reports(results: list[dict], folder: Path, out_dir: Path) -> tuple[Pat
     }
     data = {"summary": summary, "files": results}
     json_path = out_dir / f"{REPORT_NAME}.json"
-    write_text(json_path, json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    write_text(json_path, json.dumps(data, ensure_ascii=False, indent=2, default=str), force=force, backup=True)
 
     wb = Workbook()
     ws = wb.active
     ws.title = "按文件汇总"  # a few thousand rows at most: the normal writer keeps styles simple
     append_row(ws, ["文件", "部门", "年度", "结果", "错误", "警告", "提示", "说明"])
     for r in results:
-        append_row(ws, [Path(r["file"]).name, r.get("department", ""), r.get("year") or "", r["status"],
+        append_row(ws, [r.get("path") or Path(r["file"]).name, r.get("department", ""), r.get("year") or "", r["status"],
                    r["counts"]["error"], r["counts"]["warning"], r["counts"]["info"], r.get("error", "")])
     ws2 = wb.create_sheet("全部问题")
     append_row(ws2, ["文件", "部门", "表", "位置", "规则", "级别", "科目代码", "科目名称", "应为", "实为", "差额", "容差", "说明"])
     for r in results:
         for f in r["findings"]:
-            append_row(ws2, [Path(r["file"]).name, r.get("department", ""), f["table"], f["location"], f["rule"],
+            append_row(ws2, [r.get("path") or Path(r["file"]).name, r.get("department", ""), f["table"], f["location"], f["rule"],
                         f["severity_cn"], f["code"], f["name"], f["expected"], f["actual"], f["difference"],
                         f["tolerance"], f["message"]])
     bold = Font(bold=True)
@@ -201,5 +217,5 @@ def write_reports(results: list[dict], folder: Path, out_dir: Path) -> tuple[Pat
         ws.column_dimensions[col].width = width
     for col, width in zip("ABCDEFGHIJKLM", (30, 26, 11, 16, 8, 8, 10, 24, 12, 12, 10, 8, 80)):
         ws2.column_dimensions[col].width = width
-    xlsx_path = save_workbook(wb, out_dir / f"{REPORT_NAME}.xlsx", force=True, backup=False)
+    xlsx_path = save_workbook(wb, out_dir / f"{REPORT_NAME}.xlsx", force=force)
     return xlsx_path, json_path

@@ -20,8 +20,21 @@ def sample_path(which: str) -> Path:
     return Path(str(resources.files("juesuan.samples").joinpath(SAMPLES[which])))
 
 
-def run_demo(out_dir: Path) -> dict[str, Path]:
-    """Write the blank template and the two filled sample workbooks into ``out_dir``."""
+DEMO_FILES = ["空白表样.xlsx", "示例-规范填报.xlsx", "示例-按公开原样.xlsx", "示例-按公开原样-检查报告.txt",
+              "示例-按公开原样-检查报告.json", "示例-按公开原样-已标注.xlsx", "示例-规范填报-检查报告.txt",
+              "示例-规范填报-检查报告.json", "示例-规范填报-已标注.xlsx"]
+
+
+def run_demo(out_dir: Path, force: bool = False) -> dict[str, Path]:
+    """Write the blank template and the two filled sample workbooks into ``out_dir``. Files already
+    there are replaced only with ``force`` (kept as .bak); without it nothing is written."""
+    from juesuan.errors import OutputError
+    from juesuan.util.atomic import write_text
+
+    there = [n for n in DEMO_FILES if (out_dir / n).exists()]
+    if there and not force:
+        raise OutputError(f"文件夹「{out_dir}」中已有示例文件（{'、'.join(there[:3])}{' 等' if len(there) > 3 else ''}），"
+                          "未覆盖。换一个文件夹（-o），或加 --force 覆盖（原文件保留为 .bak 备份）。")
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     careful, wb = fill_workbook(sample_path("careful"))
@@ -30,11 +43,11 @@ def run_demo(out_dir: Path) -> dict[str, Path]:
     codes = sorted({r.code for t in layout.tables_of("coded")
                     for r in t.rows[1:] if len(r.code) == 7})
     _, blank = build_template(layout.department, layout.year, codes=codes)
-    written["template"] = save_workbook(blank, out_dir / "空白表样.xlsx", force=True, backup=False)
-    written["careful"] = save_workbook(wb, out_dir / "示例-规范填报.xlsx", force=True, backup=False)
+    written["template"] = save_workbook(blank, out_dir / "空白表样.xlsx", force=force)
+    written["careful"] = save_workbook(wb, out_dir / "示例-规范填报.xlsx", force=force)
     published, wb2 = fill_workbook(sample_path("published"))
     print_warnings(published.warnings)
-    written["published"] = save_workbook(wb2, out_dir / "示例-按公开原样.xlsx", force=True, backup=False)
+    written["published"] = save_workbook(wb2, out_dir / "示例-按公开原样.xlsx", force=force)
     from juesuan.validate.engine import check
     from juesuan.validate.report import counts_text
     from juesuan.writeback.text import render_text
@@ -42,13 +55,13 @@ def run_demo(out_dir: Path) -> dict[str, Path]:
     for which in ("published", "careful"):
         report = check(written[which])
         name = "示例-按公开原样-检查报告" if which == "published" else "示例-规范填报-检查报告"
-        (out_dir / f"{name}.txt").write_text(render_text(report) + "\n", encoding="utf-8")
-        (out_dir / f"{name}.json").write_text(report.to_json() + "\n", encoding="utf-8")
+        write_text(out_dir / f"{name}.txt", render_text(report) + "\n", force=force, backup=True)
+        write_text(out_dir / f"{name}.json", report.to_json() + "\n", force=force, backup=True)
         written[which + "-report"] = out_dir / f"{name}.txt"
         from juesuan.writeback.marks import annotate_file
 
         marked = out_dir / ("示例-按公开原样-已标注.xlsx" if which == "published" else "示例-规范填报-已标注.xlsx")
-        annotate_file(written[which], marked, report, force=True, backup=False)
+        annotate_file(written[which], marked, report, force=force)
         written[which + "-annotated"] = marked
         written[which + "-counts"] = report.counts
     print(f"示例部门：{layout.department}（{layout.year} 年度）")

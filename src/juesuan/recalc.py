@@ -38,7 +38,8 @@ def soffice() -> str | None:
     return None
 
 
-def _convert(exe: str, sources: list[Path], out_dir: Path, timeout: float) -> subprocess.CompletedProcess:
+def _convert(exe: str, sources: list[Path], out_dir: Path, timeout: float,
+             to: str = "xlsx:Calc MS Excel 2007 XML") -> subprocess.CompletedProcess:
     """One headless LibreOffice run converting ``sources`` to xlsx in ``out_dir``, with a throw-away profile
     that forces a full recalculation on load. LibreOffice runs in a process group of its own, and the
     whole group is killed when it overruns ``timeout`` (a hostile file must not leave it running)."""
@@ -47,7 +48,7 @@ def _convert(exe: str, sources: list[Path], out_dir: Path, timeout: float) -> su
         user.mkdir()
         (user / "registrymodifications.xcu").write_text(_REGISTRY, encoding="utf-8")
         cmd = [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--nologo",
-               "--norestore", "--calc", "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir",
+               "--norestore", "--calc", "--convert-to", to, "--outdir",
                str(out_dir), *map(str, sources)]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=dict(os.environ, HOME=profile), start_new_session=True)
@@ -102,8 +103,52 @@ def recalculate(src: str | Path, out_dir: str | Path, timeout: float = 180, forc
         if proc.returncode != 0 or not made.exists():
             raise JuesuanError(f"LibreOffice 重算失败（退出码 {proc.returncode}）：{proc.stderr.strip() or proc.stdout.strip()}")
         read_workbook(made)  # what LibreOffice wrote is a workbook, or this is no 已重算
-        data = made.read_bytes()
+        data = keep_black_and_white(src, made.read_bytes())
     return atomic_write(out, lambda fh: fh.write(data), force=True)
+
+
+def _sheet_parts(zf) -> dict[str, str]:
+    """Sheet name → its part in an xlsx package."""
+    import re
+
+    book = zf.read("xl/workbook.xml").decode("utf-8")
+    rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    targets = {}
+    for m in re.finditer(r"<Relationship\b[^>]*>", rels):
+        rid, target = re.search(r'\bId="([^"]*)"', m.group(0)), re.search(r'\bTarget="([^"]*)"', m.group(0))
+        if rid and target:
+            t = target.group(1)
+            targets[rid.group(1)] = t.lstrip("/") if t.startswith("/") else "xl/" + t
+    out = {}
+    for m in re.finditer(r"<sheet\b[^>]*>", book):
+        name, rid = re.search(r'\bname="([^"]*)"', m.group(0)), re.search(r'\br:id="([^"]*)"', m.group(0))
+        if name and rid and rid.group(1) in targets:
+            out[name.group(1)] = targets[rid.group(1)]
+    return out
+
+
+def keep_black_and_white(src: Path, data: bytes) -> bytes:
+    """LibreOffice saves every sheet with ``blackAndWhite="false"``: put back the flag of the sheets
+    that had it (the tables: their input tint must not print in Excel and WPS)."""
+    import io
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(src) as zs:
+        parts = _sheet_parts(zs)
+        bw = {n for n, p in parts.items() if p in zs.namelist()
+              and re.search(rb'<pageSetup\b[^>]*blackAndWhite="(1|true)"', zs.read(p))}
+    if not bw:
+        return data
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        wanted = {p for n, p in _sheet_parts(zin).items() if n in bw}
+        for item in zin.infolist():
+            body = zin.read(item.filename)
+            if item.filename in wanted:
+                body = body.replace(b'blackAndWhite="false"', b'blackAndWhite="true"')
+            zout.writestr(item, body)
+    return out.getvalue()
 
 
 def recalculate_many(paths, out_dir: str | Path, timeout: float | None = None) -> list[Path]:
@@ -151,3 +196,48 @@ def recalculate_many(paths, out_dir: str | Path, timeout: float | None = None) -
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged_out / f"{i}.xlsx", target)
     return targets
+
+
+def export_pdf(src: str | Path, out: str | Path, timeout: float = 180, force: bool = False) -> tuple[Path, list[str]]:
+    """Print the nine tables of ``src`` to a PDF with LibreOffice: only the tables (the 校验 and 校验结果
+    sheets are left out), each with its own print set-up, input cells and marks printed white (no fill,
+    no conditional formatting, no status line), every formula recalculated. ``src`` is not modified; an existing ``out``
+    is replaced only with ``force``. Returns the PDF's path and the sheets printed."""
+    import openpyxl
+    from openpyxl.formatting.formatting import ConditionalFormattingList
+    from openpyxl.styles import PatternFill
+
+    from juesuan.read.xlsx import read_workbook
+    from juesuan.util.atomic import atomic_write, refuse_existing
+    from juesuan.util.names import TOOL_SHEETS
+
+    exe = _exe()
+    src, out = Path(src).resolve(), Path(out).resolve()
+    if out.suffix.lower() != ".pdf":
+        raise JuesuanError(f"输出文件「{out}」须以 .pdf 结尾。")
+    refuse_existing(out, force)
+    read_workbook(src)  # refuses what is not a usable workbook, with the reader's message
+    wb = openpyxl.load_workbook(src)
+    for name in [n for n in wb.sheetnames if n in TOOL_SHEETS or n.startswith(tuple(TOOL_SHEETS))]:
+        del wb[name]
+    from juesuan.writeback.marks import STATUS_PREFIX
+
+    none = PatternFill()
+    for ws in wb.worksheets:
+        ws.conditional_formatting = ConditionalFormattingList()
+        for row in ws.iter_rows():
+            for c in row:
+                if c.fill is not None and c.fill.fill_type:
+                    c.fill = none
+                if isinstance(c.value, str) and c.value.startswith(STATUS_PREFIX):
+                    c.value = None  # an annotated copy's status line is not part of the disclosure
+    printed = list(wb.sheetnames)
+    with tempfile.TemporaryDirectory(prefix="juesuan-pdf-", dir=out.parent) as stage:
+        copy = Path(stage) / (src.stem + ".xlsx")
+        wb.save(copy)
+        proc = _convert(exe, [copy], Path(stage, "out"), timeout, to="pdf:calc_pdf_Export")
+        made = Path(stage, "out", src.stem + ".pdf")
+        if proc.returncode != 0 or not made.exists():
+            raise JuesuanError(f"LibreOffice 导出 PDF 失败（退出码 {proc.returncode}）：{proc.stderr.strip() or proc.stdout.strip()}")
+        data = made.read_bytes()
+    return atomic_write(out, lambda fh: fh.write(data), force=True), printed

@@ -102,12 +102,30 @@ def _imported_editions() -> dict[int, "Path"]:
 
 
 def active_catalog(year: int = 2024) -> Catalog:
-    """The imported official catalog nearest to ``year`` if the user imported one, else the bundled one."""
+    """The official catalog the user imported for ``year``'s edition, else the bundled one: editions are
+    kept apart (a 2025 import applies to 2025 workbooks only)."""
     imported = _imported_editions()
-    if not imported:
+    if year not in imported:
         return default_catalog(year)
-    edition = min(imported, key=lambda e: (abs(e - year), -e))
-    return _load_imported(edition, imported[edition].stat().st_mtime)
+    return _load_imported(year, imported[year].stat().st_mtime)
+
+
+def imported_catalogs() -> list[Catalog]:
+    """Every imported official catalog, by edition."""
+    return [active_catalog(e) for e in sorted(_imported_editions())]
+
+
+def remove_imported(edition: int) -> list["Path"]:
+    """Remove the imported catalog of ``edition``; returns the files removed (none if there was none)."""
+    folder = user_data_dir() / "catalog"
+    removed = []
+    for name in ("functional", "economic", "source"):
+        p = folder / f"{name}-{edition}.{'txt' if name == 'source' else 'csv'}"
+        if p.exists():
+            p.unlink()
+            removed.append(p)
+    forget_imported()
+    return removed
 
 
 @lru_cache(maxsize=4)

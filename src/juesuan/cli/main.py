@@ -15,24 +15,58 @@ from juesuan import __version__
 from juesuan.errors import JuesuanError
 
 _ARGPARSE_CN = [
+    (r"argument (?:命令|操作): invalid choice: (.*?) \(choose from (.*)\)", r"没有命令 \1（可用：\2）"),
     (r"the following arguments are required: (.*)", r"缺少必需的参数：\1"),
     (r"unrecognized arguments: (.*)", r"不认识的参数：\1"),
     (r"argument (\S+): expected one argument", r"参数 \1 后面需要一个值"),
     (r"argument (\S+): invalid int value: (.*)", r"参数 \1 需要整数，收到 \2"),
     (r"argument (\S+): invalid choice: (.*?) \(choose from (.*)\)", r"参数 \1 的取值 \2 无效（可选：\3）"),
     (r"invalid choice: (.*?) \(choose from (.*)\)", r"没有命令 \1（可用：\2）"),
+    (r"ambiguous option: (\S+) could match (.*)", r"选项 \1 不明确，可能是：\2"),
+    (r"argument (\S+): not allowed with argument (.*)", r"参数 \1 不能与 \2 同时使用"),
+    (r"argument (\S+): ignored explicit argument (.*)", r"参数 \1 不接受值 \2"),
+    (r"argument (\S+): (.*)", r"参数 \1：\2"),  # the rest: our own Chinese texts (年度应是四位数字……)
 ]
+# argparse's own words in usage and help, in Chinese
+_HELP_CN = [("usage: ", "用法："), ("positional arguments:", "位置参数："), ("options:", "选项："),
+            ("optional arguments:", "选项："), ("show this help message and exit", "显示本帮助并退出"),
+            ("show program's version number and exit", "显示版本号并退出")]
+
+
+def _suggestion(message: str) -> str:
+    """``是不是要输入 check？`` for a mistyped command or choice."""
+    import difflib
+
+    m = re.search(r"invalid choice: '?([^' ]*)'? \(choose from (.*)\)", message)
+    if not m:
+        return ""
+    choices = [c.strip(" '") for c in m.group(2).split(",")]
+    close = difflib.get_close_matches(m.group(1), choices, n=1, cutoff=0.5)
+    return f"。是不是要输入 {close[0]}？" if close else ""
 
 
 class _Parser(argparse.ArgumentParser):
+    def format_usage(self):
+        return _cn(super().format_usage())
+
+    def format_help(self):
+        return _cn(super().format_help())
+
     def error(self, message):  # Chinese messages, exit code 2
+        hint = _suggestion(message)
         for pattern, repl in _ARGPARSE_CN:
             if re.search(pattern, message):
                 message = re.sub(pattern, repl, message)
                 break
         self.print_usage(sys.stderr)
-        print(f"错误：{message}", file=sys.stderr)
+        print(f"错误：{message}{hint}", file=sys.stderr)
         raise SystemExit(2)
+
+
+def _cn(text: str) -> str:
+    for en, cn in _HELP_CN:
+        text = text.replace(en, cn)
+    return text
 
 
 def _year(text: str) -> int:
@@ -49,14 +83,15 @@ def _add_check(sub) -> None:
     c.add_argument("-o", "--output-dir", help="检查文件夹时，汇总报告写到这里（默认 ./juesuan-检查结果）")
     c.add_argument("--workers", type=int, help="检查文件夹时并行的进程数（默认为 CPU 核数）")
     c.add_argument("--annotate", metavar="OUT.xlsx", help="另存一份标注了问题的工作簿（单元格着色、批注、“校验结果”工作表）；原文件不改动")
-    c.add_argument("--force", action="store_true", help="覆盖已存在的标注文件（原文件保留为 .bak）")
+    c.add_argument("--force", action="store_true", help="覆盖已存在的标注文件或汇总报告（原文件保留为 .bak）")
     c.add_argument("--profile", help="按指定表样读取（national-2024、shanghai-2024，或自己的 .yaml 表样文件）；默认自动识别")
     c.add_argument("--explain", action="store_true", help="列出每张表的读取情况：从哪个工作表、哪些单元格、哪一列当作哪一栏、单位、未读取的内容")
     c.add_argument("--narrative", metavar="情况说明", help="同时检查情况说明（.docx/.pdf/.txt/.md）中的数字与公开表是否一致")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="juesuan", description="决算：部门决算公开（公开01表–公开09表）的表样生成、填报与审核工具。")
+    p = _Parser(prog="juesuan", description="决算：部门决算公开（公开01表–公开09表）的表样生成、填报与审核工具。",
+                epilog="每个命令的用法：juesuan 命令 -h，例如 juesuan check -h。")
     p.add_argument("--version", action="version", version=f"juesuan {__version__}")
     sub = p.add_subparsers(dest="command", metavar="命令", parser_class=_Parser)
 
@@ -85,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="用内置示例部门演示：生成空白表样和两份填好的工作簿",
                        description="用内置示例（洛阳市洛龙区工业和信息化局 2024 年度）演示全部功能。")
     d.add_argument("-o", "--output-dir", default="juesuan-demo", help="输出文件夹（默认 ./juesuan-demo）")
+    d.add_argument("--force", action="store_true", help="覆盖文件夹中已存在的示例文件（原文件保留为 .bak）")
 
     _add_check(sub)
 
@@ -94,16 +130,25 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("-o", "--output", required=True, help="输出文件（.docx、.md 或 .txt）")
     n.add_argument("--force", action="store_true", help="覆盖已存在的输出文件（原文件保留为 .bak）")
 
+    _tool_commands(sub)
+    return p
+
+
+def _tool_commands(sub) -> None:
+    """The commands around the main job: catalog, excel-addin, migrate, rules, recalc, pdf."""
     cat = sub.add_parser("catalog", help="分类科目：导入官方《政府收支分类科目》Excel 文件，查看当前使用的分类科目")
     catsub = cat.add_subparsers(dest="catalog_command", metavar="操作", parser_class=_Parser)
     ci = catsub.add_parser("import", help="导入官方分类科目 Excel 文件（保存到用户数据目录）")
     ci.add_argument("file", help="官方分类科目文件（.xlsx）")
-    ci.add_argument("--edition", type=_year, help="版本年度（默认从文件名识别，识别不到按 2025）")
-    catsub.add_parser("show", help="显示当前使用的分类科目")
+    ci.add_argument("--edition", type=_year, help="版本年度（默认从文件名识别；识别不到时须给出）。只用于同一年度的工作簿")
+    catsub.add_parser("show", help="显示已导入的分类科目和各年度使用的分类科目")
+    cr = catsub.add_parser("remove", help="删除已导入的某一版分类科目（恢复使用内置分类科目）")
+    cr.add_argument("--edition", type=_year, help="版本年度（只导入过一版时可省略）")
 
     xa = sub.add_parser("excel-addin", help="安装 Excel 加载项的步骤（xlwings）：在 Excel 中一键检查当前工作簿",
                         description="写出 VBA 模块 juesuan.bas 并列出在 Excel（Windows）中安装的步骤。需要：pip install 'juesuan[xlwings]'。")
     xa.add_argument("-o", "--output-dir", default=".", help="juesuan.bas 写到这里（默认当前文件夹）")
+    xa.add_argument("--force", action="store_true", help="覆盖已存在的 juesuan.bas（原文件保留为 .bak）")
 
     m = sub.add_parser("migrate", help="把填好的工作簿搬到新表样（增删科目、换年度），逐格带过所有填写的金额",
                        description="生成新表样并带过旧工作簿中每个填写的金额。新表样中没有位置的金额会逐个列出（含原单元格），"
@@ -125,7 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("file", help="工作簿（.xlsx）")
     rc.add_argument("-o", "--output-dir", required=True, help="输出文件夹")
     rc.add_argument("--force", action="store_true", help="覆盖输出文件夹中已存在的同名文件（原文件保留为 .bak）")
-    return p
+
+    pd = sub.add_parser("pdf", help="用 LibreOffice 把九张公开表打印成 PDF（不含“校验”“校验结果”工作表，填写处不印底色）",
+                        description="把工作簿中的公开01–09表导出为一个 PDF，用于公开。需要 LibreOffice。原文件不改动。")
+    pd.add_argument("file", help="工作簿（.xlsx）")
+    pd.add_argument("-o", "--output", required=True, help="输出文件（.pdf）")
+    pd.add_argument("--force", action="store_true", help="覆盖已存在的输出文件（原文件保留为 .bak）")
 
 
 class _SafeStream:
@@ -174,9 +224,9 @@ def main(argv: list[str] | None = None) -> int:
 def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not args.command:
-        parser.print_help()
-        return 0
+    if not args.command:  # bare `juesuan`: what there is to do, as a usage error
+        parser.print_help(sys.stderr)
+        return 2
     try:
         return _COMMANDS[args.command](args)
     except JuesuanError as exc:
@@ -272,7 +322,7 @@ def _cmd_narrate(args) -> int:
 def _cmd_demo(args) -> int:
     from juesuan.demo import run_demo
 
-    run_demo(Path(args.output_dir))
+    run_demo(Path(args.output_dir), force=args.force)
     return 0
 
 
@@ -294,6 +344,17 @@ def _cmd_recalc(args) -> int:
     return 0
 
 
+def _cmd_pdf(args) -> int:
+    from juesuan.recalc import export_pdf
+
+    src = Path(args.file)
+    if not src.is_file():
+        raise JuesuanError(f"文件「{src}」不存在。")
+    out, printed = export_pdf(src, args.output, force=args.force)
+    print(f"已导出 PDF：{out}（{len(printed)} 张表：{'、'.join(printed)}）")
+    return 0
+
+
 def _cmd_check(args) -> int:
     target = Path(args.path)
     if target.is_dir():
@@ -301,6 +362,13 @@ def _cmd_check(args) -> int:
     from juesuan.validate.engine import check
     from juesuan.writeback.text import render_reading, render_text
 
+    if args.annotate:  # refused before checking, not after printing the whole report
+        from juesuan.errors import InputError
+        from juesuan.util.atomic import refuse_existing
+
+        if target.resolve() == Path(args.annotate).resolve():
+            raise InputError(f"标注副本不能覆盖被检查的文件「{target}」：请用另一个文件名。")
+        refuse_existing(Path(args.annotate), args.force)
     report = check(target, profile=_profile(args.profile))
     if args.narrative:
         from juesuan.narrative.check import check_narrative
@@ -340,16 +408,21 @@ def _check_dir(args, folder: Path) -> int:
     from juesuan.batch import check_folder, write_reports
     from juesuan.validate.report import counts_text
 
-    results = check_folder(folder, args.workers)
+    from juesuan.batch import report_paths
+    from juesuan.util.atomic import refuse_existing
+
     out_dir = Path(args.output_dir) if args.output_dir else Path("juesuan-检查结果")
-    xlsx, js = write_reports(results, folder, out_dir)
+    for path in report_paths(out_dir):  # refused before checking the whole folder
+        refuse_existing(path, args.force)
+    results = check_folder(folder, args.workers)
+    xlsx, js = write_reports(results, folder, out_dir, force=args.force)
     if args.format == "json":
         print(js.read_text(encoding="utf-8"))
     else:
         for r in results:
             c = r["counts"]
             extra = f"：{r['error']}" if r.get("error") else f"（{counts_text(c)}）"
-            print(f"{r['status']:4}  {Path(r['file']).name}{extra}")
+            print(f"{r['status']:4}  {r.get('path') or Path(r['file']).name}{extra}")
         bad = sum(1 for r in results if r["status"] != "通过")
         skipped = sum(1 for r in results if r["status"] == "已跳过")
         print(f"共 {len(results)} 个文件：{len(results) - bad} 个通过，{bad} 个未通过或无法读取"
@@ -360,19 +433,34 @@ def _check_dir(args, folder: Path) -> int:
 
 
 def _cmd_catalog(args) -> int:
-    from juesuan.catalog import active_catalog
+    from juesuan.catalog import default_catalog, imported_catalogs, remove_imported
     from juesuan.read.catalog_import import import_catalog
 
     if args.catalog_command == "import":
         edition, nf, ne, folder = import_catalog(args.file, args.edition)
-        print(f"已导入 {edition} 版分类科目：功能分类 {nf} 个代码，经济分类 {ne} 个代码。保存在 {folder}")
-        print("此后检查时，未在分类科目中的代码按错误报告。")
+        how = "" if args.edition else "（版本年度取自文件名；不对时用 --edition 指明）"
+        print(f"已导入 {edition} 版分类科目{how}：功能分类 {nf} 个代码，经济分类 {ne} 个代码。保存在 {folder}")
+        print(f"此后检查 {edition} 年度的工作簿时，未在分类科目中的代码按错误报告；其他年度不受影响。"
+              f"撤销：juesuan catalog remove --edition {edition}")
         return 0
     if args.catalog_command == "show":
-        cat = active_catalog(2024)
-        print(f"当前分类科目：{cat.source}（{cat.edition} 版，功能分类 {len(cat.functional)} 个，经济分类 {len(cat.economic)} 个）")
+        cats = imported_catalogs()
+        for cat in cats:
+            print(f"{cat.edition} 年度：{cat.source}（功能分类 {len(cat.functional)} 个，经济分类 {len(cat.economic)} 个）")
+        bundled = default_catalog(2024)
+        print(("其他年度" if cats else "各年度") + f"：{bundled.source}（2024、2025 版，功能分类约 {len(bundled.functional)} 个）")
         return 0
-    print("用法：juesuan catalog import 文件.xlsx [--edition 2025] | juesuan catalog show", file=sys.stderr)
+    if args.catalog_command == "remove":
+        editions = [c.edition for c in imported_catalogs()]
+        edition = args.edition or (editions[0] if len(editions) == 1 else None)
+        if edition is None:
+            raise JuesuanError("已导入多版分类科目，请用 --edition 指明删除哪一版：" + "、".join(map(str, editions))
+                               if editions else "没有已导入的分类科目。")
+        if not remove_imported(edition):
+            raise JuesuanError(f"没有已导入的 {edition} 版分类科目（已导入：{'、'.join(map(str, editions)) or '无'}）。")
+        print(f"已删除导入的 {edition} 版分类科目：检查 {edition} 年度的工作簿时恢复使用内置分类科目。")
+        return 0
+    print("用法：juesuan catalog import 文件.xlsx [--edition 2025] | juesuan catalog show | juesuan catalog remove", file=sys.stderr)
     return 2
 
 
@@ -384,7 +472,7 @@ def _cmd_excel_addin(args) -> int:
     folder = Path(args.output_dir)
     if not folder.is_dir():
         raise JuesuanError(f"文件夹「{folder}」不存在。")
-    path = write_vba_module(folder)
+    path = write_vba_module(folder, force=args.force)
     has_xlwings = importlib.util.find_spec("xlwings") is not None
     print(f"已写出 VBA 模块：{path}")
     if not has_xlwings:
@@ -399,9 +487,11 @@ EXCEL_STEPS = """在 Excel（Windows）中安装，只需做一次：
   3. Excel：文件 → 选项 → 信任中心 → 信任中心设置 → 宏设置：勾选“信任对 VBA 工程对象模型的访问”
   4. 打开个人宏工作簿（视图 → 宏 → 录制宏，保存在“个人宏工作簿”，随即停止录制），
      按 Alt+F11 打开 VBA 编辑器，文件 → 导入文件 → 选择 juesuan.bas
-  5. 文件 → 选项 → 快速访问工具栏：从“宏”中选 JuesuanCheck 添加，即得到一个“检查”按钮
+  5. 仍在 VBA 编辑器中，选中个人宏工作簿（PERSONAL.XLSB）的工程：工具 → 引用，勾选 xlwings，确定
+     （不勾选时点按钮会提示“子过程或函数未定义”：RunPython 来自 xlwings）
+  6. 文件 → 选项 → 快速访问工具栏：从“宏”中选 JuesuanCheck 添加，即得到一个“检查”按钮
 使用：打开填好的公开01–09表工作簿，点这个按钮。工作簿不会被保存或关闭；问题单元格着色、加批注，
-并新增“校验结果”工作表。WPS 不支持 xlwings：请使用工作簿中的“校验”工作表或命令 juesuan check。"""
+并新增“校验结果”工作表。工作表保护（无密码）会在写入时临时撤销、写完恢复；设置了密码的工作表须先撤销保护。WPS 不支持 xlwings：请使用工作簿中的“校验”工作表或命令 juesuan check。"""
 
 
 def _cmd_migrate(args) -> int:
@@ -434,4 +524,4 @@ def _cmd_migrate(args) -> int:
 
 
 _COMMANDS = {"migrate": _cmd_migrate, "excel-addin": _cmd_excel_addin, "check": _cmd_check, "catalog": _cmd_catalog, "template": _cmd_template, "fill": _cmd_fill, "demo": _cmd_demo, "rules": _cmd_rules,
-             "recalc": _cmd_recalc, "narrate": _cmd_narrate}
+             "recalc": _cmd_recalc, "narrate": _cmd_narrate, "pdf": _cmd_pdf}

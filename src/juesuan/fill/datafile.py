@@ -33,7 +33,7 @@ import yaml
 from juesuan.util.names import NARRATIVE_DATA_SHEET
 from juesuan.catalog import Catalog, default_catalog
 from juesuan.errors import DataFileError, ModelError
-from juesuan.layout.build import build_layout, hierarchy_rows, verbatim_rows
+from juesuan.layout.build import build_layout, hierarchy_rows, missing_names, verbatim_rows
 from juesuan.layout.tables import CodeRow
 from juesuan.layout.workbook import WorkbookLayout
 from juesuan.util.codes import ITEM_RE as CODE_RE
@@ -200,6 +200,11 @@ def fill_from_datafile(df: DataFile, profile: Profile | None = None, catalog: Ca
     for tid, (tkey, body) in tables.items():
         spec = profile.table(tid)
         READERS[spec.kind](reading, spec, tkey, body)
+    if reading.missing:
+        raise DataFileError(str(missing_names(reading.missing, "data")))
+    if reading.problems:  # every value without a place, in one run
+        raise DataFileError(f"数据文件「{df.path}」中有 {len(reading.problems)} 个金额在表样中没有位置：\n"
+                            + "\n".join(f"  {p}" for p in reading.problems))
     layout = build_layout(profile, catalog, department, year, reading.coded_rows, reading.econ_extra,
                           reading.econ_names)
     warnings: list[str] = []
@@ -264,10 +269,12 @@ class _Reading:
     econ_extra: set[str] = field(default_factory=set)
     econ_names: dict[str, str] = field(default_factory=dict)
     cells: list[tuple[CellKey, tuple, Any]] = field(default_factory=list)
+    missing: list = field(default_factory=list)  # (where, code) of codes without a name
+    problems: list[str] = field(default_factory=list)  # values without a place, reported together
 
 
 def _read_coded(r: _Reading, spec, tkey: str, body) -> None:
-    r.coded_rows[spec.id] = _coded(r.df, spec, tkey, body, r.names, r.catalog, r.cells)
+    r.coded_rows[spec.id] = _coded(r.df, spec, tkey, body, r.names, r.catalog, r.cells, r.missing)
 
 
 def _read_economic(r: _Reading, spec, tkey: str, body) -> None:
@@ -279,7 +286,8 @@ def _read_economic(r: _Reading, spec, tkey: str, body) -> None:
     for k, v in body.items():
         code = _code_text(k)
         if code not in allowed:
-            raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 没有科目「{code}」，该金额在表中没有位置。")
+            r.problems.append(f"{df.where(tkey, k)}：{spec.number} 没有科目「{code}」，该金额在表中没有位置。")
+            continue
         if code in spec.optional_codes:
             r.econ_extra.add(code)
         if isinstance(v, list):
@@ -300,7 +308,8 @@ def _read_paired(r: _Reading, spec, tkey: str, body) -> None:
             line = int(str(k))
             side = spec.side_of(line)
         except (ValueError, KeyError):
-            raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 没有行次「{k}」。") from None
+            r.problems.append(f"{df.where(tkey, k)}：{spec.number} 没有行次「{k}」。")
+            continue
         cols = sorted(side.values)
         vals = v if isinstance(v, list) else [v]
         if len(vals) != len(cols):
@@ -308,7 +317,8 @@ def _read_paired(r: _Reading, spec, tkey: str, body) -> None:
                                 f"（栏次 {cols[0]}–{cols[-1]}），给出了 {len(vals)} 个金额。")
         for col, val in zip(cols, vals):
             if line in spec.blank_lines and val is not None:
-                raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 行次 {line} 是空行，不填金额。")
+                r.problems.append(f"{df.where(tkey, k)}：{spec.number} 行次 {line} 是空行，不填金额。")
+                break
             r.cells.append((CellKey(spec.id, line, col), (tkey, k), val))
 
 
@@ -328,7 +338,8 @@ def _read_single(r: _Reading, spec, tkey: str, body) -> None:
             except ValueError:
                 col = None
             if col not in spec.columns:
-                raise DataFileError(f"{df.where(tkey, k)}：{spec.number} 没有栏次「{k}」（栏次 1–{cols[-1]}）。")
+                r.problems.append(f"{df.where(tkey, k)}：{spec.number} 没有栏次「{k}」（栏次 1–{cols[-1]}）。")
+                continue
             items.append((col, v, k))
     else:
         raise DataFileError(f"{df.where(tkey)}：{spec.number} 应是 {len(cols)} 个金额的列表，或 栏次: 金额。")
@@ -339,7 +350,7 @@ def _read_single(r: _Reading, spec, tkey: str, body) -> None:
 READERS = {"coded": _read_coded, "economic": _read_economic, "paired": _read_paired, "single": _read_single}
 
 
-def _coded(df, spec, tkey, body, names, catalog, cells) -> list[CodeRow]:
+def _coded(df, spec, tkey, body, names, catalog, cells, missing=None) -> list[CodeRow]:
     ncols = len(spec.columns)
     cols = sorted(spec.columns)
     total = None
@@ -379,12 +390,12 @@ def _coded(df, spec, tkey, body, names, catalog, cells) -> list[CodeRow]:
         local = dict(names)
         local.update({c: n for c, n, _ in parsed if n})
         first = {c: i for i, c in reversed(list(enumerate(codes)))}
-        rows = hierarchy_rows(codes, local, catalog, where=lambda c: df.where(*path(first[c])) + "：")
+        rows = hierarchy_rows(codes, local, catalog, where=lambda c: df.where(*path(first[c])) + "：", missing=missing)
         index = {r.code: j for j, r in enumerate(rows) if j}
         targets = [index[c] for c in codes]
     else:
         rows = verbatim_rows([(c, n) for c, n, _ in parsed], names, catalog,
-                             where=lambda i: df.where(*path(i)) + "：")
+                             where=lambda i: df.where(*path(i)) + "：", missing=missing)
         targets, j = [], 1
         for c, _, _ in parsed:
             while rows[j].generated:

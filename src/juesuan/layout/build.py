@@ -26,23 +26,38 @@ def check_code(code: str, where: str = "") -> str:
     return code
 
 
-def name_for(code: str, names: dict[str, str], catalog: Catalog, where: str = "") -> str:
-    """The name of a functional code: the user's name, else the catalog's, else an error."""
+def name_for(code: str, names: dict[str, str], catalog: Catalog, where: str = "",
+             missing: list | None = None) -> str:
+    """The name of a functional code: the user's name, else the catalog's; else, with a ``missing``
+    list, the code is noted there (every one is reported at once, :func:`missing_names`) and the name
+    is empty; without one, an error."""
     if code in names:
         return names[code]
     found = catalog.name(code)
     if found:
         return found
-    level = LEVELS.get(len(code), "")
-    raise CodeError(
-        f"{where}科目代码 {code}（{level}级）在内置分类科目中没有名称。请给出名称："
-        f"命令行写作 --codes {code}=科目名称（类、款级代码同样可以这样给出名称），"
-        f"或在数据文件的「科目名称」中写 \"{code}\": 科目名称。"
-    )
+    if missing is None:
+        raise missing_names([(where, code)], "cli")
+    if all(c != code for _, c in missing):
+        missing.append((where, code))
+    return ""
+
+
+def missing_names(missing: list[tuple[str, str]], via: str) -> CodeError:
+    """One error naming every code without a name, with the way to give names of ``via``: ``cli``
+    (``--codes 代码=名称``) or ``data`` (the data file's 科目名称)."""
+    lines = [f"  {where}{code}（{LEVELS.get(len(code), '')}级）" for where, code in missing]
+    if via == "data":
+        how = ("请在数据文件中加上「科目名称」，例如：\n科目名称:\n"
+               + "\n".join(f'  "{code}": 科目名称' for _, code in missing[:5]))
+    else:
+        how = ("请在代码后用 = 给出名称（类、款级代码也一样），例如 --codes "
+               + ",".join(f"{code}=科目名称" for _, code in missing[:3]))
+    return CodeError(f"以下 {len(missing)} 个科目代码在内置分类科目中没有名称：\n" + "\n".join(lines) + "\n" + how)
 
 
 def hierarchy_rows(codes: list[str], names: dict[str, str], catalog: Catalog,
-                   where=lambda code: "") -> list[CodeRow]:
+                   where=lambda code: "", missing: list | None = None) -> list[CodeRow]:
     """类/款/项 rows for 项 codes, in code order, with the 类 and 款 parents generated.
 
     ``where(code)`` places a 项 code in the user's input, for messages.
@@ -54,12 +69,12 @@ def hierarchy_rows(codes: list[str], names: dict[str, str], catalog: Catalog,
             if parent in seen:
                 continue
             seen.add(parent)
-            out.append(CodeRow(parent, name_for(parent, names, catalog, where(code)), generated))
+            out.append(CodeRow(parent, name_for(parent, names, catalog, where(code), missing), generated))
     return out
 
 
 def verbatim_rows(rows: list[tuple[str, str | None]], names: dict[str, str], catalog: Catalog,
-                  where=lambda i: "") -> list[CodeRow]:
+                  where=lambda i: "", missing: list | None = None) -> list[CodeRow]:
     """Rows as a department reported them, in their order; a missing 类/款 parent of a well-formed
     code is inserted before its first child. Malformed and duplicate codes are kept as given."""
     present = {code for code, _ in rows}
@@ -71,9 +86,9 @@ def verbatim_rows(rows: list[tuple[str, str | None]], names: dict[str, str], cat
                 parent = code[:plen]
                 if plen < len(code) and parent not in present and parent not in added:
                     added.add(parent)
-                    out.append(CodeRow(parent, name_for(parent, names, catalog, where(i)), True))
+                    out.append(CodeRow(parent, name_for(parent, names, catalog, where(i), missing), True))
         if name is None:
-            name = name_for(code, names, catalog, where(i)) if code.isdigit() else ""
+            name = name_for(code, names, catalog, where(i), missing) if code.isdigit() else ""
         out.append(CodeRow(code, name))
     return out
 
@@ -116,7 +131,7 @@ def template_layout(profile: Profile, catalog: Catalog, department: str, year: i
 
     A table's ``codes_from`` names the lists feeding it; ``all`` is every list.
     """
-    coded = {}
+    coded, missing = {}, []
     for spec in profile.tables:
         if spec.kind != "coded":  # the tables whose rows are codes
             continue
@@ -127,5 +142,7 @@ def template_layout(profile: Profile, catalog: Catalog, department: str, year: i
                     codes.extend(lst)
             else:
                 codes.extend(code_lists.get(src, []))
-        coded[spec.id] = hierarchy_rows(codes, names, catalog) if codes else [TOTAL_ROW]
+        coded[spec.id] = hierarchy_rows(codes, names, catalog, missing=missing) if codes else [TOTAL_ROW]
+    if missing:
+        raise missing_names(missing, "cli")
     return build_layout(profile, catalog, department, year, coded, econ_extra)

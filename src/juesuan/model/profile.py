@@ -16,7 +16,7 @@ from juesuan.model.expr import parse_expr, parse_int_set, parse_ref
 from juesuan.model.yamlload import line_of, load_yaml, strip_lines
 
 DEFAULT_PROFILE = "national-2024"
-SEVERITIES = {"E": "强制", "W": "提示", "I": "参考"}
+SEVERITIES = {"E": "错误", "W": "警告", "I": "提示"}  # one vocabulary; the official 强制/提示 are explained in notes.severities
 SEVERITY_ORDER = {"E": 0, "W": 1, "I": 2}  # most severe first
 TABLE_KINDS = ("paired", "coded", "economic", "single")
 

@@ -28,9 +28,7 @@ def import_catalog(path, edition: int | None = None):
 
     path = Path(path)
     wb = read_workbook(path)
-    if edition is None:
-        m = re.search(r"(20\d\d)", path.name)
-        edition = int(m.group(1)) if m else 2025
+    edition = edition or _edition_from_name(path)
     functional: dict[str, tuple[str, str]] = {}
     economic: dict[str, tuple[str, str]] = {}
     for sheet in wb.sheets:
@@ -68,6 +66,7 @@ def import_catalog(path, edition: int | None = None):
             target.setdefault(code, (name, LEVELS[len(code)]))
     if not functional and not economic:
         raise InputError(f"「{path}」中没有找到分类科目：需要“科目编码/科目代码”列（或“类、款、项”三列）和“科目名称”列。")
+    _looks_official(path, functional)
     folder = user_data_dir() / "catalog"
     folder.mkdir(parents=True, exist_ok=True)
 
@@ -85,3 +84,36 @@ def import_catalog(path, edition: int | None = None):
     write_text(folder / f"source-{edition}.txt", path.name)
     forget_imported()
     return edition, len(functional), len(economic), folder
+
+
+def _edition_from_name(path) -> int:
+    """The edition a file name gives (``2025年政府收支分类科目.xlsx``); never guessed without one."""
+    import re
+
+    from juesuan.errors import InputError
+
+    m = re.search(r"(20\d\d)", path.name)
+    if not m:
+        raise InputError(f"无法从文件名「{path.name}」看出分类科目的版本年度：请用 --edition 指明，例如 --edition 2025"
+                         "（导入的分类科目只用于同一年度的工作簿）。")
+    return int(m.group(1))
+
+
+MIN_CODES, MIN_ITEMS, MIN_CLASSES = 200, 150, 15  # the official 支出功能分类 has ~26 类 and over 1000 codes
+
+
+def _looks_official(path, functional: dict) -> None:
+    """Refuse a file that is not a 政府收支分类科目: too few codes (a 公开 workbook has a few dozen),
+    too few of the 类 the table model knows, or their names not those of the 类."""
+    from juesuan.errors import InputError
+    from juesuan.model.profile import load_profile
+
+    classes = dict(load_profile().classes)
+    items = sum(1 for c in functional if len(c) == 7)
+    found = [c for c in classes if c in functional]
+    named = [c for c in found if nfkc(functional[c][0]).replace(" ", "") == nfkc(classes[c]).replace(" ", "")]
+    if len(functional) < MIN_CODES or items < MIN_ITEMS or len(found) < MIN_CLASSES or len(named) < 0.8 * len(found):
+        raise InputError(
+            f"「{path.name}」看起来不是《政府收支分类科目》：只有 {len(functional)} 个功能分类代码（其中项级 {items} 个），"
+            f"类级科目 {len(found)} 个（名称与分类科目一致的 {len(named)} 个）。官方文件有数百个代码和全部 {len(classes)} 个类"
+            f"（201 一般公共服务支出 …）。部门决算公开工作簿不能作为分类科目导入；未导入，原有设置不变。")

@@ -12,7 +12,7 @@ def rules_text(markdown: bool = False, profile: str = DEFAULT_PROFILE) -> str:
         lines += [f"规则来自表样模型 `schemas/{prof.id}.yaml`（{prof.name}）。", "",
                   "| 编号 | 级别 | 内容 | 关系 | 模板中 |", "|---|---|---|---|---|"]
     else:
-        lines.append(f"{prof.name}：共 {len(prof.rules)} 条审核规则（强制 / 提示 / 参考）")
+        lines.append(f"{prof.name}：共 {len(prof.rules)} 条审核规则（级别 错误 / 警告 / 提示，即官方的强制 / 提示 / 参考）")
     for rule in prof.rules:
         rels = "；".join(_relation_text(r) for r in rule.relations)
         defines = "公式" if any(r.defines for r in rule.relations) else ("" if rule.check else "校验")

@@ -86,8 +86,9 @@ def sum_expression(layout: WorkbookLayout, terms: list[Term], home: str) -> str:
         cells = [_split_prefix(cell_ref(layout, t, home)) for _, t in terms if isinstance(t, CellKey)]
         looks = [sumif(layout, t, home) for _, t in terms if isinstance(t, Lookup)]
         args = compress(cells) + looks
-        if len(terms) == 1:
-            return args[0]
+        if len(terms) == 1 and looks:
+            return args[0]  # SUMIF is a number already
+        # a single cell too is SUM(C30), not =C30: a text or an error typed there is not carried upwards
         return f"SUM({','.join(args)})"
     for i, (sign, t) in enumerate(terms):
         text = cell_ref(layout, t, home) if isinstance(t, CellKey) else sumif(layout, t, home)

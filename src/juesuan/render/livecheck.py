@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.hyperlink import Hyperlink
 
 from juesuan.render import styles
 from juesuan.render.formulas import compress, sheet_prefix, sum_expression
@@ -22,8 +23,10 @@ from juesuan.rules.graph import graph_of
 from juesuan.rules.instances import Instance
 
 from juesuan.util.names import CHECK_SHEET as SHEET
-FAIL_FILL = PatternFill(fill_type="solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
-TAIL_FILL = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
+FAIL_FILL = styles.severity_fill("error")
+WARN_FILL = styles.severity_fill("warning")
+TAIL_FILL = styles.severity_fill("info")
+LEVEL_OF = {"E": "error", "W": "warning", "I": "info"}
 DETAIL_HEADER = ["规则", "级别", "位置", "关系", "左边", "右边", "差额", "容差", "状态", "不符", "尾差"]
 
 
@@ -68,6 +71,7 @@ def status_formula(op: str, diff_ref: str, tol_ref: str, when_zero: str = "") ->
         verdict = f'IF({diff_ref}<=0,"通过",IF({diff_ref}<{tol_ref},"尾差","不符"))'
     else:
         verdict = f'IF(ABS({diff_ref})=0,"通过",IF(ABS({diff_ref})<{tol_ref},"尾差","不符"))'
+    verdict = f'IF(ISERROR({diff_ref}),"不符",{verdict})'  # an error value (#VALUE!) in a side is a failure
     return f'=IF({when_zero},"不适用",{verdict})' if when_zero else "=" + verdict
 
 
@@ -80,6 +84,19 @@ def condition_expression(layout: WorkbookLayout, inst: Instance) -> str:
     return "OR(" + ",".join(f"{r}<>0" for r in refs) + ")"
 
 
+def text_ranges(layout: WorkbookLayout) -> dict[str, list[str]]:
+    """Sheet → the amount columns of its table as ranges (``C7:C36``): where a number typed as text
+    is looked for (ISTEXT; a formula's result is a number, a label is not in these columns)."""
+    out: dict[str, list[str]] = {}
+    for tid, tl in layout.tables.items():
+        cols: dict[str, list[int]] = {}
+        for key in tl.value_keys():
+            row, col = tl.address(key)
+            cols.setdefault(col, []).append(row)
+        out[layout.profile.table(tid).number] = [f"{c}{min(r)}:{c}{max(r)}" for c, r in sorted(cols.items())]
+    return out
+
+
 def add_check_sheet(wb, layout: WorkbookLayout) -> None:
     """Add the 校验 sheet and the conditional formatting that points at it."""
     ws = wb.create_sheet(SHEET)
@@ -87,12 +104,15 @@ def add_check_sheet(wb, layout: WorkbookLayout) -> None:
     instances = [i for i in graph_of(layout).instances if anchor(i, layout) is not None and (i.lhs or i.rhs)]
     by_rule = {r.id: [i for i in instances if i.rule.id == r.id] for r in rules}
     rules = [r for r in rules if by_rule[r.id]]
+    texts = text_ranges(layout)
+    text_rule = next((r for r in layout.profile.rules if r.check == "amount_parsed"), None)
     ws["A1"] = "校验（实时）：按表样中的审核关系自动计算，随填写更新。状态：通过 / 尾差（四舍五入容差之内）/ 不符。"
     ws["A1"].font = Font(name=styles.FONT_NAME, size=12, bold=True)
     ws.append([])
     ws.append(["规则", "级别", "内容", "检查项", "不符", "尾差", "状态"])
     summary_first = 4
-    detail_first = summary_first + len(rules) + 1  # header row of the details, after one blank row
+    n_summary = len(rules) + 1  # the relation rules, then the row of amounts typed as text
+    detail_first = summary_first + n_summary + 1  # header row of the details, after one blank row
     first_detail_row = detail_first + 1
     last_detail_row = first_detail_row + len(instances) - 1
     rng = lambda col: f"${col}${first_detail_row}:${col}${last_detail_row}"
@@ -104,10 +124,15 @@ def add_check_sheet(wb, layout: WorkbookLayout) -> None:
         ws.append([r.id, r.severity_cn, r.text, len(by_rule[r.id]),
                    f'=SUMIF({rng("A")},"{r.id}",{rng("J")})', f'=SUMIF({rng("A")},"{r.id}",{rng("K")})',
                    f'=IF(E{row}>0,"不符",IF(F{row}>0,"尾差",{ok}))'])
+    row += 1
+    count = "+".join(f"SUMPRODUCT(ISTEXT({sheet_prefix(sh)}{r})*1)" for sh, rs in texts.items() for r in rs) or "0"
+    ws.append([text_rule.id if text_rule else "", "错误", "以文本形式填写的金额（公式不会把它算进合计；单元格显示为红色）："
+               "请删除后重新输入数字", sum(len(rs) for rs in texts.values()), f"={count}", 0,
+               f'=IF(E{row}>0,"不符","通过")'])
     ws.append([])
     ws.append(DETAIL_HEADER)
     assert ws.max_row == detail_first, (ws.max_row, detail_first)  # the SUMIF ranges above count on it
-    anchors: dict[CellKey, list[int]] = {}
+    anchors: dict[CellKey, list[tuple[int, str]]] = {}
     row = detail_first
     for inst in instances:
         row += 1
@@ -120,9 +145,38 @@ def add_check_sheet(wb, layout: WorkbookLayout) -> None:
                    f"={left}", f"={right}", f"=ROUND(E{row}-F{row},2)", f"=(MAX(1,{n})+1)*0.005",
                    status_formula(inst.op, f"G{row}", f"H{row}", condition_expression(layout, inst)),
                    f'=IF(I{row}="不符",1,0)', f'=IF(I{row}="尾差",1,0)'])
-        anchors.setdefault(key, []).append(row)
-    _style(ws, summary_first, len(rules), detail_first, len(instances))
+        _link(ws[f"C{row}"], where)
+        anchors.setdefault(key, []).append((row, inst.rule.severity))
+    _verdict(ws, summary_first, n_summary)
+    _style(ws, summary_first, n_summary, detail_first, len(instances))
     _conditional_formats(wb, layout, anchors)
+    _text_formats(wb, texts)
+
+
+LINK_FONT = Font(name=styles.FONT_NAME, size=10, color="0563C1", underline="single")
+
+
+def _link(cell, where: str) -> None:
+    """位置 as a link to the table cell (the text stays 公开01表!C33)."""
+    sheet, _, ref = where.rpartition("!")
+    cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{sheet}'!{ref}", display=where)
+    cell.font = LINK_FONT
+
+
+def _verdict(ws, first: int, n: int) -> None:
+    """Row 2: one overall verdict — 未通过 while an error rule fails, else 通过 (with the warnings and
+    tails counted), from the summary rows."""
+    last = first + n - 1
+    err = f'SUMPRODUCT((B{first}:B{last}="错误")*(G{first}:G{last}="不符"))'
+    warn = f'SUMPRODUCT((B{first}:B{last}<>"错误")*(G{first}:G{last}="不符"))'
+    tail = f'COUNTIF(G{first}:G{last},"尾差")'
+    ws["A2"] = "结论"
+    ws["C2"] = (f'=IF({err}>0,"未通过："&{err}&" 条错误级规则不符（见下表状态为“不符”的行）",'
+                f'IF({warn}>0,"通过，但有 "&{warn}&" 条警告级规则不符，请核实",'
+                f'IF({tail}>0,"通过（"&{tail}&" 条规则有四舍五入尾差）","通过")))')
+    ws["A2"].font = ws["C2"].font = Font(name=styles.FONT_NAME, size=12, bold=True)
+    ws.conditional_formatting.add("C2", FormulaRule(formula=['LEFT($C$2,3)="未通过"'], fill=FAIL_FILL))
+    ws.conditional_formatting.add("C2", FormulaRule(formula=['ISNUMBER(SEARCH("警告",$C$2))'], fill=WARN_FILL))
 
 
 def _style(ws, summary_first, n_rules, detail_first, n_details):
@@ -130,36 +184,71 @@ def _style(ws, summary_first, n_rules, detail_first, n_details):
     for row in (summary_first - 1, detail_first):
         for c in ws[row]:
             c.font = bold
-    for col, width in zip("ABCDEFGHIJK", (8, 6, 60, 8, 12, 12, 10, 9, 8, 6, 6)):
+            c.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    for col, width in zip("ABCDEFGHIJK", (8, 6, 60, 18, 12, 12, 10, 9, 8, 6, 6)):
         ws.column_dimensions[col].width = width
+    wrap = Alignment(wrap_text=True, vertical="top")
     for row in ws.iter_rows(min_row=summary_first, max_row=summary_first + n_rules - 1, min_col=3, max_col=3):
         for c in row:
-            c.alignment = Alignment(wrap_text=True, vertical="top")
-    for row in ws.iter_rows(min_row=detail_first + 1, max_row=detail_first + n_details, min_col=5, max_col=8):
+            c.alignment = wrap
+    for row in ws.iter_rows(min_row=detail_first + 1, max_row=detail_first + n_details, min_col=4, max_col=8):
         for c in row:
-            c.number_format = styles.AMOUNT_FORMAT if c.column < 8 else "0.000"
-    red = PatternFill(fill_type="solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
-    blue = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
+            if c.column == 4:
+                c.alignment = wrap
+            else:
+                c.number_format = styles.AMOUNT_FORMAT if c.column < 8 else "0.000"
     last = detail_first + n_details
     for area in (f"G{summary_first}:G{summary_first + n_rules - 1}", f"I{detail_first + 1}:I{last}"):
         col = area[0]
         top = area.split(":")[0][1:]
-        ws.conditional_formatting.add(area, FormulaRule(formula=[f'${col}{top}="不符"'], fill=red))
-        ws.conditional_formatting.add(area, FormulaRule(formula=[f'${col}{top}="尾差"'], fill=blue))
+        failed = f'${col}{top}="不符"'
+        ws.conditional_formatting.add(area, FormulaRule(formula=[f'AND({failed},$B{top}="错误")'], fill=FAIL_FILL))
+        ws.conditional_formatting.add(area, FormulaRule(formula=[f'AND({failed},$B{top}="警告")'], fill=WARN_FILL))
+        ws.conditional_formatting.add(area, FormulaRule(formula=[f'OR({failed},${col}{top}="尾差")'], fill=TAIL_FILL))
     ws.freeze_panes = f"A{summary_first}"
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     ws.protection.autoFilter = False
     ws.auto_filter.ref = f"A{detail_first}:K{last}"
+    _print_setup(ws, detail_first)
 
 
-def _conditional_formats(wb, layout: WorkbookLayout, anchors: dict[CellKey, list[int]]) -> None:
-    """Colour a table cell red while one of its relations is 不符, light blue while only 尾差."""
+def _print_setup(ws, detail_first: int) -> None:
+    """Landscape A4, one page wide, the details' header repeated on every page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{detail_first}:{detail_first}"
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.print_options.gridLines = True
+
+
+def _conditional_formats(wb, layout: WorkbookLayout, anchors: dict[CellKey, list[tuple[int, str]]]) -> None:
+    """Colour a table cell as the check's key says: red while an 错误 rule is 不符 there, amber while a
+    警告 rule is, light blue while only 尾差 (or a 提示 rule) — the colours of the annotated copy."""
+    def any_of(refs, word):
+        if not refs:
+            return None
+        return refs[0] + f'="{word}"' if len(refs) == 1 else "OR(" + ",".join(f'{x}="{word}"' for x in refs) + ")"
+
     for key, rows in anchors.items():
         row, col = layout.table(key.table).address(key)
         ws = wb[layout.sheet(key)]
-        refs = [f"{sheet_prefix(SHEET)}$I${r}" for r in rows]
-        fail = refs[0] + '="不符"' if len(refs) == 1 else "OR(" + ",".join(f'{x}="不符"' for x in refs) + ")"
-        tail = refs[0] + '="尾差"' if len(refs) == 1 else "OR(" + ",".join(f'{x}="尾差"' for x in refs) + ")"
-        ws.conditional_formatting.add(f"{col}{row}", FormulaRule(formula=[fail], fill=FAIL_FILL, stopIfTrue=True))
-        ws.conditional_formatting.add(f"{col}{row}", FormulaRule(formula=[tail], fill=TAIL_FILL))
+        ref = lambda r: f"{sheet_prefix(SHEET)}$I${r}"
+        levels = {lvl: [ref(r) for r, sev in rows if LEVEL_OF[sev] == lvl] for lvl in ("error", "warning", "info")}
+        for formula, fill in ((any_of(levels["error"], "不符"), FAIL_FILL), (any_of(levels["warning"], "不符"), WARN_FILL),
+                              (any_of([ref(r) for r, _ in rows], "尾差"), TAIL_FILL),
+                              (any_of(levels["info"], "不符"), TAIL_FILL)):
+            if formula:
+                ws.conditional_formatting.add(f"{col}{row}", FormulaRule(formula=[formula], fill=fill, stopIfTrue=True))
+
+
+def _text_formats(wb, texts: dict[str, list[str]]) -> None:
+    """An amount typed as text is red at its cell (first of the cell's rules: it is the root cause)."""
+    for sheet, ranges in texts.items():
+        ws = wb[sheet]
+        for rng in ranges:
+            top = rng.split(":")[0]
+            ws.conditional_formatting.add(rng, FormulaRule(formula=[f"ISTEXT({top})"], fill=FAIL_FILL, stopIfTrue=True))

@@ -26,6 +26,15 @@ NOTE_ALIGN = Alignment(horizontal="left", vertical="top", wrap_text=True)
 # Input cells are tinted on screen; the sheets print in black and white, so the tint never prints.
 INPUT_FILL = PatternFill(fill_type="solid", start_color="FFFFF2CC", end_color="FFFFF2CC")
 UNLOCKED = Protection(locked=False)
+
+# What a colour means, everywhere (the annotated copy, the live 校验 sheet, the README's key):
+# 错误 red, 警告 amber, 提示 light blue.
+SEVERITY_COLORS = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}
+
+
+def severity_fill(severity: str) -> PatternFill:
+    color = "FF" + SEVERITY_COLORS[severity]
+    return PatternFill(fill_type="solid", start_color=color, end_color=color)
 LOCKED = Protection(locked=True)
 
 AMOUNT_LIMIT = "1000000000000"  # 1 万亿 万元: far above any department, below float trouble

@@ -86,6 +86,8 @@ def _furniture(ws, layout, tl, ncols):
     ws["A3"].font, ws["A3"].alignment = styles.BODY_FONT, styles.LEFT
     year = ws.cell(row=3, column=mid, value=f"{layout.year} 年度")
     year.font, year.alignment = styles.BODY_FONT, styles.CENTER_NOWRAP
+    if ncols - 1 > mid:  # a narrow middle column clipped it (“?024 年度”): the year spans to the unit
+        ws.merge_cells(f"{get_column_letter(mid)}3:{get_column_letter(ncols - 1)}3")
     unit = ws[f"{last}3"]
     unit.value = f"单位：{layout.profile.unit}"
     unit.font, unit.alignment = styles.BODY_FONT, styles.RIGHT

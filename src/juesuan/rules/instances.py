@@ -41,7 +41,7 @@ class Instance:
     lhs: list[Term]
     rhs: list[Term]
     defines: bool = False
-    where: str = ""  # e.g. "c=3" or "类 206", for messages
+    where: str = ""  # e.g. "栏 3" or "类 206、科目 20805", for messages
     when_zero: tuple[CellKey, ...] = ()  # judged only while all these cells are 0
     code: str | None = None  # the code a code-by-code (``#``) instance compares
 
@@ -115,10 +115,10 @@ def _coded_hierarchy(rule, no, rel, tl) -> Iterator[Instance]:
         for parent, kids in pairs:
             if not kids:
                 continue
-            where = "合计" if parent == 0 else f"{rows[parent].code}"
+            where = "合计" if parent == 0 else f"科目 {rows[parent].code}"
             for col in spec.columns:
                 yield Instance(rule, no, "=", [(1, CellKey(spec.id, parent, col))],
-                               [(1, CellKey(spec.id, k, col)) for k in kids], rel.defines, f"{where}，栏{col}")
+                               [(1, CellKey(spec.id, k, col)) for k in kids], rel.defines, f"{where}、栏 {col}")
 
 
 _HIERARCHIES = {"economic": _economic_hierarchy, "coded": _coded_hierarchy}
@@ -157,14 +157,17 @@ def _where(env: dict, layout, star_table) -> str:
     for k, v in env.items():
         if k == "*":
             row = layout.table(star_table).rows[v]
-            bits.append("合计" if v == 0 else row.code)
+            bits.append("合计" if v == 0 else f"科目 {row.code}")
         elif k == "类":
             bits.append(f"类 {v}")
         elif k == "#":
             bits.append(f"科目 {v}")
-        else:
-            bits.append(f"{k}={v}")
-    return "，".join(bits)
+        else:  # a loop of the relation notation: `for c in 2..5` is a column (栏), `for r in …` a line (行次)
+            bits.append(f"{_LOOP_WORDS.get(k, k)} {v}")
+    return "、".join(bits)
+
+
+_LOOP_WORDS = {"c": "栏", "r": "行次"}
 
 
 def _ints(text: str, env: dict) -> list[int]:

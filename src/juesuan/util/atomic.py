@@ -30,8 +30,7 @@ def atomic_write(path: Union[str, Path], write: Callable, force: bool = False, b
     if not folder.is_dir():
         raise OutputError(f"无法写入「{path}」：文件夹「{folder}」不存在。")
     with _folder_lock(folder):
-        if path.exists() and not force:
-            raise OutputError(f"文件「{path}」已存在，未覆盖。换一个文件名，或加 --force 覆盖（原文件保留为 .bak 备份）。")
+        refuse_existing(path, force)
         try:
             fd, tmp = tempfile.mkstemp(prefix=".juesuan-", suffix=path.suffix, dir=folder)
         except OSError as exc:
@@ -50,6 +49,13 @@ def atomic_write(path: Union[str, Path], write: Callable, force: bool = False, b
             Path(tmp).unlink(missing_ok=True)
             raise
     return path
+
+
+def refuse_existing(path: Union[str, Path], force: bool) -> None:
+    """The --force rule, the same for every output: an existing file is replaced only with ``force``."""
+    path = Path(path)
+    if path.exists() and not force:
+        raise OutputError(f"文件「{path}」已存在，未覆盖。换一个文件名，或加 --force 覆盖（原文件保留为 .bak 备份）。")
 
 
 def backup_name(path: Path) -> Path:

@@ -111,7 +111,8 @@ def no_zero_rows(ctx: Context, rule: Rule) -> None:
             continue
         spec = tl.spec
         zero = [i for i in range(1, len(tl.rows))
-                if all(value(ctx, k) == 0 for k in (CellKey(spec.id, i, c) for c in spec.columns) if k in ctx.cells)]
+                if all(value(ctx, k) == 0 and k not in ctx.unknown  # text is reported at its cell, not as 0
+                       for k in (CellKey(spec.id, i, c) for c in spec.columns) if k in ctx.cells)]
         if zero and len(zero) == len(tl.rows) - 1:
             add(ctx, rule, None, "table_empty", {"table": spec.number}, sheet=ctx.located.sheets[spec.id].name,
                 table=spec.number, kind="structure")

@@ -30,6 +30,7 @@ class Cell:
     value: Decimal | None = None
     parsed: bool = True
     computed: bool = False  # value computed in Python (formula without a cached result)
+    text_number: bool = False  # a number typed as text where a formula sums it: SUM leaves it out
     unknown: bool = False  # unreadable, or computed from an unreadable cell: relations through it are not judged
     scale: int = 1  # the table's unit in 万元 (元: 10000): ``value`` is in 万元, the sheet shows value × scale
     absent: bool = False  # a cell the file's layout does not have (a 类 of a shorter class list): 0

@@ -217,7 +217,8 @@ def _amount_parsed_finding(ctx, key):
     shown = str(raw)
     if len(shown) > 60:
         shown = shown[:60] + "…"
-    message = "error_value" if shown.startswith("#") else "out_of_range" if out_of_range(raw) else "not_amount"
+    message = ("text_number" if ctx.cells[key].text_number else "error_value" if shown.startswith("#")
+               else "out_of_range" if out_of_range(raw) else "not_amount")
     return message, {"shown": shown}, None, None
 
 

@@ -15,7 +15,7 @@ from juesuan.util.rounding import MISMATCH, TAIL
 from juesuan.validate.context import Context, Violation
 from juesuan.validate.emit import add
 from juesuan.validate.report import SEVERITY_OF, Finding
-from juesuan.validate.values import value
+from juesuan.validate.values import term_keys, value
 
 
 def _cell_rank(ctx: Context, key: CellKey) -> tuple:
@@ -33,15 +33,61 @@ def group(ctx: Context, violations: list[Violation]) -> None:
                    else min(v.keys, key=lambda k: _cell_rank(ctx, k)))
             _finding_for(ctx, key, [v], TAIL)
     remaining = [v for v in violations if v.verdict == MISMATCH]
+    roots = {id(v): _roots(ctx, v) for v in remaining}
     while remaining:
-        counts = Counter(k for v in remaining for k in v.keys)
-        best = max(counts.values())
-        targets = {v.inst.target for v in remaining if v.inst is not None and v.inst.target is not None}
-        cands = [k for k, n in counts.items() if n == best]
-        key = min(cands, key=lambda k: (k not in targets, _cell_rank(ctx, k)))
-        members = [v for v in remaining if key in v.keys]
-        remaining = [v for v in remaining if key not in v.keys]
+        key = _root_cause(ctx, remaining, roots)
+        members = [v for v in remaining if key in roots[id(v)]]
+        remaining = [v for v in remaining if key not in roots[id(v)]]
         _finding_for(ctx, key, members, MISMATCH)
+
+
+def _is_formula(ctx: Context, key: CellKey) -> bool:
+    cell = ctx.cells.get(key)
+    return cell is not None and cell.formula is not None and key in ctx.graph.definitions
+
+
+def _roots(ctx: Context, v: Violation) -> set[CellKey]:
+    """The cells that could be the cause of a violation: its own cells, and for a formula cell of the
+    workbook the typed cells it sums (a typo there shows in every total above it, in every table that
+    takes it by formula)."""
+    out = set(v.keys)
+    for k in v.keys:
+        out |= _typed_below(ctx, k)
+    return out
+
+
+def _typed_below(ctx: Context, key: CellKey) -> frozenset:
+    """The typed cells (no formula in this workbook) a formula cell finally sums, following the
+    workbook's own formulas (a total typed over as a constant is a typed cell)."""
+    memo = ctx.leaves_memo.setdefault("typed_below", {})
+    if key not in memo:
+        memo[key] = frozenset()  # a cycle (a changed formula) ends here
+        out: set[CellKey] = set()
+        if _is_formula(ctx, key):
+            for _, term in ctx.graph.definitions[key].rhs:
+                for k in term_keys(ctx, term):
+                    out |= _typed_below(ctx, k) if _is_formula(ctx, k) else {k}
+        memo[key] = frozenset(out)
+    return memo[key]
+
+
+def _root_cause(ctx: Context, remaining: list[Violation], roots: dict) -> CellKey:
+    """The cell that explains the most violations. An input cell that several violations share (through
+    the totals above it) comes first — the typed figure, not the formulas; else, as before, the
+    relation's own cells: the cell a relation defines, then the first in table order."""
+    counts = Counter(k for v in remaining for k in roots[id(v)])
+    direct = {k for v in remaining for k in v.keys}
+    left = {k for v in remaining if v.inst is not None for _, t in v.inst.lhs for k in term_keys(ctx, t)}
+    targets = {v.inst.target for v in remaining if v.inst is not None and v.inst.target is not None}
+    best = max(counts.values())
+    cands = [k for k, n in counts.items() if n == best]
+    inputs = [k for k in cands if not _is_formula(ctx, k) and (best > 1 or k in direct)]
+    if inputs and (best > 1 or not any(_is_formula(ctx, k) for k in direct)):
+        # a tie between two typed figures (05 and 03 disagree): the relation's left side, as the
+        # relation reads and as the live 校验 sheet shows it (T05[#,c] = T03[#,c]: at 05)
+        return min(inputs, key=lambda k: (value(ctx, k) == 0, k not in direct, k not in left, _cell_rank(ctx, k)))
+    cands = [k for k in cands if k in direct] or [max(direct, key=lambda k: counts[k])]
+    return min(cands, key=lambda k: (k not in targets, _cell_rank(ctx, k)))
 
 
 def _where(v: Violation) -> str:
@@ -49,9 +95,13 @@ def _where(v: Violation) -> str:
 
 
 def _finding_for(ctx: Context, key: CellKey, members: list[Violation], verdict: str) -> None:
-    members.sort(key=lambda v: (SEVERITY_ORDER[v.rule.severity], v.inst is None or v.inst.target != key, v.rule.id))
+    # the relation told first: the most severe, then one the cell itself is in (not through a total)
+    members.sort(key=lambda v: (SEVERITY_ORDER[v.rule.severity], key not in v.keys,
+                                v.inst is None or v.inst.target != key, v.rule.id))
     main = members[0]
-    coef = sum(s for s, k in main.terms if k == key) or 1
+    coef = sum(s for s, k in main.terms if k == key)
+    if not coef:  # the cell is in the relation through a total above it
+        coef = sum(s * ctx.graph.leaf_coefficients(k).get(key, 0) for s, k in main.terms if _is_formula(ctx, k)) or 1
     actual = value(ctx, key)
     expected = actual - main.diff / coef
     if verdict == TAIL:
@@ -59,15 +109,35 @@ def _finding_for(ctx: Context, key: CellKey, members: list[Violation], verdict: 
     else:
         severity = SEVERITY_OF[main.rule.severity]
         template = "relation.exceeds" if main.inst is not None and main.inst.op == "<=" else "relation.mismatch"
+    left, right = _side_names(ctx, main)
     params = {"what": main.what or main.rule.text, "where": _where(main), "lhs": main.lhs, "rhs": main.rhs,
-              "diff": main.diff, "tol": main.tol, "n": main.n}
+              "diff": main.diff, "tol": main.tol, "n": main.n, "left": left, "right": right}
     others = []
     for v in members[1:]:
         tag = v.rule.id + _where(v)
         if tag not in others and tag != main.rule.id + _where(main):
             others.append(tag)
     add(ctx, main.rule, key, template, params, severity=severity, expected=expected, actual=actual,
-        difference=actual - expected, tolerance=main.tol, relations=others, kind=verdict)
+        difference=actual - expected, tolerance=main.tol, relations=others, kind=verdict,
+        also=_also(ctx, key, main) if verdict == MISMATCH else [])
+
+
+def _side_names(ctx: Context, v: Violation) -> tuple[str, str]:
+    """``05表`` and ``03表`` when the two sides of a relation are in two tables, else 左边 and 右边."""
+    if v.inst is None:
+        return "左边", "右边"
+    tables = [{t.table for _, t in side} for side in (v.inst.lhs, v.inst.rhs)]
+    if all(len(t) == 1 for t in tables) and tables[0] != tables[1]:
+        return tuple(ctx.profile.table(next(iter(t))).number.removeprefix("公开") for t in tables)
+    return "左边", "右边"
+
+
+def _also(ctx: Context, key: CellKey, v: Violation) -> list[str]:
+    """The other cells of a relation between tables that could be the cause, to be marked too
+    (``公开03表!D17``): the other tables' cells of the relation, their input cells first."""
+    others = [k for k in v.keys if k.table != key.table and k in ctx.cells]
+    others.sort(key=lambda k: (_is_formula(ctx, k), _cell_rank(ctx, k)))
+    return [f"{ctx.cells[k].sheet}!{ctx.cells[k].a1}" for k in others[:12]]
 
 
 def merge_same_cell(findings: list[Finding]) -> list[Finding]:

@@ -1,7 +1,7 @@
 """Findings and reports: the validator's results, as data.
 
-A :class:`Finding` has a stable rule id (``R05-1``, ``X-06``), a severity (error 强制 / warning 提示 /
-info 参考), the sheet and A1 cell (``公开05表!C12``), the row's code and name, expected, actual,
+A :class:`Finding` has a stable rule id (``R05-1``, ``X-06``), a severity (error 错误 / warning 警告 /
+info 提示), the sheet and A1 cell (``公开05表!C12``), the row's code and name, expected, actual,
 difference, tolerance, and the template of its message with the parameters (``template``,
 ``params``); the Chinese text (``message``) is rendered from them when it is shown
 (:func:`juesuan.model.checks.render`). A :class:`Report` is what ``check()`` returns; the CLI
@@ -15,14 +15,19 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from juesuan.model.checks import render
+from juesuan.model.checks import note, render
 from juesuan.util import a1
 
 SEVERITY_OF = {"E": "error", "W": "warning", "I": "info"}
-SEVERITY_CN = {"error": "强制", "warning": "提示", "info": "参考"}
-SEVERITY_WORD = {"error": "错误", "warning": "警告", "info": "提示"}
+SEVERITY_WORD = {"error": "错误", "warning": "警告", "info": "提示"}  # the one vocabulary of severity
+SEVERITY_CN = SEVERITY_WORD  # `severity_cn` in JSON: the same words (notes.severities explains 强制/提示)
 ORDER = {"error": 0, "warning": 1, "info": 2}
 LEVELS = tuple(ORDER)  # error, warning, info: most severe first
+
+
+def severity_note() -> str:
+    """The one sentence that explains the levels and the official 强制/提示 terms (notes.severities)."""
+    return note("severities")
 
 
 def counts_text(counts: dict[str, int], skip_zero: bool = False) -> str:
@@ -51,6 +56,7 @@ class Finding:
     paragraph: int = 0
     sentence: str = ""
     number: str = ""
+    also: list[str] = field(default_factory=list)  # other cells of a relation between tables that could be the cause
 
     @property
     def location(self) -> str:

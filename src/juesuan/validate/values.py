@@ -15,6 +15,7 @@ from juesuan.validate.context import Cell, Context
 from juesuan.validate.emit import add
 
 _SIMPLE = re.compile(r"[\d.+\-\s]+")
+_SINGLE_SUM = re.compile(r"SUM\(([^(),:]+)\)")
 
 
 def read_cells(ctx: Context) -> None:
@@ -45,6 +46,24 @@ def read_cells(ctx: Context) -> None:
                 if cell.value is not None:
                     cell.value = cell.value / tl.scale
             ctx.cells[key] = cell
+    _text_numbers(ctx)
+
+
+def _text_numbers(ctx: Context) -> None:
+    """A number typed as text (``"118.97"``) in a cell a formula of the workbook sums is what the
+    spreadsheet makes of it: not a number. SUM leaves it out, so the check does too: the cell is
+    reported (V-01) and what depends on it is not judged. A table of constants keeps reading it."""
+    texts = [c for c in ctx.cells.values() if c.formula is None and isinstance(c.raw, str) and c.value is not None]
+    if not texts:
+        return
+    summed: set[CellKey] = set()
+    for cell in ctx.cells.values():
+        inst = ctx.graph.definitions.get(cell.key) if cell.formula is not None else None
+        if inst is not None:
+            summed.update(k for _, t in inst.rhs for k in term_keys(ctx, t))
+    for c in texts:
+        if c.key in summed:
+            c.text_number, c.parsed, c.unknown = True, False, True
 
 
 def term_keys(ctx: Context, term) -> list[CellKey]:
@@ -90,7 +109,9 @@ def _compute(ctx: Context, cell: Cell, stack) -> None:
 def _is_model_formula(ctx: Context, cell: Cell, inst) -> bool:
     """Whether a formula is the one the model gives this cell (``$`` and spaces aside)."""
     def plain(text: str) -> str:
-        return "".join(text.replace("$", "").split()).upper().lstrip("=")
+        text = "".join(text.replace("$", "").split()).upper().lstrip("=")
+        single = _SINGLE_SUM.fullmatch(text)  # =SUM(C30) and =C30 (written before 0.x) mean the same
+        return single.group(1) if single else text
 
     return plain(cell.formula or "") == plain(defining_formula(ctx.layout, inst))
 
@@ -120,6 +141,10 @@ def computed_values(ctx: Context) -> None:
         if cell.formula is not None and not cell.cached and not cell.computed:
             _compute(ctx, cell, ())
     ctx.unknown = {k for k, c in ctx.cells.items() if c.unknown}
+    if ctx.unknown:  # a total the spreadsheet computed around an unreadable input is not judged either
+        graph = ctx.graph
+        ctx.unknown |= {k for k, c in ctx.cells.items() if c.formula is not None and c.cached
+                        and k in graph.definitions and graph.leaves(k) & ctx.unknown}
     rule = ctx.rule_of_check("cached_formula")
     for cell in ctx.cells.values():
         if cell.formula is None or not cell.cached or not cell.parsed or cell.value is None:

@@ -15,13 +15,14 @@ import re
 from datetime import datetime
 from typing import Any, Protocol
 
-from juesuan.validate.report import LEVELS, ORDER, SEVERITY_WORD, Report, counts_text
+from juesuan.validate.report import LEVELS, ORDER, SEVERITY_WORD, Report, counts_text, severity_note
 
 from juesuan.util.names import RESULTS_SHEET, STATE_SHEET
+from juesuan.render import styles
 from juesuan.render.cells import put
 STATUS_PREFIX = "本表校验："
 NOTE_AUTHOR = "juesuan"
-COLORS = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}  # red, amber, light blue
+COLORS = styles.SEVERITY_COLORS  # red, amber, light blue: the one key (juesuan.render.styles)
 STATUS_COLORS = {"error": "C00000", "warning": "9C5700", "info": "1F4E79", "ok": "375623"}
 HEADER = ["级别", "规则", "位置", "表", "科目代码", "科目名称", "应为", "实为", "差额", "容差", "说明", "同一单元格还涉及"]
 
@@ -59,11 +60,16 @@ def apply_marks(surface: Surface, report: Report, checked: str | None = None) ->
     for f in report.findings:
         if f.sheet and f.cell and f.sheet in surface.sheet_names():
             by_cell.setdefault((f.sheet, f.cell), []).append(f)
+    for f in report.findings:  # the other side of a relation between tables: it could be the cause too
+        for where in f.also:
+            sheet, _, cell = where.rpartition("!")
+            if sheet in surface.sheet_names() and f not in by_cell.get((sheet, cell), []):
+                by_cell.setdefault((sheet, cell), []).append(f)
     for (sheet, cell), fs in by_cell.items():
         fs.sort(key=lambda f: ORDER[f.severity])
         state["cells"][f"{sheet}!{cell}"] = {"fill": surface.get_fill(sheet, cell), "note": surface.get_note(sheet, cell)}
         surface.set_fill(sheet, cell, COLORS[fs[0].severity])
-        note = "\n".join(_note_line(f) for f in fs)
+        note = "\n".join(_note_line(f, (sheet, cell)) for f in fs)
         original = surface.get_note(sheet, cell)
         if original:
             note += "\n——原批注——\n" + original
@@ -72,7 +78,8 @@ def apply_marks(surface: Surface, report: Report, checked: str | None = None) ->
     for number, sheet in report.tables.items():
         if sheet not in surface.sheet_names():
             continue
-        fs = [f for f in report.findings if f.table == number]
+        fs = [f for f in report.findings if f.table == number
+              or any(w.rpartition("!")[0] == sheet for w in f.also)]  # a relation with another table counts in both
         cell = _status_cell(surface, sheet)
         state["status"][sheet] = {"cell": cell, "value": surface.get_value(sheet, cell)}
         counts = _tally(fs)
@@ -88,8 +95,10 @@ def _tally(fs) -> dict[str, int]:
     return {s: sum(1 for f in fs if f.severity == s) for s in LEVELS}
 
 
-def _note_line(f) -> str:
-    parts = [f"{f.rule}［{SEVERITY_WORD[f.severity]}·{f.severity_cn}］{f.message}"]
+def _note_line(f, at: tuple[str, str] | None = None) -> str:
+    parts = [f"{f.rule}［{SEVERITY_WORD[f.severity]}］{f.message}"]
+    if at is not None and (f.sheet, f.cell) != at:
+        parts.append(f"（与 {f.location} 是同一个问题：两张表的数不一致，两处都可能有误）")
     if f.relations:
         parts.append(f"同一单元格还涉及：{'、'.join(f.relations)}")
     return "\n".join(parts)
@@ -112,6 +121,7 @@ def _results_sheet(surface: Surface, report: Report, checked: str | None, name: 
         ["部门", report.department, "年度", report.year or ""],
         ["分类科目", report.catalog],
         ["合计", counts_text(report.counts)],
+        ["级别说明", severity_note()],
     ]
     every = report.findings + (report.narrative or [])  # the 情况说明's findings after the tables'
     for number in sorted({f.table for f in every}):
@@ -124,12 +134,12 @@ def _results_sheet(surface: Surface, report: Report, checked: str | None, name: 
         if f.sheet and f.cell:
             links[(len(rows) + 1, 3)] = f"'{f.sheet}'!{f.cell}"
         text = f.message + (f"（原文：{f.sentence}）" if f.sentence else "")
-        rows.append([f"{SEVERITY_WORD[f.severity]}（{f.severity_cn}）", f.rule, f.location, f.table, f.code, f.name,
+        rows.append([SEVERITY_WORD[f.severity], f.rule, f.location, f.table, f.code, f.name,
                      _num(f.expected), _num(f.actual), _num(f.difference), _num(f.tolerance), text,
                      "、".join(f.relations)])
     surface.add_sheet(name)
     surface.write_table(name, rows, links,
-                        {1: 12, 2: 8, 3: 16, 4: 10, 5: 10, 6: 26, 7: 11, 8: 11, 9: 10, 10: 8, 11: 90, 12: 30})
+                        {1: 12, 2: 8, 3: 16, 4: 10, 5: 10, 6: 26, 7: 11, 8: 11, 9: 10, 10: 8, 11: 70, 12: 24})
     surface.activate(name)
 
 
@@ -316,11 +326,27 @@ class OpenpyxlSurface:
                 ws.cell(row=header_row, column=c).font = Font(bold=True)
             ws.freeze_panes = f"A{header_row + 1}"
             ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(HEADER))}{len(rows)}"
+            ws.print_title_rows = f"{header_row}:{header_row}"
+        print_setup(ws)
 
     def activate(self, sheet):
         self.wb.active = self.wb.sheetnames.index(sheet)
         for ws in self.wb.worksheets:
             ws.sheet_view.tabSelected = ws.title == sheet
+
+
+def print_setup(ws) -> None:
+    """The 校验结果 sheet on paper: landscape A4, one page wide, the message columns wrapped."""
+    from openpyxl.styles import Alignment
+
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    for row in ws.iter_rows(min_col=11, max_col=12):
+        for c in row:
+            c.alignment = Alignment(wrap_text=True, vertical="top")
 
 
 def _color(color) -> dict | None:

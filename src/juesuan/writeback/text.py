@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from juesuan.validate.report import LEVELS, SEVERITY_WORD, Report, counts_text
+from juesuan.validate.report import LEVELS, SEVERITY_WORD, Report, counts_text, severity_note
 
 
 def render_text(report: Report) -> str:
@@ -18,6 +18,8 @@ def render_text(report: Report) -> str:
                  + ("（通过：没有错误）" if report.valid else "（未通过：有错误须改正）"))
     for note in report.notes:
         lines.append(f"说明：{note}")
+    if report.findings:
+        lines.append(f"级别：{severity_note()}")
     current = None
     for f in report.findings:
         if f.table != current:
@@ -27,8 +29,9 @@ def render_text(report: Report) -> str:
             lines.append("")
             lines.append(f"【{current or '整个工作簿'}】{counts}")
         where = f.location if f.cell else (f.sheet or f.table)
+        where = f" {where}" if where else ""
         row = f"（{f.code} {f.name}）".replace("（ ", "（") if (f.code or f.name) else ""
-        lines.append(f"  [{SEVERITY_WORD[f.severity]}·{f.severity_cn}] {f.rule} {where}{row}：{f.message}")
+        lines.append(f"  [{SEVERITY_WORD[f.severity]}] {f.rule}{where}{row}：{f.message}")
         if f.relations:
             lines.append(f"      同一单元格还涉及：{'、'.join(f.relations)}")
     if not report.findings:

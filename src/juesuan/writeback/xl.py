@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -114,8 +115,37 @@ def check_book(book) -> Any:
         book.api.SaveCopyAs(str(copy))  # the open workbook keeps its name, path and saved state
         report = check(copy)
     report.file = book.fullname
-    apply_marks(XlwingsSurface(book), report, checked=book.fullname)
+    with unprotected(book, [s for s in report.tables.values()]):
+        apply_marks(XlwingsSurface(book), report, checked=book.fullname)
     return report
+
+
+@contextmanager
+def unprotected(book, names):
+    """juesuan's sheets are protected (no password): Excel refuses fills, notes and values on them
+    through COM. Unprotect each protected sheet for the marks and protect it again, as it was, after —
+    also when writing fails. A sheet protected with a password is refused with a Chinese message."""
+    from juesuan.errors import InputError
+
+    done = []
+    try:
+        for name in names:
+            if name not in [s.name for s in book.sheets]:
+                continue
+            api = book.sheets[name].api
+            if not api.ProtectContents:
+                continue
+            allow = (api.Protection.AllowFormattingColumns, api.Protection.AllowFormattingRows)
+            try:
+                api.Unprotect("")
+            except Exception:
+                raise InputError(f"工作表「{name}」设置了保护密码，无法写入检查结果：请先“审阅 → 撤销工作表保护”"
+                                 "（输入密码）后再检查。") from None
+            done.append((api, allow))
+        yield
+    finally:
+        for api, (cols, rows) in done:
+            api.Protect("", AllowFormattingColumns=cols, AllowFormattingRows=rows)
 
 
 def check_caller() -> None:
@@ -135,12 +165,12 @@ def check_caller() -> None:
     book.app.alert(f"检查完成：{counts_text(report.counts)}。详见“校验结果”工作表。", title="juesuan")
 
 
-def write_vba_module(folder: str | os.PathLike) -> Path:
+def write_vba_module(folder: str | os.PathLike, force: bool = False) -> Path:
     """Write ``juesuan.bas``, the VBA module with the JuesuanCheck macro, into ``folder``."""
     from juesuan.util.atomic import atomic_write
 
     data = VBA_MODULE.replace("\n", "\r\n").encode("gbk")  # the VBA editor reads the ANSI code page
-    return atomic_write(Path(folder) / "juesuan.bas", lambda fh: fh.write(data), force=True, backup=False)
+    return atomic_write(Path(folder) / "juesuan.bas", lambda fh: fh.write(data), force=force)
 
 
 __all__ = ["XlwingsSurface", "check_book", "check_caller", "write_vba_module"]
