@@ -881,6 +881,8 @@ class NewSheet:
         self.freeze: int | None = None
         self.filter: str | None = None
         self.selected = False
+        self.printed = False  # landscape A4, one page wide (the 校验结果 sheet)
+        self.title_row: int | None = None  # repeated on every printed page
 
     def xml(self) -> bytes:
         rows: dict[int, list[tuple[int, bytes]]] = {}
@@ -900,13 +902,39 @@ class NewSheet:
         links = b"".join(b'<hyperlink ref="' + f"{col_letters(c)}{r}".encode() + b'" location="' + esc(t, True)
                          + b'" display="' + esc(str(self.values.get((r, c), ("",))[0] or ""), True) + b'"/>'
                          for (r, c), t in sorted(self.links.items()))
+        fit = b'<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>' if self.printed else b""
+        margins = (b'<pageMargins left="0.4" right="0.4" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+                   b'<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+                   if self.printed else
+                   b'<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>')
         return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="' + MAIN.encode()
-                + b'" xmlns:r="' + OFFREL.encode() + b'"><sheetViews>' + view + b"</sheetViews>"
+                + b'" xmlns:r="' + OFFREL.encode() + b'">' + fit + b"<sheetViews>" + view + b"</sheetViews>"
                 + b'<sheetFormatPr defaultRowHeight="15"/>' + (b"<cols>" + cols + b"</cols>" if cols else b"")
                 + b"<sheetData>" + data + b"</sheetData>"
                 + (b'<autoFilter ref="' + self.filter.encode() + b'"/>' if self.filter else b"")
                 + (b"<hyperlinks>" + links + b"</hyperlinks>" if links else b"")
-                + b'<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/></worksheet>')
+                + margins + b"</worksheet>")
+
+
+def _print_titles(data: bytes, titles: list[tuple[int, str, int]]) -> bytes:
+    """workbook.xml with a ``_xlnm.Print_Titles`` name (the rows repeated on each printed page) for each
+    (sheet position, name, row) of ``titles``; a sheet's earlier print titles are replaced."""
+    if not titles:
+        return data
+    names = b"".join(b'<definedName name="_xlnm.Print_Titles" localSheetId="%d">' % i
+                     + esc("'" + name.replace("'", "''") + f"'!${row}:${row}") + b"</definedName>"
+                     for i, name, row in titles)
+    for i, _, _ in titles:
+        data = re.sub(rb'<definedName\b(?=[^>]*name="_xlnm\.Print_Titles")(?=[^>]*localSheetId="%d")[^>]*>.*?</definedName>'
+                      % i, b"", data, flags=re.S)
+    if re.search(rb"<definedNames\b[^>]*/>", data):
+        data = re.sub(rb"<definedNames\b[^>]*/>", b"<definedNames>" + names + b"</definedNames>", data, count=1)
+    elif b"<definedNames" in data:
+        data = re.sub(rb"(<definedNames\b[^>]*>)", lambda m: m.group(1) + names, data, count=1)
+    else:
+        after = b"</externalReferences>" if b"</externalReferences>" in data else b"</sheets>"  # schema order
+        data = data.replace(after, after + b"<definedNames>" + names + b"</definedNames>", 1)
+    return data
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1176,6 +1204,15 @@ class PackageSurface:
                 new.values[(head, c)] = (new.values.get((head, c), (None,))[0], bold)
             new.freeze = head
             new.filter = f"A{head}:{col_letters(len(self.header))}{len(rows)}"
+            new.title_row = head
+            wrap = self.styles.add(b"cellXfs", b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" '
+                                               b'applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>')
+            for r in range(head + 1, len(rows) + 1):
+                for c in (11, 12):  # the message and the other rules: wrapped, as on paper
+                    value, xf = new.values.get((r, c), (None, 0))
+                    if xf == 0:
+                        new.values[(r, c)] = (value, wrap)
+        new.printed = True
 
     def _font_xf(self, base: bytes, extra: bytes, size: int | None, rgb: str | None = None) -> int:
         def child(tag: bytes) -> bytes:
@@ -1304,6 +1341,8 @@ class PackageSurface:
             if not s.get("removed"):
                 index[i] = len(index)
         data = _renumber_names(data, index)
+        data = _print_titles(data, [(final.index(s["name"]), s["name"], s["new"].title_row) for s in self.sheets
+                                    if "new" in s and s["new"].title_row and s["name"] in final])
         view = re.search(rb"<workbookView\b[^>]*>", data)
         if view:
             tag = set_attr(view.group(0), b"activeTab", str(active) if active else None)
