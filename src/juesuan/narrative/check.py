@@ -196,7 +196,9 @@ class Checker:
                 self.classes_seen.add(sub)
                 state.subject = sub
         if not (self.items_list() and state.subject and state.subject.startswith("@")):
-            found = self.find_subject(c.prefix) if self.section.subjects else None
+            text = c.prefix  # a share's denominator (“占本年支出合计的”) is not its subject
+            text = text[:text.rfind("占")] if c.unit == "%" and "占" in text else text
+            found = self.find_subject(text) if self.section.subjects else None
             if found:
                 state.subject = found
         if c.unit == "%":
@@ -386,7 +388,7 @@ class Checker:
                     self.one_sum(cs, i)
 
     def one_sum(self, cs: list[Claim], i: int) -> None:
-        total = next((t for t in reversed(cs[:i]) if _unit(t) not in ("%", "")), None)
+        total = next((t for t in reversed(cs[:i]) if _unit(t) not in _NOT_SUMMED), None)
         if total is None or _unit(total) not in _SUMMABLE:
             return
         role = self.role(total) if _unit(total) == "万元" else "count"
@@ -394,7 +396,7 @@ class Checker:
         for p in cs[i:]:
             if p is not cs[i] and "其中" in p.prefix:
                 break
-            if _unit(p) == "%":
+            if _unit(p) in _NOT_SUMMED:
                 continue
             if _unit(p) != _unit(total):
                 break
@@ -517,7 +519,7 @@ class Checker:
                 self.add(paras[0], "items_missing", {"names": missing,
                                                      "what": sec.get("items_what", "一般公共预算财政拨款支出的具体情况")},
                          rule=sec.get("item_rule"))
-        if sec.get("empty_of"):
+        if sec.get("empty_of") and not ("none" in sec.raw and not sec.get("none")):
             text = "".join(p.norm for p in paras)
             says_none = any(norm(w) in text for w in sec.get("empty_words") or ())
             has = self.fig.value(sec.get("empty_of")) != 0
@@ -559,8 +561,11 @@ class Checker:
             mine = by_section.get(sec.key, [])
             if not mine and sec.get("heading") and not sec.get("empty_of"):
                 self.add(None, "section_missing", {"heading": sec.get("heading")}, severity="W")
-            for p in mine:
-                self.check_paragraph(p, State())
+            state = State()
+            for p in mine:  # a 项's paragraph broken after its “（项）。” continues with that 项
+                keep = self.items_list() and state.subject and state.subject.startswith("@")
+                state = state if keep else State()
+                self.check_paragraph(p, state)
             self.end_of_section(mine)
         return self.findings
 
@@ -584,6 +589,7 @@ def _same(a: str, b: str) -> bool:
 
 
 _SUMMABLE = ("万元", "辆", "个", "台")
+_NOT_SUMMED = ("%", "", "年", "月", "日")  # shares and dates between a total and its parts
 
 
 def _unit(c: Claim) -> str:

@@ -164,7 +164,8 @@ class _Writer:
         if prior is not None and now is not None and prior == now:
             return ""
         reason = self.fig.input(sub.get("reason", ""))
-        return self.phrase(sub.get("reason_phrase", "reason"),
+        more = "增减" if prior is None or now is None else "增加" if now > prior else "减少"
+        return self.phrase(sub.get("reason_phrase", "reason"), subject=self.subject_words(name), 增减=more,
                            reason=reason or self.placeholder(self.label(sub.get("reason", name))))
 
     def op_budget_text(self, name: str) -> str:
@@ -193,7 +194,7 @@ class _Writer:
 
     def op_difference(self, name: str) -> str:
         sub = self.subject(name)
-        return self.difference(self.amount(name), self.budget(name), sub.get("base", "预算"),
+        return self.difference(self.amount(name), self.budget(name), sub.get("differs_base", sub.get("base", "预算")),
                                self.fig.input(sub.get("reason", "")), self.label(sub.get("reason", name)))
 
     def op_listing(self, name: str) -> str:
@@ -231,7 +232,7 @@ def _subject_list(w: _Writer, conf: dict) -> str:
 def _item_paragraphs(w: _Writer, conf: dict) -> list[str]:
     out = []
     sub = w.section.subjects
-    base = next((s.get("base") for s in sub.values() if s.get("base")), "年初预算")
+    base = conf.get("base") or next((s.get("base") for s in sub.values() if s.get("base")), "年初预算")
     for n, r in enumerate([r for r in w.fig.rows(conf["of"]) if r.value != 0], start=1):
         given = w.fig.item_inputs.get(r.code, {})
         budget = given.get("年初预算")
@@ -260,9 +261,9 @@ def _section(w: _Writer, sec: Section) -> Part:
             extra[name] = _subject_list(w, conf)
     empty_of = sec.get("empty_of")
     empty = bool(empty_of) and w.fig.value(empty_of) == 0
-    if empty and "none" in sec.raw:  # “无…的部门，作下述说明”: the statement alone, no sub-heading
-        return Part(sec.key, [sec.get("heading")] if sec.get("heading") else [],
-                    [w.fill(t) for t in sec.get("none") or []])
+    if empty and "none" in sec.raw:  # “无…的部门，作下述说明”: the statement alone
+        keep = headings if sec.get("none_keeps_sub", True) else [h for h in [sec.get("heading")] if h]
+        return Part(sec.key, keep, [w.fill(t) for t in sec.get("none") or []])
     if empty_of and not empty and "none" not in sec.raw:
         paras.append(w.placeholder(f"{sec.get('heading', sec.key)}（本部门有此项资金，请按表说明）"))
     else:

@@ -72,17 +72,14 @@ def spec_from_dict(raw: dict) -> NarrativeSpec:
 
 def merge(base: dict, child: dict) -> dict:
     """A template that ``extends`` another: its mappings (phrases, figures, lists) are the parent's
-    with its own entries added or replacing; its ``inputs`` / ``item_inputs`` add to or replace the
-    parent's by key; everything else (title, sections …) is its own when it gives one."""
+    with its own entries added or replacing them; everything else (title, inputs, sections …) is its
+    own when it gives one, the parent's when it does not."""
     out = dict(base)
     for key, value in child.items():
         if key == "extends":
             continue
         if isinstance(value, dict) and isinstance(base.get(key), dict):
             out[key] = {**base[key], **value}
-        elif key in ("inputs", "item_inputs") and isinstance(base.get(key), list):
-            mine = {i["key"] for i in value}
-            out[key] = [i for i in base[key] if i["key"] not in mine] + list(value)
         else:
             out[key] = value
     return out

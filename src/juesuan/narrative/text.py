@@ -16,7 +16,7 @@ from .spec import NarrativeSpec, Section
 
 _HEADING = re.compile(r"^[一二三四五六七八九十]+、")
 _SUB = re.compile(r"^\([一二三四五六七八九十]+\)")
-_ITEM = re.compile(r"^\d+[.、]")
+_ITEM = re.compile(r"^\d+(?:、|\.(?!\d))")  # “1、” “2.”, not a line that starts with an amount (“7.00 万元”)
 _END = "。！？」）)"
 _CN_NUM = "一二三四五六七八九十"
 
