@@ -619,3 +619,26 @@ def check_narrative(workbook, narrative, profile: str | None = None) -> list[Fin
 
     fig = figures_of(workbook, profile)
     return check_text(fig, read_narrative(narrative, fig.spec))
+
+
+SHEET_LABEL = "工作簿中的“情况说明”工作表"
+
+
+def attached_narrative(workbook, narrative=None) -> tuple[list[Finding], str] | None:
+    """The findings of the 情况说明 that goes with ``workbook`` and what it was: the file
+    ``narrative`` when given, else the workbook's own 情况说明 sheet (written by narrate), else None."""
+    if narrative:
+        return check_narrative(workbook, narrative), str(narrative)
+    from .figures import figures_of
+    from .text import join_lines, sheet_lines, split_sections
+
+    lines = sheet_lines(workbook)
+    if not lines:
+        return None
+    from juesuan.errors import ModelError
+
+    try:
+        fig = figures_of(workbook)
+    except ModelError:  # a profile without a narrative template: nothing to check the sheet with
+        return None
+    return check_text(fig, split_sections(fig.spec, join_lines(lines))), SHEET_LABEL

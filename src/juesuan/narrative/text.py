@@ -160,3 +160,22 @@ def split_sections(spec: NarrativeSpec, paragraphs: list[str]) -> list[Para]:
 
 def read_narrative(path: str | Path, spec: NarrativeSpec) -> list[Para]:
     return split_sections(spec, join_lines(read_lines(Path(path))))
+
+
+def sheet_lines(path: str | Path) -> list[str] | None:
+    """The paragraphs of a workbook's 情况说明 sheet (column A, one a row), or None without one."""
+    from openpyxl import load_workbook
+
+    from juesuan.util.names import NARRATIVE_SHEET
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception:
+        return None
+    try:
+        if NARRATIVE_SHEET not in wb.sheetnames:
+            return None
+        return [str(r[0]) for r in wb[NARRATIVE_SHEET].iter_rows(max_col=1, values_only=True)
+                if r and r[0] is not None and str(r[0]).strip()]
+    finally:
+        wb.close()
