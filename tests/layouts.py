@@ -509,6 +509,8 @@ def name_before_code(book: Book) -> Book:
         if table.number in CODE_TABLES:
             i, j = table.index("code"), table.index("name")
             table.cols[i], table.cols[j] = table.cols[j], table.cols[i]
+            # the 合计 label's merge across 代码 and 名称 would now start at 名称 and swallow the label
+            table.merges = [m for m in table.merges if not {m[1], m[2]} & {"code", "name"}]
     return book
 
 

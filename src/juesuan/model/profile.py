@@ -116,6 +116,12 @@ class TableSpec:
     def header_path(self, letter: str) -> list[str]:
         """The header words above a column of the model's layout, top to bottom (merged cells count for
         every column they span; 栏次 numbers and the word 栏次 left out)."""
+        cache = self.__dict__.setdefault("_header_paths", {})
+        if letter not in cache:
+            cache[letter] = self._header_path(letter)
+        return list(cache[letter])
+
+    def _header_path(self, letter: str) -> list[str]:
         from juesuan.util import a1
 
         idx = a1.col_index(letter)

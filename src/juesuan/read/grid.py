@@ -9,6 +9,7 @@ the same sheet.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from juesuan.read.xlsx import Sheet
@@ -48,7 +49,26 @@ def shown(sheet: Sheet, r: int, c: int):
     return v
 
 
+def _cell_text(v) -> str:
+    if isinstance(v, float) and not isinstance(v, bool):
+        return str(int(v)) if v.is_integer() else repr(v)
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    return norm(v)
+
+
 def header_word(value) -> tuple[str, str | None]:
+    if isinstance(value, str):
+        return _header_word(value)
+    return _header_word_uncached(value)
+
+
+@lru_cache(maxsize=1 << 14)
+def _header_word(value: str) -> tuple[str, str | None]:
+    return _header_word_uncached(value)
+
+
+def _header_word_uncached(value) -> tuple[str, str | None]:
     """A header cell as a matching word and the unit it names: ``金额（万元）`` → (``金额``, ``万元``)."""
     t = norm(value)
     m = _UNIT_IN_HEADER.search(t)
@@ -88,11 +108,11 @@ class Region:
 
     def texts(self, r: int) -> list[tuple[int, str]]:
         """(col, normalised text) of every non-empty cell of row ``r`` (merged cells once, at their start)."""
-        out = []
-        for c in range(1, self.width + 1):
-            v = self.sheet.value(r, c)
-            if v is not None:
-                out.append((c, norm(v)))
+        cache = self.sheet.__dict__.setdefault("_row_texts", {})
+        out = cache.get(r)
+        if out is None:
+            out = cache[r] = [(c, _cell_text(v)) for c in range(1, self.width + 1)
+                              if (v := self.sheet.value(r, c)) is not None]
         return out
 
     def column_words(self, c: int, rows) -> list[str]:

@@ -12,6 +12,7 @@ aside is kept per table (:class:`Reading`) for the report; what could not be rea
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -82,8 +83,11 @@ class Located:
     @property
     def readable(self) -> dict[str, Sheet]:
         """The tables found and read: only these are checked (the rest are not evaluated)."""
-        bad = self.unreadable
-        return {tid: s for tid, s in self.sheets.items() if tid not in bad}
+        cached = self.__dict__.get("_readable")
+        if cached is None or cached[0] != len(self.sheets):
+            bad = self.unreadable
+            cached = self.__dict__["_readable"] = (len(self.sheets), {t: s for t, s in self.sheets.items() if t not in bad})
+        return cached[1]
 
     @property
     def unreadable(self) -> set[str]:
@@ -255,8 +259,14 @@ def _row_code(region: Region, r: int, code_cols: list[int], carry: list[str]) ->
 
 
 def _first_data_row(reader: _Reader, hr: int, code_cols, name_col) -> int:
+    """The first row below the header with a code or a 合计; in an empty table, the first row after
+    the header rows (the 栏次 row is header)."""
     region, totals = reader.region, {norm(w) for w in reader.words.totals}
+    numbers = {norm(w) for w in reader.words.number_headers}
     for r in region.rows(hr + 1):
+        if {t for _, t in region.texts(r)} & numbers or _is_numbers_row(region, r):
+            hr = r
+            continue
         vals = [region.sheet.value(r, c) for c in code_cols]
         if any(_is_code_value(v) for v in vals):
             return r
@@ -332,7 +342,11 @@ def _coded_rows(reader: _Reader, first: int, code_cols, name_col, cols: dict[int
 
 
 def _label_key(text) -> str:
-    t = norm(text)
+    return _label_key_str(norm(text))
+
+
+@lru_cache(maxsize=1 << 14)
+def _label_key_str(t: str) -> str:
     return _ORDINAL_RE.sub("", t)
 
 

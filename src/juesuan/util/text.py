@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 
 def nfkc(text: str) -> str:
@@ -14,11 +15,20 @@ def norm(text) -> str:
     """NFKC, no white space, straight quotes: for matching labels."""
     if text is None:
         return ""
+    if isinstance(text, str):
+        return _norm_str(text) if len(text) < 200 else _norm_uncached(text)
     if isinstance(text, float) and text.is_integer():
         text = int(text)
-    t = unicodedata.normalize("NFKC", str(text))
+    return _norm_uncached(str(text))
+
+
+def _norm_uncached(text: str) -> str:
+    t = unicodedata.normalize("NFKC", text)
     t = t.replace("“", '"').replace("”", '"')
     return "".join(t.split())
+
+
+_norm_str = lru_cache(maxsize=1 << 16)(_norm_uncached)  # labels and headers repeat across workbooks
 
 
 def code_text(value) -> str:

@@ -1281,10 +1281,12 @@ class PackageSurface:
 
     def _workbook_xml(self, final: list[str], active: int) -> bytes:
         data = self.wb_xml
-        m = re.search(rb'<workbook\b[^>]*?\sxmlns:([A-Za-z_][\w.-]*)="' + re.escape(OFFREL.encode()) + b'"', data)
+        # the r: prefix may be declared on <workbook> or on each <sheet> (openpyxl with lxml does that)
+        m = re.search(rb'\sxmlns:([A-Za-z_][\w.-]*)="' + re.escape(OFFREL.encode()) + b'"', data)
         if not m:
             raise Unsupported("workbook.xml without the relationships namespace")
         prefix = m.group(1)
+        local = b" xmlns:" + prefix + b'="' + OFFREL.encode() + b'"'  # declared on each new <sheet> too
         before = self.sheets_before()
         removed = {s["rid"] for s in before if s.get("removed")}
         span = _section(data, b"sheets")
@@ -1294,7 +1296,7 @@ class PackageSurface:
         for s in self.sheets:
             if "new" in s:
                 inner += (b'<sheet name="' + esc(s["name"], True) + b'" sheetId="' + s["id"].encode() + b'"'
-                          + (b' state="veryHidden"' if s["new"].hidden else b"") + b" " + prefix + b':id="'
+                          + (b' state="veryHidden"' if s["new"].hidden else b"") + local + b" " + prefix + b':id="'
                           + s["rid"].encode() + b'"/>')
         data = data[:span[1]] + inner + data[span[2]:]
         index = {}  # old position → new position
