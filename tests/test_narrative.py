@@ -44,6 +44,7 @@ REFERENCE_ERRORS = [
     ("N11", "十一", 1, "0.00%"),          # 占政府采购支出总额的 0.00% of a zero total
     ("N11", "十一", 1, "0.00%"),          # 小微企业: the same
     ("N12", "十二", 1, "0辆"),            # 共有车辆 0 辆, but 九 says 公务用车保有量 1 辆
+    ("N13", "十三", 7, "7个 + 4个"),      # 实际自评 12 个, but 7 个完成所有绩效指标 + 4 个存在偏差 = 11
 ]
 
 # What the careful department's 情况说明数据 would hold (the reference text's own 上年数 and 年初预算).

@@ -89,6 +89,19 @@ def fill_workbook(data: str | Path, profile: str | None = None, unit: str = "万
     return filled, wb
 
 
+def narrative_items(layout: WorkbookLayout, spec) -> list[tuple[str, str]]:
+    """(code, name) of the 项 the narrative explains one by one: 05's, and 07's / 08's where the
+    profile's template lists them (上海), each code once."""
+    out: dict[str, str] = {}
+    for which, conf in spec.lists.items():
+        if which in ("classes", "econ"):
+            continue
+        for r in layout.table(conf["table"]).rows[1:]:
+            if len(r.code) == 7:
+                out.setdefault(r.code, r.name)
+    return list(out.items())
+
+
 def add_narrative_inputs(wb, layout: WorkbookLayout, section: dict | None = None) -> list[str]:
     """Add the 情况说明数据 sheet (the narrative's inputs; ``section`` from a data file). Returns the
     labels of the inputs still empty, for the console."""
@@ -100,7 +113,7 @@ def add_narrative_inputs(wb, layout: WorkbookLayout, section: dict | None = None
         spec = load_spec(layout.profile.id)
     except ModelError:
         return []  # a profile without a narrative template
-    items = [(r.code, r.name) for r in layout.table(spec.lists["items"]["table"]).rows[1:] if len(r.code) == 7]
+    items = narrative_items(layout, spec)
     given = data_section_values(section)
     rows = input_rows(spec, items)
     by_label = {label: key for key, label, _ in rows}

@@ -21,6 +21,7 @@ SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et"}
 # spreadsheets juesuan cannot read: listed in the report as skipped, never silently absent
 OTHER_SHEETS = {".ods": "OpenDocument 表格（.ods）", ".xlsb": "Excel 二进制工作簿（.xlsb）", ".csv": "CSV 文本",
                 ".numbers": "Numbers 表格", ".ett": "WPS 模板（.ett）", ".xltx": "Excel 模板（.xltx）"}
+NARRATIVE_SUFFIXES = (".docx", ".pdf", ".txt", ".md")  # a 情况说明 beside its workbook (same file stem)
 REPORT_PREFIX = "juesuan-"
 REPORT_NAME = f"{REPORT_PREFIX}检查结果"
 
@@ -63,6 +64,7 @@ def _check_chunk(paths: list[str]) -> list[dict]:
     out = []
     for path, res in zip(paths, results):
         if isinstance(res, Report):
+            _attach_narrative(res, Path(path))
             d = res.to_dict()
             d["status"] = "通过" if res.valid else "未通过"
         elif isinstance(res, JuesuanError):
@@ -71,6 +73,36 @@ def _check_chunk(paths: list[str]) -> list[dict]:
             d = _unusable(path, f"内部错误：{type(res).__name__}: {res}")
         out.append(d)
     return out
+
+
+def narrative_beside(workbook: Path) -> Path | None:
+    """The 情况说明 that goes with ``workbook``: a file of the same stem (决算公开.xlsx → 决算公开.docx …)."""
+    return next((p for p in (workbook.with_suffix(s) for s in NARRATIVE_SUFFIXES) if p.is_file()), None)
+
+
+def _attach_narrative(report, workbook: Path) -> None:
+    """Check the 情况说明 beside the workbook (or its own 情况说明 sheet) into ``report``; one that
+    cannot be read is said so in the report's notes, never silently left out."""
+    from juesuan.narrative.check import attached_narrative
+
+    beside = narrative_beside(workbook)
+    try:
+        attached = attached_narrative(workbook, beside)
+    except JuesuanError as exc:
+        report.notes.append(f"情况说明「{beside.name if beside else workbook.name}」未能检查：{exc}")
+        return
+    if attached:
+        report.narrative, report.narrative_file = attached
+        if beside:
+            report.narrative_file = beside.name
+
+
+def _narrative_cells(r: dict) -> list:
+    """情况说明 | 错误 | 警告 | 提示 of a file's row in the summary ("" when none was checked)."""
+    part = r.get("narrative")
+    if not part:
+        return ["", "", "", ""]
+    return [part["file"]] + [part["counts"][s] for s in ("error", "warning", "info")]
 
 
 def _warm() -> None:
@@ -187,6 +219,9 @@ def write_reports(results: list[dict], folder: Path, out_dir: Path, force: bool 
         "unreadable": sum(1 for r in results if r.get("status") == "无法读取"),
         "skipped": sum(1 for r in results if r.get("status") == "已跳过"),
         "counts": {s: sum(r["counts"][s] for r in results) for s in ("error", "warning", "info")},
+        "narratives": sum(1 for r in results if r.get("narrative")),
+        "narrative_counts": {s: sum(r["narrative"]["counts"][s] for r in results if r.get("narrative"))
+                             for s in ("error", "warning", "info")},
     }
     data = {"summary": summary, "files": results}
     json_path = out_dir / f"{REPORT_NAME}.json"
@@ -195,17 +230,19 @@ def write_reports(results: list[dict], folder: Path, out_dir: Path, force: bool 
     wb = Workbook()
     ws = wb.active
     ws.title = "按文件汇总"  # a few thousand rows at most: the normal writer keeps styles simple
-    append_row(ws, ["文件", "部门", "年度", "结果", "错误", "警告", "提示", "说明"])
+    append_row(ws, ["文件", "部门", "年度", "结果", "错误", "警告", "提示", "说明",
+                    "情况说明", "情况说明错误", "情况说明警告", "情况说明提示"])
     for r in results:
         append_row(ws, [r.get("path") or Path(r["file"]).name, r.get("department", ""), r.get("year") or "", r["status"],
-                   r["counts"]["error"], r["counts"]["warning"], r["counts"]["info"], r.get("error", "")])
+                   r["counts"]["error"], r["counts"]["warning"], r["counts"]["info"], r.get("error", "")]
+                   + _narrative_cells(r))
     ws2 = wb.create_sheet("全部问题")
     append_row(ws2, ["文件", "部门", "表", "位置", "规则", "级别", "科目代码", "科目名称", "应为", "实为", "差额", "容差", "说明"])
     for r in results:
-        for f in r["findings"]:
+        for f in r["findings"] + ((r.get("narrative") or {}).get("findings") or []):
             append_row(ws2, [r.get("path") or Path(r["file"]).name, r.get("department", ""), f["table"], f["location"], f["rule"],
                         f["severity_cn"], f["code"], f["name"], f["expected"], f["actual"], f["difference"],
-                        f["tolerance"], f["message"]])
+                        f["tolerance"], f["message"] + (f"（原文：{f['sentence']}）" if f.get("sentence") else "")])
     bold = Font(bold=True)
     for sheet in (ws, ws2):
         for c in sheet[1]:
@@ -213,7 +250,7 @@ def write_reports(results: list[dict], folder: Path, out_dir: Path, force: bool 
             c.fill = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = sheet.dimensions
-    for col, width in zip("ABCDEFGH", (36, 30, 8, 10, 8, 8, 8, 60)):
+    for col, width in zip("ABCDEFGHIJKL", (36, 30, 8, 10, 8, 8, 8, 60, 30, 12, 12, 12)):
         ws.column_dimensions[col].width = width
     for col, width in zip("ABCDEFGHIJKLM", (30, 26, 11, 16, 8, 8, 10, 24, 12, 12, 10, 8, 80)):
         ws2.column_dimensions[col].width = width

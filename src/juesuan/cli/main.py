@@ -128,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="按公开表和“情况说明数据”工作表写出情况说明；缺少的数据写成【待填：…】并逐项列出。")
     n.add_argument("workbook", help="工作簿（.xlsx）")
     n.add_argument("-o", "--output", required=True, help="输出文件（.docx、.md 或 .txt）")
+    n.add_argument("--copy", metavar="OUT.xlsx",
+                   help="同时另存一份加入“情况说明”工作表的工作簿（默认：原文件名加“-情况说明”，同一文件夹）；原文件不改动")
     n.add_argument("--force", action="store_true", help="覆盖已存在的输出文件（原文件保留为 .bak）")
 
     _tool_commands(sub)
@@ -309,9 +311,20 @@ def _cmd_narrate(args) -> int:
     from juesuan.narrative.compose import narrate_file
     from juesuan.narrative.write import write_narrative
 
-    narr = narrate_file(args.workbook)
+    from juesuan.writeback.textsheet import write_text_sheet
+
+    book = Path(args.workbook)
+    copy = Path(args.copy) if args.copy else book.with_name(f"{book.stem}-情况说明.xlsx")
+    for p in (Path(args.output), copy):
+        if p.exists() and not args.force:  # checked before anything is written
+            raise JuesuanError(f"文件「{p}」已存在，未覆盖。换一个文件名，或加 --force 覆盖（原文件保留为 .bak 备份）。")
+    narr = narrate_file(book)
     out = write_narrative(narr, args.output, force=args.force)
     print(f"已写出情况说明：{out}（{len(narr.parts)} 节）")
+    kept = write_text_sheet(book, copy, [t for _, t in narr.lines()], force=args.force)
+    print(f"已另存加入“情况说明”工作表的工作簿：{copy}（检查它时同时检查这份情况说明）")
+    if kept["not_kept"]:
+        print(f"注意：原文件中的{'、'.join(kept['not_kept'])}不会出现在这份副本中（原文件不变）。")
     if narr.missing:
         print(f"以下 {len(narr.missing)} 项数据公开表中没有，已写成【待填：…】，请在“情况说明数据”工作表中填写后重新生成：")
         for label in narr.missing:
@@ -370,10 +383,11 @@ def _cmd_check(args) -> int:
             raise InputError(f"标注副本不能覆盖被检查的文件「{target}」：请用另一个文件名。")
         refuse_existing(Path(args.annotate), args.force)
     report = check(target, profile=_profile(args.profile))
-    if args.narrative:
-        from juesuan.narrative.check import check_narrative
+    from juesuan.narrative.check import attached_narrative
 
-        report.narrative, report.narrative_file = check_narrative(target, args.narrative), args.narrative
+    attached = attached_narrative(target, args.narrative)  # the --narrative file, or the 情况说明 sheet
+    if attached:
+        report.narrative, report.narrative_file = attached
     print(report.to_json() if args.format == "json" else render_text(report))
     if args.explain and args.format != "json":
         print(render_reading(report))
@@ -422,6 +436,8 @@ def _check_dir(args, folder: Path) -> int:
         for r in results:
             c = r["counts"]
             extra = f"：{r['error']}" if r.get("error") else f"（{counts_text(c)}）"
+            if r.get("narrative"):  # the counts above include the 情况说明's; here they are on their own
+                extra += f"；情况说明 {r['narrative']['file']}：{counts_text(r['narrative']['counts'])}"
             print(f"{r['status']:4}  {r.get('path') or Path(r['file']).name}{extra}")
         bad = sum(1 for r in results if r["status"] != "通过")
         skipped = sum(1 for r in results if r["status"] == "已跳过")

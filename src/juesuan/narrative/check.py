@@ -51,6 +51,8 @@ class Checker:
         self.seen: dict = {}  # (subject, role) → (value, where) across the document
         self.counts: dict = {}
         self.item_claim = False  # the claim at hand is about a 项 (五（三）'s items report their own rule)
+        self.flagged: set[int] = set()  # the claims a finding questions (a sum over them is not reported again)
+        self.section_stated: dict = {}  # subject → the first claim stating its amount in the section
 
     # --- findings ------------------------------------------------------------------------------------
 
@@ -61,11 +63,14 @@ class Checker:
             rule_id = self.section.get("item_rule")
         r = self.profile.rule(rule_id)
         para = claim.para if isinstance(claim, Claim) else claim
+        if isinstance(claim, Claim):
+            self.flagged.add(id(claim))
+        number = extra.pop("number", claim.shown if isinstance(claim, Claim) else "")
         f = Finding(rule=r.id, severity=SEVERITY_OF[severity or r.severity], template=f"checks.narrative.{message}",
                     params=params, table="情况说明", section=para.section if para else "",
                     paragraph=para.index if para else 0,
                     sentence=claim.sentence if isinstance(claim, Claim) else (para.text[:120] if para else ""),
-                    number=claim.shown if isinstance(claim, Claim) else "", kind="narrative", **extra)
+                    number=number, kind="narrative", **extra)
         self.findings.append(f)
 
     # --- vocabulary ----------------------------------------------------------------------------------
@@ -107,8 +112,14 @@ class Checker:
         self.rows: dict[str, tuple] = {}
         for r in self.fig.classes:
             self.rows["@" + r.code] = (r.value, r.alt, r.name)
-        for r in self.fig.items:
-            self.rows["@" + r.code] = (r.value, None, r.name)
+        for which in self.fig.item_lists():
+            for r in self.fig.rows(which):
+                self.rows.setdefault("@" + r.code, (r.value, None, r.name))
+
+    def items_list(self) -> str | None:
+        """The 项 list this section explains one by one (05's, 07's …), if any."""
+        which = self.section.get("list") if self.section else None
+        return which if which and which != "classes" else None
 
     def class_subject(self, name: str) -> str | None:
         n = norm(name)
@@ -123,10 +134,11 @@ class Checker:
 
     def item_subject(self, path: tuple[str, str, str]) -> str | None:
         names = tuple(norm(p) for p in path)
-        for r in self.fig.items:
+        rows = self.fig.rows(self.items_list())
+        for r in rows:
             if tuple(norm(p) for p in r.path) == names:
                 return "@" + r.code
-        for r in self.fig.items:  # the 项 name alone, when the 类/款 names are written otherwise
+        for r in rows:  # the 项 name alone, when the 类/款 names are written otherwise
             if norm(r.name) == names[2] and r.path and norm(r.path[0]) == names[0]:
                 return "@" + r.code
         cat = self.fig.ctx.catalog
@@ -153,16 +165,19 @@ class Checker:
 
     def check_paragraph(self, para: Para, state: State) -> None:
         m = re.search(r"([^\d.,;:、]+?)\(类\)(.+?)\(款\)(.+?)\(项\)", para.norm)
-        if m and self.section.get("list") == "items":
+        if m and self.items_list():
             sub = self.item_subject((m.group(1), m.group(2), m.group(3)))
             if sub is None:
                 self.add(para, "name", {"name": m.group(3) + "（项）"}, rule=self.fig.spec.raw["global_rule"])
             else:
                 self.items_seen.add(sub)
             state.subject = sub
-        for claim, sentence in self.claims(para):
+        claims = list(self.claims(para))
+        for claim, sentence in claims:
             self.claim(claim, sentence, state)
         self.lists(para, state)
+        self.sentence_sums(claims)
+        self.partitions(para)
 
     def claim(self, c: Claim, sentence: str, state: State) -> None:
         self.item_claim = bool(state.subject and state.subject.startswith("@"))
@@ -180,8 +195,10 @@ class Checker:
                     return
                 self.classes_seen.add(sub)
                 state.subject = sub
-        if not (self.section.get("list") == "items" and state.subject and state.subject.startswith("@")):
-            found = self.find_subject(c.prefix) if self.section.subjects else None
+        if not (self.items_list() and state.subject and state.subject.startswith("@")):
+            text = c.prefix  # a share's denominator (“占本年支出合计的”) is not its subject
+            text = text[:text.rfind("占")] if c.unit == "%" and "占" in text else text
+            found = self.find_subject(text) if self.section.subjects else None
             if found:
                 state.subject = found
         if c.unit == "%":
@@ -202,13 +219,13 @@ class Checker:
 
     def amount(self, c: Claim, sentence: str, state: State) -> None:
         s = state.subject
-        direction = _direction(c.prefix)
-        if direction and "上年" in sentence:
+        role = self.role(c)
+        if role == "delta":
+            direction = _direction(c.prefix)
             state.stated[(s, "delta")] = c.number if direction > 0 else -c.number
             self.delta(c, s, direction, state)
             return
-        plain = re.sub(r"一般公共预算|政府性基金预算|国有资本经营预算", "", c.prefix)
-        if any(w in plain for w in _BUDGET) and "决算" not in plain.split("预算")[-1]:
+        if role == "budget":
             state.stated[(s, "budget")] = c.number
             if s is not None:
                 self.budget_claim(c, s, state)
@@ -219,6 +236,7 @@ class Checker:
             self.add(c, "unplaced", {"number": c.shown}, severity="I")
             return
         state.stated[(s, "actual")] = c.number
+        self.section_stated.setdefault(s, c)
         exp = self.expected(s)
         if exp is None:
             self.repeat(c, s, "actual")
@@ -237,6 +255,21 @@ class Checker:
         else:
             self.add(c, "amount_tail", dict(params, other=c.number), severity="I", expected=exp, actual=c.number,
                      difference=diff)
+
+    def prior_said(self, sentence: str) -> bool:
+        """The sentence compares with last year (“上年”, “与2023年度相比”, “比2023年度” …)."""
+        n = norm(sentence)
+        words = self.fig.spec.raw.get("prior_words") or ["上年"]
+        return any(norm(w.format(上年=self.fig.year - 1)) in n for w in words)
+
+    def role(self, c: Claim) -> str:
+        """What an amount is: a year-on-year change (``delta``), a budget, or the amount itself."""
+        if _direction(c.prefix) and self.prior_said(c.sentence):
+            return "delta"
+        plain = re.sub(r"一般公共预算|政府性基金预算|国有资本经营预算", "", c.prefix)
+        if any(w in plain for w in _BUDGET) and "决算" not in plain.split("预算")[-1]:
+            return "budget"
+        return "actual"
 
     def budget_claim(self, c: Claim, s: str, state: State) -> None:
         known = None
@@ -338,6 +371,86 @@ class Checker:
                                     "lo": lo, "hi": hi}, expected=exact, actual=c.number,
                      difference=c.number - exact, tolerance=hi - lo)
 
+    # --- declared sums: a total and the parts listed after it -----------------------------------------
+
+    def sentence_sums(self, claims: list) -> None:
+        """“总额 X 万元，其中：A a 万元、B b 万元、C c 万元”: X = a + b + c (amounts within the rounding
+        envelope of the parts, counts exactly); a change “减少 X 万元，其中：… 减少 a …” with the signs
+        of its direction words. Not reported when one of the figures is already questioned."""
+        by_sentence: list[list[Claim]] = []
+        for c, _ in claims:
+            if not by_sentence or by_sentence[-1][0].sentence != c.sentence:
+                by_sentence.append([])
+            by_sentence[-1].append(c)
+        for cs in by_sentence:
+            for i, c in enumerate(cs):
+                if i and "其中" in norm(c.prefix):
+                    self.one_sum(cs, i)
+
+    def one_sum(self, cs: list[Claim], i: int) -> None:
+        total = next((t for t in reversed(cs[:i]) if _unit(t) not in _NOT_SUMMED), None)
+        if total is None or _unit(total) not in _SUMMABLE:
+            return
+        role = self.role(total) if _unit(total) == "万元" else "count"
+        parts = []
+        for p in cs[i:]:
+            if p is not cs[i] and "其中" in p.prefix:
+                break
+            if _unit(p) in _NOT_SUMMED:
+                continue
+            if _unit(p) != _unit(total):
+                break
+            if role == "count" or self.role(p) == role:
+                parts.append(p)
+        if len(parts) < 2 or any(id(x) in self.flagged for x in [total] + parts):
+            return
+        sign = (lambda x: _direction(x.prefix) or 1) if role == "delta" else (lambda x: 1)
+        got = sum((sign(p) * p.number for p in parts), Decimal(0))
+        stated = sign(total) * total.number
+        if got == stated or (role != "count" and classify(got - stated, len(parts)) != MISMATCH):
+            return
+        self.add(total, "sum", {"number": total.shown, "parts": " + ".join(p.shown for p in parts),
+                                "sum": abs(got) if role == "delta" else got},
+                 expected=got, actual=stated, difference=stated - got)
+
+    def section_sums(self) -> None:
+        """The sums the template declares for its section (基本支出 = 人员经费 + 公用经费 …), on the
+        amounts the text states, when they are not in one sentence (:meth:`one_sum` has those)."""
+        for conf in self.section.get("sums") or ():
+            claims = [self.section_stated.get(k) for k in [conf["total"]] + list(conf["parts"])]
+            if any(c is None for c in claims) or any(id(c) in self.flagged for c in claims):
+                continue
+            if len({c.sentence for c in claims}) == 1 and "其中" in claims[0].sentence:
+                continue
+            total, parts = claims[0], claims[1:]
+            got = sum((p.number for p in parts), Decimal(0))
+            if classify(got - total.number, len(parts)) == MISMATCH:
+                self.add(total, "sum", {"number": total.shown, "parts": " + ".join(p.shown for p in parts),
+                                        "sum": got}, expected=got, actual=total.number,
+                         difference=total.number - got)
+
+    def partitions(self, para: Para) -> None:
+        """Counts that split a total (自评项目 12 个：7 个优、1 个良、4 个中): the parts add up to it."""
+        clauses = [x for x in re.split(r"[,;:。()]", para.norm) if x]
+        for conf in self.section.get("partitions") or ():
+            total, parts = None, []
+            for clause in clauses:
+                m = re.search(r"(\d+)个", clause)
+                if not m:
+                    continue
+                if any(norm(w) in clause for w in conf["parts"]):
+                    parts.append(m.group(0))
+                elif not parts and any(norm(w) in clause for w in conf["total"]):
+                    total = m.group(0)
+            if total is None or len(parts) < 2:
+                continue
+            got = sum(int(x[:-1]) for x in parts)
+            if got != int(total[:-1]):
+                self.add(para, "partition", {"what": conf["what"], "parts": " + ".join(parts), "sum": got,
+                                             "total": total}, expected=Decimal(int(total[:-1])),
+                         actual=Decimal(got), number=" + ".join(parts))
+
+
     # --- counts (车辆) --------------------------------------------------------------------------------
 
     def count(self, c: Claim, state: State) -> None:
@@ -359,14 +472,22 @@ class Checker:
     # --- lists ---------------------------------------------------------------------------------------
 
     def lists(self, para: Para, state: State) -> None:
-        if "主要包括:" not in para.norm:
-            return
-        head, _, rest = para.norm.partition("主要包括:")
+        """Every “…主要包括：A、B、C” of the paragraph (one per subject: 人员经费 …；公用经费 …), the
+        list running to the end of its sentence or clause (。 or ；)."""
+        text, key, start = para.norm, "主要包括:", 0
+        while (i := text.find(key, start)) >= 0:
+            rest = text[i + len(key):]
+            end = min([k for k in (rest.find("。"), rest.find(";")) if k >= 0] or [len(rest)])
+            self.one_list(para, text[start:i], rest[:end])
+            start = i + len(key) + end
+
+    def one_list(self, para: Para, head: str, listed: str) -> None:
         s = self.find_subject(head) if self.section.subjects else None
         which = self.section.subjects.get(s, {}).get("list") if s else None
         if not which:
             return
-        written = [x for x in re.split(r"[、,]", rest.split("。")[0]) if x]
+        written = [x for x in re.split(r"[、,]", listed) if x and not re.fullmatch(r"[.…]+", x)]
+        written = [re.sub(r"(等|……|…)+$", "", x) for x in written]
         every = self.fig.econ(which, nonzero=False)
         nonzero = {code for code, _, v in every if v != 0}
         found: set[str] = set()
@@ -388,23 +509,28 @@ class Checker:
 
     def end_of_section(self, paras: list[Para]) -> None:
         sec = self.section
+        self.section_sums()
         if sec.get("list") == "classes" and paras:
             self.set_list(paras[0], self.classes_seen, [r for r in self.fig.classes if r.value != 0], "（类）")
-        if sec.get("list") == "items" and paras:
-            want = [r for r in self.fig.items if r.value != 0]
+        if self.items_list() and paras:
+            want = [r for r in self.fig.rows(self.items_list()) if r.value != 0]
             missing = [f"{r.code} {r.name}" for r in want if "@" + r.code not in self.items_seen]
             if missing:
-                self.add(paras[0], "items_missing", {"names": missing}, rule=sec.get("item_rule"))
-        if sec.get("empty_of"):
+                self.add(paras[0], "items_missing", {"names": missing,
+                                                     "what": sec.get("items_what", "一般公共预算财政拨款支出的具体情况")},
+                         rule=sec.get("item_rule"))
+        if sec.get("empty_of") and not ("none" in sec.raw and not sec.get("none")):
             text = "".join(p.norm for p in paras)
             says_none = any(norm(w) in text for w in sec.get("empty_words") or ())
             has = self.fig.value(sec.get("empty_of")) != 0
             where = paras[0] if paras else None
+            what = sec.get("empty_label", sec.get("empty_of"))
             if not has and not says_none:
-                self.add(where, "empty_missing", {"fund": sec.get("empty_of")})
+                statement = (sec.get("none") or sec.get("paragraphs") or [""])[0]
+                statement = statement.format(年度=self.fig.year, 部门=self.fig.department or "本部门")
+                self.add(where, "empty_missing", {"fund": what, "statement": statement})
             elif has and says_none:
-                self.add(where, "empty_but_money", {"fund": sec.get("empty_of"),
-                                                    "value": self.fig.value(sec.get("empty_of"))})
+                self.add(where, "empty_but_money", {"fund": what, "value": self.fig.value(sec.get("empty_of"))})
 
     def set_list(self, para: Para, seen: set, want: list, suffix: str) -> None:
         want_keys = {"@" + r.code for r in want}
@@ -431,12 +557,15 @@ class Checker:
                     break
         for sec in self.fig.spec.sections:
             self.section = sec
-            self.classes_seen, self.items_seen = set(), set()
+            self.classes_seen, self.items_seen, self.section_stated = set(), set(), {}
             mine = by_section.get(sec.key, [])
             if not mine and sec.get("heading") and not sec.get("empty_of"):
                 self.add(None, "section_missing", {"heading": sec.get("heading")}, severity="W")
-            for p in mine:
-                self.check_paragraph(p, State())
+            state = State()
+            for p in mine:  # a 项's paragraph broken after its “（项）。” continues with that 项
+                keep = self.items_list() and state.subject and state.subject.startswith("@")
+                state = state if keep else State()
+                self.check_paragraph(p, state)
             self.end_of_section(mine)
         return self.findings
 
@@ -457,6 +586,15 @@ def _key(name: str) -> str:
 def _same(a: str, b: str) -> bool:
     """Two names of one 经济分类 款 (伙食补助 = 伙食补助费; 基本养老保险缴费 = 基本养老保险费)."""
     return bool(a and b) and (_key(a) == _key(b) or norm(a) == norm(b))
+
+
+_SUMMABLE = ("万元", "辆", "个", "台")
+_NOT_SUMMED = ("%", "", "年", "月", "日")  # shares and dates between a total and its parts
+
+
+def _unit(c: Claim) -> str:
+    """The unit of a claim: 万元 for an amount written without it (“0.00”)."""
+    return c.unit or ("万元" if "." in c.shown else "")
 
 
 def _direction(prefix: str) -> int:
@@ -481,3 +619,26 @@ def check_narrative(workbook, narrative, profile: str | None = None) -> list[Fin
 
     fig = figures_of(workbook, profile)
     return check_text(fig, read_narrative(narrative, fig.spec))
+
+
+SHEET_LABEL = "工作簿中的“情况说明”工作表"
+
+
+def attached_narrative(workbook, narrative=None) -> tuple[list[Finding], str] | None:
+    """The findings of the 情况说明 that goes with ``workbook`` and what it was: the file
+    ``narrative`` when given, else the workbook's own 情况说明 sheet (written by narrate), else None."""
+    if narrative:
+        return check_narrative(workbook, narrative), str(narrative)
+    from .figures import figures_of
+    from .text import join_lines, sheet_lines, split_sections
+
+    lines = sheet_lines(workbook)
+    if not lines:
+        return None
+    from juesuan.errors import ModelError
+
+    try:
+        fig = figures_of(workbook)
+    except ModelError:  # a profile without a narrative template: nothing to check the sheet with
+        return None
+    return check_text(fig, split_sections(fig.spec, join_lines(lines))), SHEET_LABEL

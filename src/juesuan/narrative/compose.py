@@ -98,9 +98,17 @@ class _Writer:
 
     # --- fields ------------------------------------------------------------------------------------
 
+    def years(self) -> dict:
+        return {"年度": str(self.fig.year), "上年": str(self.fig.year - 1), "部门": self.fig.department}
+
+    def phrase(self, key: str, **params) -> str:
+        return self.ph[key].format(**self.years(), **params)
+
     def field(self, name: str, op: str | None) -> str:
-        if name == "年度":
-            return str(self.fig.year)
+        if name in ("年度", "上年"):
+            return self.years()[name]
+        if name == "部门":
+            return self.fig.department or self.placeholder("部门名称")
         if op is None:
             return self.plain(name)
         return getattr(self, "op_" + {"占": "share", "同比": "yoy", "原因": "reason", "预算": "budget_text",
@@ -125,8 +133,8 @@ class _Writer:
         if num is None or den is None:
             return words + self.placeholder("占比（" + words + "）") + "%"
         if den == 0:
-            return self.ph["share_zero"]
-        return self.ph["share"].format(words=words, 率=money(rate(num, den)))
+            return self.phrase("share_zero")
+        return self.phrase("share", words=words, 率=money(rate(num, den)))
 
     def op_share(self, name: str) -> str:
         return self.share_of(self.amount(name), self.subject(name).get("share_words", "占"))
@@ -137,18 +145,18 @@ class _Writer:
     def op_yoy(self, name: str) -> str:
         sub, now = self.subject(name), self.amount(name)
         prior = self.fig.input(sub.get("prior", ""))
-        words = self.subject_words(name)
+        words, form = self.subject_words(name), sub.get("yoy", "yoy")  # the phrase family (yoy, yoy_bi …)
         if prior is None or now is None:
-            return self.ph["yoy_missing"].format(subject=words,
-                                                 placeholder=self.placeholder(self.label(sub.get("prior", name))))
+            return self.phrase(form + "_missing", subject=words,
+                               placeholder=self.placeholder(self.label(sub.get("prior", name))))
         delta = now - prior
         if delta == 0:
-            return self.ph["yoy_flat"].format(subject=words)
+            return self.phrase(form + "_flat", subject=words)
         if prior == 0:
-            return self.ph["yoy_new"].format(subject=words, 差额=money(delta))
+            return self.phrase(form + "_new", subject=words, 差额=money(delta))
         up = delta > 0
-        return self.ph["yoy"].format(subject=words, 增减="增加" if up else "减少", 差额=money(abs(delta)),
-                                     升降="增长" if up else "下降", 率=money(rate(abs(delta), prior)))
+        return self.phrase(form, subject=words, 增减="增加" if up else "减少", 差额=money(abs(delta)),
+                           升降="增长" if up else "下降", 率=money(rate(abs(delta), prior)))
 
     def op_reason(self, name: str) -> str:
         sub = self.subject(name)
@@ -156,7 +164,9 @@ class _Writer:
         if prior is not None and now is not None and prior == now:
             return ""
         reason = self.fig.input(sub.get("reason", ""))
-        return self.ph["reason"].format(reason=reason or self.placeholder(self.label(sub.get("reason", name))))
+        more = "增减" if prior is None or now is None else "增加" if now > prior else "减少"
+        return self.phrase(sub.get("reason_phrase", "reason"), subject=self.subject_words(name), 增减=more,
+                           reason=reason or self.placeholder(self.label(sub.get("reason", name))))
 
     def op_budget_text(self, name: str) -> str:
         b = self.budget(name)
@@ -166,8 +176,8 @@ class _Writer:
         if budget is None:
             return f"完成{base}的" + self.placeholder(budget_label) + "%"
         if budget == 0:
-            return self.ph["completion_zero"].format(base_short=base.replace("预算", ""))
-        return self.ph["completion"].format(base=base, 率=money(rate(actual or Decimal(0), budget)))
+            return self.phrase("completion_zero", base_short=base.replace("预算", ""))
+        return self.phrase("completion", base=base, 率=money(rate(actual or Decimal(0), budget)))
 
     def op_completion(self, name: str) -> str:
         sub = self.subject(name)
@@ -176,12 +186,15 @@ class _Writer:
 
     def difference(self, actual, budget, base: str, reason, reason_label: str) -> str:
         if budget is not None and actual == budget:
-            return self.ph["same"].format(base=base)
-        return self.ph["differs"].format(base=base, reason=reason or self.placeholder(reason_label))
+            return self.phrase("same", base=base)
+        more = "" if budget is None or actual is None else "大于" if actual > budget else "小于"
+        if not more and "{大小}" in self.ph["differs"]:
+            more = self.placeholder("决算数大于或小于预算数")
+        return self.phrase("differs", base=base, 大小=more, reason=reason or self.placeholder(reason_label))
 
     def op_difference(self, name: str) -> str:
         sub = self.subject(name)
-        return self.difference(self.amount(name), self.budget(name), sub.get("base", "预算"),
+        return self.difference(self.amount(name), self.budget(name), sub.get("differs_base", sub.get("base", "预算")),
                                self.fig.input(sub.get("reason", "")), self.label(sub.get("reason", name)))
 
     def op_listing(self, name: str) -> str:
@@ -205,16 +218,29 @@ def _class_list(w: _Writer, conf: dict) -> str:
     return conf.get("sep", "；").join(parts) if parts else w.ph["none_listed"]
 
 
+def _subject_list(w: _Writer, conf: dict) -> str:
+    """The listed subjects that are not zero, in the template's order (“不涉及的不列”)."""
+    parts = []
+    for name in conf["names"]:
+        v = w.amount(name)
+        if v is None or v != 0:
+            parts.append(w.fill(conf["item"], {"名称": w.subject_words(name), "金额": w.plain(name),
+                                               "占": w.op_share(name)}))
+    return conf.get("sep", "；").join(parts) if parts else w.ph["none_listed"]
+
+
 def _item_paragraphs(w: _Writer, conf: dict) -> list[str]:
     out = []
     sub = w.section.subjects
-    base = next((s.get("base") for s in sub.values() if s.get("base")), "年初预算")
-    for n, r in enumerate([r for r in w.fig.items if r.value != 0], start=1):
+    base = conf.get("base") or next((s.get("base") for s in sub.values() if s.get("base")), "年初预算")
+    for n, r in enumerate([r for r in w.fig.rows(conf["of"]) if r.value != 0], start=1):
         given = w.fig.item_inputs.get(r.code, {})
         budget = given.get("年初预算")
         b_label = f"年初预算：{r.code} {r.name}"
         path = (list(r.path) + ["", "", ""])[:3]
+        use = given.get("主要用途")
         extra = {"序号": str(n), "类名": path[0], "款名": path[1], "项名": path[2], "决算": money(r.value),
+                 "用途": use if use else w.placeholder(f"主要用途：{r.code} {r.name}"),
                  "年初": money(budget) if isinstance(budget, Decimal) else w.placeholder(b_label),
                  "完成": w.completion(r.value, budget if isinstance(budget, Decimal) else None, base, b_label),
                  "差异": w.difference(r.value, budget if isinstance(budget, Decimal) else None, base,
@@ -231,22 +257,28 @@ def _section(w: _Writer, sec: Section) -> Part:
     for name, conf in (sec.get("each") or {}).items():
         if conf["of"] == "classes":
             extra[name] = _class_list(w, conf)
+        elif conf["of"] == "subjects":
+            extra[name] = _subject_list(w, conf)
     empty_of = sec.get("empty_of")
-    if empty_of and w.fig.value(empty_of) != 0:
+    empty = bool(empty_of) and w.fig.value(empty_of) == 0
+    if empty and "none" in sec.raw:  # “无…的部门，作下述说明”: the statement alone
+        keep = headings if sec.get("none_keeps_sub", True) else [h for h in [sec.get("heading")] if h]
+        return Part(sec.key, keep, [w.fill(t) for t in sec.get("none") or []])
+    if empty_of and not empty and "none" not in sec.raw:
         paras.append(w.placeholder(f"{sec.get('heading', sec.key)}（本部门有此项资金，请按表说明）"))
     else:
         paras += [w.fill(t, extra) for t in sec.get("paragraphs") or []]
-    for name, conf in (sec.get("each") or {}).items():
-        if conf["of"] == "items":
-            paras += _item_paragraphs(w, conf)
+        for name, conf in (sec.get("each") or {}).items():
+            if conf["of"] not in ("classes", "subjects"):
+                paras += _item_paragraphs(w, conf)
     return Part(sec.key, headings, paras)
 
 
 def compose(fig: Figures) -> Narrative:
     """The whole 第三部分 for the figures ``fig``."""
     w = _Writer(fig)
-    parts = [_section(w, s) for s in fig.spec.sections]
-    title = fig.spec.raw["title"].format(年度=fig.year)
+    parts = [p for p in (_section(w, s) for s in fig.spec.sections) if p.headings or p.paragraphs]
+    title = fig.spec.raw["title"].format(**w.years())
     return Narrative(title, parts, w.missing)
 
 

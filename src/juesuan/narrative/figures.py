@@ -97,18 +97,26 @@ class Figures:
             return None
         return value(self.ctx, CellKey(tl.spec.id, line, int(also["col"])))
 
+    def rows(self, which: str) -> list[Row]:
+        """The rows of list ``which`` of the template (``classes``: 类 rows; any other: 项 rows), all of
+        them, zero or not, in table order."""
+        key = ("rows", which)
+        if key not in self._cache:
+            self._cache[key] = self._rows(which)
+        return self._cache[key]
+
     @property
     def classes(self) -> list[Row]:
         """The 类 rows of 05 (all, zero or not), in table order."""
-        if "classes" not in self._cache:
-            self._cache["classes"] = self._rows("classes")
-        return self._cache["classes"]
+        return self.rows("classes")
 
     @property
     def items(self) -> list[Row]:
-        if "items" not in self._cache:
-            self._cache["items"] = self._rows("items")
-        return self._cache["items"]
+        return self.rows("items")
+
+    def item_lists(self) -> list[str]:
+        """The template's lists of 项 rows (05's, and 07's / 08's where the template lists them)."""
+        return [k for k in self.spec.lists if k not in ("classes", "econ")]
 
     # --- 06 lists ----------------------------------------------------------------------------------
 

@@ -70,12 +70,37 @@ def spec_from_dict(raw: dict) -> NarrativeSpec:
     return spec
 
 
-@lru_cache(maxsize=4)
-def load_spec(profile: str = "national-2024") -> NarrativeSpec:
-    """The narrative template of ``profile``; a ModelError naming the available ones if there is none."""
+def merge(base: dict, child: dict) -> dict:
+    """A template that ``extends`` another: its mappings (phrases, figures, lists) are the parent's
+    with its own entries added or replacing them; everything else (title, inputs, sections …) is its
+    own when it gives one, the parent's when it does not."""
+    out = dict(base)
+    for key, value in child.items():
+        if key == "extends":
+            continue
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            out[key] = {**base[key], **value}
+        else:
+            out[key] = value
+    return out
+
+
+def _raw(profile: str, seen: tuple = ()) -> dict:
     folder = resources.files("juesuan.schemas").joinpath("narrative")
     path = folder.joinpath(f"{profile}.yaml")
     if not path.is_file():
         have = sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
         raise ModelError(f"表样 {profile} 没有情况说明模板（有：{'、'.join(have)}）")
-    return spec_from_dict(strip_lines(load_yaml(path.read_text(encoding="utf-8"))))
+    raw = strip_lines(load_yaml(path.read_text(encoding="utf-8")))
+    parent = raw.get("extends")
+    if parent:
+        if parent in seen:
+            raise ModelError(f"情况说明模板 {profile} 的 extends 形成循环（{' → '.join(seen + (parent,))}）")
+        raw = merge(_raw(parent, seen + (profile,)), raw)
+    return raw
+
+
+@lru_cache(maxsize=4)
+def load_spec(profile: str = "national-2024") -> NarrativeSpec:
+    """The narrative template of ``profile``; a ModelError naming the available ones if there is none."""
+    return spec_from_dict(_raw(profile))

@@ -16,7 +16,7 @@ from .spec import NarrativeSpec, Section
 
 _HEADING = re.compile(r"^[一二三四五六七八九十]+、")
 _SUB = re.compile(r"^\([一二三四五六七八九十]+\)")
-_ITEM = re.compile(r"^\d+[.、]")
+_ITEM = re.compile(r"^\d+(?:、|\.(?!\d))")  # “1、” “2.”, not a line that starts with an amount (“7.00 万元”)
 _END = "。！？」）)"
 _CN_NUM = "一二三四五六七八九十"
 
@@ -160,3 +160,22 @@ def split_sections(spec: NarrativeSpec, paragraphs: list[str]) -> list[Para]:
 
 def read_narrative(path: str | Path, spec: NarrativeSpec) -> list[Para]:
     return split_sections(spec, join_lines(read_lines(Path(path))))
+
+
+def sheet_lines(path: str | Path) -> list[str] | None:
+    """The paragraphs of a workbook's 情况说明 sheet (column A, one a row), or None without one."""
+    from openpyxl import load_workbook
+
+    from juesuan.util.names import NARRATIVE_SHEET
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception:
+        return None
+    try:
+        if NARRATIVE_SHEET not in wb.sheetnames:
+            return None
+        return [str(r[0]) for r in wb[NARRATIVE_SHEET].iter_rows(max_col=1, values_only=True)
+                if r and r[0] is not None and str(r[0]).strip()]
+    finally:
+        wb.close()
