@@ -40,6 +40,7 @@ class Sheet:
     formulas: dict[tuple[int, int], tuple[str, bool]] = field(default_factory=dict)  # (r, c) → (text, has cache)
     merged: list = field(default_factory=list)
     errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (r, c) → "#REF!" for error cells
+    pages: list[int] = field(default_factory=list)  # a sheet read from a PDF: the page of each row
 
     def __post_init__(self):
         self.max_row = self.start[0] + len(self.rows)

@@ -20,6 +20,7 @@ from juesuan.model.checks import note, render, template_id
 from juesuan.model.profile import DEFAULT_PROFILE, Profile, load_profile, profile_names
 from juesuan.read.locate import locate
 from juesuan.read.xlsx import read_workbook
+from juesuan.util import a1
 from juesuan.util.rounding import MISMATCH
 from juesuan.validate import frames
 from juesuan.validate.builtin import run_builtins
@@ -40,7 +41,7 @@ def load(path: str | Path, profile: Profile | None = None, catalog: Catalog | No
     Without ``profile``, every shipped profile is tried and the one that reads the most tables wins
     (ties: the national one)."""
     path = Path(path)
-    wb = read_workbook(path)
+    wb = read_source(path)
     probe = _best_reading(wb, [profile] if profile else _profiles(), catalog)
     profile = probe.layout.profile
     if not probe.sheets:
@@ -53,6 +54,15 @@ def load(path: str | Path, profile: Profile | None = None, catalog: Catalog | No
     read_cells(ctx)
     computed_values(ctx)
     return ctx
+
+
+def read_source(path: Path):
+    """The cell grids of a workbook, or of a PDF disclosure's tables (:mod:`juesuan.read.pdf`)."""
+    if path.suffix.lower() == ".pdf":
+        from juesuan.read.pdf import read_pdf
+
+        return read_pdf(path)
+    return read_workbook(path)
 
 
 def _profiles() -> list[Profile]:
@@ -139,6 +149,7 @@ def _finish(ctx: Context) -> Report:
                     ctx.catalog.source)
     report.profile = {"id": profile.id, "name": profile.name}
     report.reading = [located.readings[t.id].as_dict() for t in profile.tables if t.id in located.readings]
+    _pages(ctx, report)
     report.not_evaluated = _not_evaluated(ctx)
     for rid in report.not_evaluated:
         rule_status[rid] = "未检查"
@@ -148,6 +159,23 @@ def _finish(ctx: Context) -> Report:
     if any(c.computed for c in ctx.cells.values()):
         report.notes.append(note("computed"))
     return report.sort()
+
+
+def _pages(ctx: Context, report: Report) -> None:
+    """A PDF's tables: each finding gets the page its row is printed on, each reading its pages."""
+    sheets = {s.name: s for s in ctx.located.sheets.values() if s.pages}
+    if not sheets:
+        return
+    for f in report.findings:
+        sheet = sheets.get(f.sheet)
+        if sheet is None:
+            continue
+        row = a1.split(f.cell)[1] if f.cell else 0
+        f.page = sheet.pages[row - 1] if 0 < row <= len(sheet.pages) else sheet.pages[0]
+    for r in report.reading:
+        sheet = sheets.get(r["sheet"])
+        if sheet is not None:
+            r["pages"] = sorted(set(sheet.pages))
 
 
 def _not_evaluated(ctx: Context) -> dict[str, list[str]]:
