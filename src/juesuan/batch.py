@@ -17,7 +17,7 @@ from juesuan.errors import InputError, JuesuanError
 from juesuan.render.cells import append_row
 from juesuan.util.atomic import write_text
 
-SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et"}
+SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et", ".pdf"}  # .pdf: a published disclosure's tables
 # spreadsheets juesuan cannot read: listed in the report as skipped, never silently absent
 OTHER_SHEETS = {".ods": "OpenDocument 表格（.ods）", ".xlsb": "Excel 二进制工作簿（.xlsb）", ".csv": "CSV 文本",
                 ".numbers": "Numbers 表格", ".ett": "WPS 模板（.ett）", ".xltx": "Excel 模板（.xltx）"}

@@ -53,18 +53,12 @@ def read_lines(path: Path) -> list[str]:
         except Exception as exc:
             raise InputError(f"无法读取「{path}」：不是有效的 Word 文档（{type(exc).__name__}）。") from None
     if suffix == ".pdf":
-        try:
-            import pdfplumber
-        except ImportError:  # pragma: no cover
-            raise InputError("读取 .pdf 需要 pdfplumber：pip install pdfplumber") from None
-        try:
-            with pdfplumber.open(str(path)) as pdf:
-                text = "\n".join(page.extract_text() or "" for page in pdf.pages)
-        except Exception as exc:
-            raise InputError(f"无法读取「{path}」的文字层（{type(exc).__name__}）。") from None
-        if not text.strip():
-            raise InputError(f"「{path}」没有文字层（可能是扫描件），无法检查。")
-        return text.splitlines()
+        from juesuan.read.pdf import narrative_lines
+
+        lines = narrative_lines(path)  # the pages that hold no table; refuses scans and encrypted files
+        if not any(line.strip() for line in lines):
+            raise InputError(f"「{path}」中没有表格以外的文字（情况说明），无法检查。")
+        return lines
     if suffix in (".txt", ".md", ""):
         raw = path.read_bytes()
         for enc in ("utf-8-sig", "gb18030"):

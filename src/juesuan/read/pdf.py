@@ -365,8 +365,27 @@ class PdfDocument:
     pages: int
 
 
+_CACHE: dict[tuple, PdfDocument] = {}  # the last document read: tables and text come from one reading
+
+
 def read_document(path: str | Path) -> PdfDocument:
+    """The PDF's tables and text (read once per file version: ``check x.pdf`` needs both)."""
     path = Path(path)
+    try:
+        st = path.stat()
+        key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    except OSError:
+        key = None
+    if key is not None and key in _CACHE:
+        return _CACHE[key]
+    doc = _read_document(path)
+    _CACHE.clear()
+    if key is not None:
+        _CACHE[key] = doc
+    return doc
+
+
+def _read_document(path: Path) -> PdfDocument:
     pdf = _open(path)
     groups: list[list[Grid]] = []
     text_pages: list[tuple[int, list[str]]] = []
@@ -406,3 +425,12 @@ def read_pdf(path: str | Path) -> Workbook:
 def narrative_lines(path: str | Path) -> list[str]:
     """The text of a PDF's pages that hold no table: the 情况说明 and the rest of the disclosure's text."""
     return [line for _, lines in read_document(path).text_pages for line in lines]
+
+
+def has_narrative(path: str | Path) -> bool:
+    """Whether the PDF's text pages hold a 情况说明 (its 第三部分, or a heading naming it)."""
+    for line in narrative_lines(path):
+        t = norm(line)
+        if t.startswith("第三部分") or (len(t) < 40 and t.endswith("情况说明")):
+            return True
+    return False

@@ -82,6 +82,10 @@ def _best_reading(wb, profiles: list[Profile], catalog: Catalog | None):
 
 
 def _not_found_message(path: Path, wb, profile: Profile) -> str:
+    if path.suffix.lower() == ".pdf":
+        found = f"其中的 {len(wb.sheets)} 个表格" if wb.sheets else "文字"
+        return (f"「{path}」中找不到任何公开表：在{found}中按表号（公开01表…）和表名（{profile.tables[0].title}…）查找，"
+                "都没有找到。请确认这是部门决算公开的 PDF（扫描件须先做文字识别：juesuan 不做 OCR）。")
     sheets = "、".join(f"「{s.name}」" for s in wb.sheets[:12]) + ("等" if len(wb.sheets) > 12 else "")
     titles = "、".join(t.title for t in profile.tables[:3])
     return (f"「{path}」中找不到任何公开表：在工作表 {sheets or '（无）'} 中按表号（公开01表…）、表名（{titles}…）"
