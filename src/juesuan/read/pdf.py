@@ -72,17 +72,21 @@ def _open(path: Path):
     if b"%PDF-" not in head:
         raise InputError(f"无法读取「{path}」：不是 PDF 文件。")
     import pdfplumber
-    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 
     try:
-        return pdfplumber.open(str(path))
-    except (PDFPasswordIncorrect, PDFEncryptionError):
-        raise InputError(f"无法读取「{path}」：PDF 已加密（设置了打开密码）。请用不加密的 PDF，"
-                         "或先用 PDF 阅读器输入密码后另存为不加密的 PDF。") from None
-    except Exception as exc:  # pdfminer raises many types for broken files
-        if "password" in str(exc).lower() or "encrypt" in type(exc).__name__.lower():
-            raise InputError(f"无法读取「{path}」：PDF 已加密（设置了打开密码）。请用不加密的 PDF。") from None
+        pdf = pdfplumber.open(str(path))
+        pdf.pages  # noqa: B018  (the page tree: an encrypted file fails here at the latest)
+        return pdf
+    except Exception as exc:  # pdfminer raises many types for broken or encrypted files
+        cause = f"{type(exc).__name__} {exc} {type(exc.__context__).__name__ if exc.__context__ else ''}"
+        if "password" in cause.lower() or "encrypt" in cause.lower() or _encrypted(path):
+            raise InputError(f"无法读取「{path}」：PDF 已加密（设置了打开密码）。请用不加密的 PDF，"
+                             "或在 PDF 阅读器中输入密码后另存为不加密的 PDF。") from None
         raise InputError(f"无法读取「{path}」：PDF 文件已损坏（{type(exc).__name__}）。") from None
+
+
+def _encrypted(path: Path) -> bool:
+    return b"/Encrypt" in path.read_bytes()
 
 
 def _no_text(path: Path) -> InputError:
@@ -167,10 +171,30 @@ def _ruled(table, chars: list) -> tuple[list[list], list, list[float]]:
         at = owner.get((r, c))
         if at is not None:
             texts.setdefault(at, []).append(ch)
+    split = set()
     for (r, c), cs in texts.items():
-        text = "".join(line.text for line in _lines(cs))
+        lines = _lines(cs)
+        spread = _spread(lines, xs, c)
+        if spread:  # one span holding text that stands in several columns: no rule between them
+            split.add((r, c))
+            for col, text in spread.items():
+                rows[r][col] = _value(text)
+            continue
+        text = "".join(line.text for line in lines)
         rows[r][c] = _value(text) if text else None
+    merged = [m for m in merged if m[0] not in split]
     return rows, merged, xs
+
+
+def _spread(lines: list[Line], xs: list[float], c0: int) -> dict[int, str]:
+    """The text of a span spread over columns when its pieces stand in different columns (a header row
+    printed without the rules between its cells); {} when the span holds one text."""
+    cols: dict[int, list[str]] = {}
+    for line in lines:
+        for x0, x1, text in line.pieces:
+            col = max(c0, bisect.bisect_right(xs, (x0 + x1) / 2) - 1)
+            cols.setdefault(col, []).append(text)
+    return {c: "".join(t) for c, t in cols.items()} if len(cols) > 1 else {}
 
 
 def _dedupe(values: list[float]) -> list[float]:
@@ -193,34 +217,54 @@ def _is_amount_line(line: Line) -> bool:
     return sum(1 for p in line.pieces if _DECIMAL.fullmatch(p[2].strip())) >= 2
 
 
-def _gutters(lines: list[Line], left: float, right: float) -> list[float]:
-    """Column edges of an unruled table: the middles of the x ranges no character of an amount line covers."""
+def _gutters(lines: list[Line]) -> list[tuple[float, float]]:
+    """The x ranges between the columns of an unruled table: no character of any amount line covers them."""
     spans = sorted((c["x0"], c["x1"]) for line in lines if _is_amount_line(line) for c in line.chars)
-    edges = [left - 1]
+    out = []
     reach = None
     for x0, x1 in spans:
         if reach is not None and x0 - reach >= MIN_GUTTER:
-            edges.append((reach + x0) / 2)
+            out.append((reach, x0))
         reach = x1 if reach is None else max(reach, x1)
-    edges.append(max(right, reach or right) + 1)
-    return edges
+    return out
+
+
+def _split_at_gutters(line: Line, gutters: list[tuple[float, float]]) -> list[tuple[float, float, str]]:
+    """A line's pieces, cut where a gap between two characters lies in a gutter (two header cells printed
+    close together)."""
+    chars = sorted(line.chars, key=lambda c: c["x0"])
+    pieces: list[list] = []
+    for ch in chars:
+        if pieces:
+            gap = (pieces[-1][1], ch["x0"])
+            cut = gap[1] - gap[0] > GAP * (ch["bottom"] - ch["top"]) or (
+                gap[1] - gap[0] >= MIN_GUTTER and any(g0 < gap[1] and gap[0] < g1 for g0, g1 in gutters))
+            if not cut:
+                pieces[-1][1] = max(pieces[-1][1], ch["x1"])
+                pieces[-1][2] += ch["text"]
+                continue
+        pieces.append([ch["x0"], ch["x1"], ch["text"]])
+    return [tuple(p) for p in pieces]
 
 
 def _aligned(lines: list[Line]) -> tuple[list[list], list, list[float]]:
-    """The grid of an unruled table: one row per line, a piece in the column it falls in (a header piece
-    over several columns is merged across them)."""
+    """The grid of an unruled table: one row per line, a piece in the column it starts in (a column starts
+    where the amounts of the column before it end: they are right-aligned); a header piece over several
+    columns is merged across them."""
     left = min(p[0] for line in lines for p in line.pieces)
     right = max(p[1] for line in lines for p in line.pieces)
-    edges = _gutters(lines, left, right)
+    gutters = _gutters(lines)
+    edges = [left - 1] + [g0 + 0.5 for g0, _ in gutters] + [right + 1]
     width = len(edges) - 1
     rows, merged = [], []
     for r, line in enumerate(lines):
         row: list = [None] * width
-        for x0, x1, text in line.pieces:
+        amounts = _is_amount_line(line)
+        for x0, x1, text in (line.pieces if amounts else _split_at_gutters(line, gutters)):
             c0, c1 = _column(edges, x0 + 0.5), _column(edges, x1 - 0.5)
             c = c0 if row[c0] is None else next((i for i in range(c0, width) if row[i] is None), c0)
             row[c] = _value(text) if row[c] is None else f"{row[c]}{text}"
-            if c1 > c and not _is_amount_line(line):
+            if c1 > c and not amounts:
                 merged.append(((r, c), (r, c1)))
         rows.append(row)
     return rows, merged, edges
@@ -341,6 +385,10 @@ def _numbers_in_amount_columns(rows: list[list]) -> None:
     start = next((i for i, row in enumerate(rows) if any(isinstance(v, float) for v in row)), len(rows))
     width = max((len(r) for r in rows), default=0)
     amount_cols = {c for row in rows[start:] for c, v in enumerate(row) if isinstance(v, float)}
+    for c in range(width):  # a column of nothing but 0 (an empty column printed with whole numbers)
+        seen = {row[c] for row in rows[start:] if c < len(row) and row[c] is not None}
+        if seen == {"0"}:
+            amount_cols.add(c)
     for row in rows[start:]:
         for c in amount_cols:
             if c < width and c < len(row) and isinstance(row[c], str) and _INTEGER.fullmatch(row[c]):
@@ -394,8 +442,8 @@ def _read_document(path: Path) -> PdfDocument:
         for number, page in enumerate(pdf.pages, start=1):
             grids, lines = _page_grids(page, number)
             any_text = any_text or bool(page.chars)
-            if not grids and lines:
-                text_pages.append((number, [ln.text for ln in lines]))
+            if not grids and lines:  # the text as pdfplumber lays it out (spaces where the page has them)
+                text_pages.append((number, (page.extract_text() or "").splitlines()))
             for g in grids:
                 if groups and _continues(groups[-1], g):
                     groups[-1].append(g)
