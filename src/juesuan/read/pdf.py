@@ -254,7 +254,7 @@ def _aligned(lines: list[Line]) -> tuple[list[list], list, list[float]]:
     left = min(p[0] for line in lines for p in line.pieces)
     right = max(p[1] for line in lines for p in line.pieces)
     gutters = _gutters(lines)
-    edges = [left - 1] + [g0 + 0.5 for g0, _ in gutters] + [right + 1]
+    edges = [left - 1] + [(g0 + g1) / 2 for g0, g1 in gutters] + [right + 1]
     width = len(edges) - 1
     rows, merged = [], []
     for r, line in enumerate(lines):
