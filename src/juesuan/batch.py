@@ -17,7 +17,7 @@ from juesuan.errors import InputError, JuesuanError
 from juesuan.render.cells import append_row
 from juesuan.util.atomic import write_text
 
-SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et"}
+SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et", ".pdf"}  # .pdf: a published disclosure's tables
 # spreadsheets juesuan cannot read: listed in the report as skipped, never silently absent
 OTHER_SHEETS = {".ods": "OpenDocument 表格（.ods）", ".xlsb": "Excel 二进制工作簿（.xlsb）", ".csv": "CSV 文本",
                 ".numbers": "Numbers 表格", ".ett": "WPS 模板（.ett）", ".xltx": "Excel 模板（.xltx）"}
@@ -28,7 +28,10 @@ REPORT_NAME = f"{REPORT_PREFIX}检查结果"
 
 def workbook_files(folder: Path) -> list[Path]:
     """Excel-like files below ``folder``: not lock files (``~$…``), not our own reports."""
-    return [p for p in _candidates(folder) if p.suffix.lower() in SUFFIXES]
+    files = [p for p in _candidates(folder) if p.suffix.lower() in SUFFIXES]
+    books = {p.with_suffix("") for p in files if p.suffix.lower() != ".pdf"}
+    # a PDF beside a workbook of the same name is that workbook's 情况说明, not a disclosure of its own
+    return [p for p in files if p.suffix.lower() != ".pdf" or p.with_suffix("") not in books]
 
 
 def skipped_files(folder: Path) -> list[tuple[Path, str]]:

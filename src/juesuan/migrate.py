@@ -40,8 +40,9 @@ class Migration:
 
 
 def migrate(old: str | Path, add: dict[str, list[str]] | None = None, remove: set[str] | None = None,
-            year: int | None = None, names: dict[str, str] | None = None) -> Migration:
-    """Plan the new workbook: its layout and the carried values (see the module docstring)."""
+            year: int | None = None, names: dict[str, str] | None = None, keep_totals: bool = False) -> Migration:
+    """Plan the new workbook: its layout and the carried values (see the module docstring). With
+    ``keep_totals`` (``extract``), totals are carried too, as the constants they were printed as."""
     add = add or {}
     remove = set(remove or ())
     names = dict(names or {})
@@ -90,6 +91,10 @@ def migrate(old: str | Path, add: dict[str, list[str]] | None = None, remove: se
             raw = cell.value  # a formula typed into an input cell: carry its value
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             continue
+        if keep_totals and cell.parsed and cell.value is not None:
+            carried += _carry_printed(old_layout, new, cell, values, lost,
+                                      lambda: _why(old_layout, key, remove, dropped_by_edition))
+            continue
         if cell.parsed and cell.value == 0 and key not in old_defs:
             new_key = _new_key(old_layout, new, key)
             if new_key is not None and new_key in new_inputs:
@@ -111,11 +116,58 @@ def migrate(old: str | Path, add: dict[str, list[str]] | None = None, remove: se
             continue
         values[new_key] = cell.value if cell.parsed and cell.value is not None else raw
         carried += 1
+    if keep_totals:
+        lost += _unplaced(ctx)
     return Migration(new, values, lost, carried)
 
 
-def _new_key(old, new, key: CellKey) -> CellKey | None:
-    return old.table(key.table).counterpart(key, new.table(key.table))
+def _unplaced(ctx) -> list[Lost]:
+    """Figures printed in a found table's grid but outside every cell the reading placed (a column or a
+    row that is not the table's), and every figure of a table that could not be read."""
+    from juesuan.util.a1 import col_index, col_letter
+
+    placed: dict[str, set] = {}
+    for tid, sheet in ctx.located.sheets.items():
+        tl = ctx.layout.tables[tid]
+        if tid in ctx.located.unreadable:
+            placed.setdefault(sheet.name, set())
+            continue
+        spots = placed.setdefault(sheet.name, set())
+        spots.update((r, col_index(c)) for r, c in (tl.positions or {}).values())
+    out = []
+    sheets = {s.name: s for s in ctx.located.sheets.values()}
+    for name, spots in placed.items():
+        sheet = sheets[name]
+        for r in range(1, sheet.max_row + 1):
+            for c in range(1, sheet.max_col + 1):
+                v = sheet.value(r, c)
+                if isinstance(v, (int, float)) and not isinstance(v, bool) and (r, c) not in spots:
+                    label = next((sheet.text(r, k) for k in range(1, c) if isinstance(sheet.value(r, k), str)), "")
+                    out.append(Lost(f"{name}!{col_letter(c)}{r}", label, v, "没有对应的表格单元格，未放入"))
+    return out
+
+
+def _carry_printed(old, new, cell, values: dict, lost: list, why) -> int:
+    """A printed figure (``extract``), total or not, into its cell of the new layout as a constant."""
+    new_key = _new_key(old, new, cell.key, totals=True)
+    if new_key is not None and new_key not in values:
+        values[new_key] = cell.value
+        return 1
+    lost.append(Lost(f"{cell.sheet}!{cell.a1}", old.table(cell.key.table).cell_label(cell.key), cell.raw,
+                     "同一科目重复出现，只保留第一次" if new_key is not None else why()))
+    return 0
+
+
+def _new_key(old, new, key: CellKey, totals: bool = False) -> CellKey | None:
+    tl = old.table(key.table)
+    if totals and tl.kind == "coded" and key.row == 0:
+        return key  # the 合计 row: row 0 in every layout
+    found = tl.counterpart(key, new.table(key.table))
+    if totals and found is None and key in graph_of(new).definitions:
+        return key  # a total of the table (06's 人员经费合计): the same key in every layout
+    if totals and found is not None and found not in graph_of(new).inputs and found not in graph_of(new).definitions:
+        return None
+    return found
 
 
 def _why(old, key: CellKey, remove: set[str], dropped) -> str:

@@ -89,6 +89,16 @@ def _add_check(sub) -> None:
     c.add_argument("--narrative", metavar="情况说明", help="同时检查情况说明（.docx/.pdf/.txt/.md）中的数字与公开表是否一致")
 
 
+def _add_extract(sub) -> None:
+    e = sub.add_parser("extract", help="把已公开的 PDF（或别人的工作簿）中的公开表读出来，写成 juesuan 的工作簿",
+                       description="读出 PDF 中的公开01–09表，写成 juesuan 的标准工作簿：印出的数字原样写成常数（合计也是），"
+                                   "便于检查、标注、迁移到新年度或比较。放不进去的数字逐个列出，不会丢弃。"
+                                   "扫描件（没有文字层）无法读取：juesuan 不做文字识别（OCR）。")
+    e.add_argument("source", help="PDF 文件（也可以是工作簿）")
+    e.add_argument("-o", "--output", required=True, help="输出文件（.xlsx）")
+    e.add_argument("--force", action="store_true", help="允许覆盖已存在的输出文件")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="juesuan", description="决算：部门决算公开（公开01表–公开09表）的表样生成、填报与审核工具。",
                 epilog="每个命令的用法：juesuan 命令 -h，例如 juesuan check -h。")
@@ -152,6 +162,7 @@ def _tool_commands(sub) -> None:
     xa.add_argument("-o", "--output-dir", default=".", help="juesuan.bas 写到这里（默认当前文件夹）")
     xa.add_argument("--force", action="store_true", help="覆盖已存在的 juesuan.bas（原文件保留为 .bak）")
 
+    _add_extract(sub)
     m = sub.add_parser("migrate", help="把填好的工作簿搬到新表样（增删科目、换年度），逐格带过所有填写的金额",
                        description="生成新表样并带过旧工作簿中每个填写的金额。新表样中没有位置的金额会逐个列出（含原单元格），"
                                    "此时不写文件、退出码 1；加 --force 则照样生成。")
@@ -375,6 +386,8 @@ def _cmd_check(args) -> int:
     from juesuan.validate.engine import check
     from juesuan.writeback.text import render_reading, render_text
 
+    if args.annotate and target.suffix.lower() == ".pdf":
+        raise JuesuanError("PDF 不能标注：请先用 juesuan extract 把 PDF 转成工作簿，再对工作簿检查并标注。")
     if args.annotate:  # refused before checking, not after printing the whole report
         from juesuan.errors import InputError
         from juesuan.util.atomic import refuse_existing
@@ -385,7 +398,9 @@ def _cmd_check(args) -> int:
     report = check(target, profile=_profile(args.profile))
     from juesuan.narrative.check import attached_narrative
 
-    attached = attached_narrative(target, args.narrative)  # the --narrative file, or the 情况说明 sheet
+    narrative = args.narrative or _pdf_narrative(target)  # the --narrative file, a PDF's own text pages
+    pdf = target.suffix.lower() == ".pdf"
+    attached = attached_narrative(target, narrative) if (narrative or not pdf) else None  # or the 情况说明 sheet
     if attached:
         report.narrative, report.narrative_file = attached
     print(report.to_json() if args.format == "json" else render_text(report))
@@ -402,6 +417,15 @@ def _cmd_check(args) -> int:
         if counts.get("not_kept"):
             print(f"注意：原文件中的{'、'.join(counts['not_kept'])}不会出现在标注副本中（原文件不变）。", file=out)
     return report.exit_code
+
+
+def _pdf_narrative(target: Path) -> Path | None:
+    """A PDF disclosure's own 情况说明 (its text pages), checked with its tables."""
+    if target.suffix.lower() != ".pdf":
+        return None
+    from juesuan.read.pdf import has_narrative
+
+    return target if has_narrative(target) else None
 
 
 def _profile(name: str | None):
@@ -539,5 +563,23 @@ def _cmd_migrate(args) -> int:
     return 0
 
 
-_COMMANDS = {"migrate": _cmd_migrate, "excel-addin": _cmd_excel_addin, "check": _cmd_check, "catalog": _cmd_catalog, "template": _cmd_template, "fill": _cmd_fill, "demo": _cmd_demo, "rules": _cmd_rules,
+def _cmd_extract(args) -> int:
+    from juesuan.migrate import migrate
+    from juesuan.render.workbook import build_workbook
+    from juesuan.util.atomic import save_workbook
+
+    if Path(args.output).resolve() == Path(args.source).resolve():
+        raise JuesuanError(f"输出文件不能覆盖原文件「{args.source}」：请用另一个文件名。")
+    plan = migrate(args.source, keep_totals=True)
+    out = save_workbook(build_workbook(plan.layout, plan.values), args.output, force=args.force)
+    print(f"已写出工作簿：{out}（{plan.layout.department or '部门未标明'}，{plan.layout.year} 年度，"
+          f"写入印出的数字 {plan.carried} 个，均为常数）")
+    if plan.lost:
+        print(f"注意：以下 {len(plan.lost)} 个数字没有放进工作簿（原样列出，请核对）：")
+        for item in plan.lost:
+            print(f"  {item.cell}（{item.what}）= {item.value}：{item.why}")
+    return 0
+
+
+_COMMANDS = {"extract": _cmd_extract, "migrate": _cmd_migrate, "excel-addin": _cmd_excel_addin, "check": _cmd_check, "catalog": _cmd_catalog, "template": _cmd_template, "fill": _cmd_fill, "demo": _cmd_demo, "rules": _cmd_rules,
              "recalc": _cmd_recalc, "narrate": _cmd_narrate, "pdf": _cmd_pdf}

@@ -53,18 +53,12 @@ def read_lines(path: Path) -> list[str]:
         except Exception as exc:
             raise InputError(f"无法读取「{path}」：不是有效的 Word 文档（{type(exc).__name__}）。") from None
     if suffix == ".pdf":
-        try:
-            import pdfplumber
-        except ImportError:  # pragma: no cover
-            raise InputError("读取 .pdf 需要 pdfplumber：pip install pdfplumber") from None
-        try:
-            with pdfplumber.open(str(path)) as pdf:
-                text = "\n".join(page.extract_text() or "" for page in pdf.pages)
-        except Exception as exc:
-            raise InputError(f"无法读取「{path}」的文字层（{type(exc).__name__}）。") from None
-        if not text.strip():
-            raise InputError(f"「{path}」没有文字层（可能是扫描件），无法检查。")
-        return text.splitlines()
+        from juesuan.read.pdf import narrative_lines
+
+        lines = narrative_lines(path)  # the pages that hold no table; refuses scans and encrypted files
+        if not any(line.strip() for line in lines):
+            raise InputError(f"「{path}」中没有表格以外的文字（情况说明），无法检查。")
+        return lines
     if suffix in (".txt", ".md", ""):
         raw = path.read_bytes()
         for enc in ("utf-8-sig", "gb18030"):
@@ -163,19 +157,24 @@ def read_narrative(path: str | Path, spec: NarrativeSpec) -> list[Para]:
 
 
 def sheet_lines(path: str | Path) -> list[str] | None:
-    """The paragraphs of a workbook's 情况说明 sheet (column A, one a row), or None without one."""
-    from openpyxl import load_workbook
-
+    """The paragraphs of a workbook's 情况说明 sheet (column A, one a row), or None without one. Read as
+    the checker reads workbooks (bounded, fast); a file that cannot be read has no such sheet."""
+    from juesuan.errors import JuesuanError
+    from juesuan.read.xlsx import read_workbook
     from juesuan.util.names import NARRATIVE_SHEET
 
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception:
+    if Path(path).suffix.lower() == ".pdf":
         return None
     try:
-        if NARRATIVE_SHEET not in wb.sheetnames:
-            return None
-        return [str(r[0]) for r in wb[NARRATIVE_SHEET].iter_rows(max_col=1, values_only=True)
-                if r and r[0] is not None and str(r[0]).strip()]
-    finally:
-        wb.close()
+        wb = read_workbook(path, only=NARRATIVE_SHEET)
+    except JuesuanError:
+        return None
+    sheet = next((s for s in wb.sheets if s.name == NARRATIVE_SHEET), None)
+    if sheet is None:
+        return None
+    out = []
+    for r in range(1, sheet.max_row + 1):
+        v = sheet.value(r, 1)
+        if v is not None and str(v).strip():
+            out.append(str(v))
+    return out

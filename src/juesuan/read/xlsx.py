@@ -40,6 +40,7 @@ class Sheet:
     formulas: dict[tuple[int, int], tuple[str, bool]] = field(default_factory=dict)  # (r, c) → (text, has cache)
     merged: list = field(default_factory=list)
     errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (r, c) → "#REF!" for error cells
+    pages: list[int] = field(default_factory=list)  # a sheet read from a PDF: the page of each row
 
     def __post_init__(self):
         self.max_row = self.start[0] + len(self.rows)
@@ -228,11 +229,16 @@ def scan_errors(xml: bytes) -> dict[tuple[int, int], str]:
     return out
 
 
-def read_workbook(path: str | Path) -> Workbook:
-    """Read every sheet's values and formulas (but the tool's own sheets), or raise an InputError."""
+def read_workbook(path: str | Path, only: str | None = None) -> Workbook:
+    """Read every sheet's values and formulas (but the tool's own sheets), or raise an InputError.
+    With ``only``, read just the sheet of that name (a tool sheet too: the 情况说明 sheet)."""
     from python_calamine import CalamineWorkbook
 
     path = Path(path)
+
+    def wanted(name: str) -> bool:
+        return name == only if only is not None else name not in TOOL_SHEETS
+
     zf = open_checked(path)
     try:
         parts = _sheet_parts(zf, path)
@@ -240,7 +246,7 @@ def read_workbook(path: str | Path) -> Workbook:
             if extra in zf.namelist():
                 _read_part(zf, extra, path)  # refuses entity bombs before calamine parses them
         xml = {name: _read_part(zf, part, path) for name, part in parts.items()
-               if part in zf.namelist() and name not in TOOL_SHEETS}
+               if part in zf.namelist() and wanted(name)}
         strings_xml = _read_part(zf, "xl/sharedStrings.xml", path) if "xl/sharedStrings.xml" in zf.namelist() else b""
     finally:
         zf.close()
@@ -256,7 +262,7 @@ def read_workbook(path: str | Path) -> Workbook:
         cwb = CalamineWorkbook.from_path(str(path))
         sheets = []
         for meta in cwb.sheets_metadata:
-            if str(meta.typ).split(".")[-1] != "WorkSheet" or meta.name in TOOL_SHEETS:
+            if str(meta.typ).split(".")[-1] != "WorkSheet" or not wanted(meta.name):
                 continue
             data = xml.get(meta.name, b"")
             far = _far_cells(data)

@@ -135,9 +135,10 @@ def blank_zero_mix(ctx: Context, rule: Rule) -> None:
         if tid not in ctx.located.readable or tl.is_empty:
             continue
         blanks, zeros = [], 0
+        printed = ctx.graph.definitions if ctx.located.readable[tid].pages else {}  # a PDF prints every total
         for key in tl.value_keys():
             c = ctx.cells.get(key)
-            if c is None or key in structural or c.formula is not None:
+            if c is None or key in structural or c.formula is not None or key in printed:
                 continue
             if c.value is None and c.parsed:  # empty, or a dash
                 blanks.append(key)

@@ -21,6 +21,7 @@ from juesuan.model.checks import note, render, template_id
 from juesuan.model.profile import DEFAULT_PROFILE, Profile, load_profile, profile_names
 from juesuan.read.locate import locate
 from juesuan.read.xlsx import read_workbook
+from juesuan.util import a1
 from juesuan.util.rounding import MISMATCH
 from juesuan.validate import frames
 from juesuan.validate.builtin import run_builtins
@@ -43,7 +44,7 @@ def load(path: str | Path, profile: Profile | None = None, catalog: Catalog | No
     Without ``profile``, every shipped profile is tried and the one that reads the most tables wins
     (ties: the national one)."""
     path = Path(path)
-    wb = read_workbook(path)
+    wb = read_source(path)
     probe = _best_reading(wb, [profile] if profile else _profiles(), catalog)
     profile = probe.layout.profile
     if not probe.sheets:
@@ -56,6 +57,15 @@ def load(path: str | Path, profile: Profile | None = None, catalog: Catalog | No
     read_cells(ctx)
     computed_values(ctx)
     return ctx
+
+
+def read_source(path: Path):
+    """The cell grids of a workbook, or of a PDF disclosure's tables (:mod:`juesuan.read.pdf`)."""
+    if path.suffix.lower() == ".pdf":
+        from juesuan.read.pdf import read_pdf
+
+        return read_pdf(path)
+    return read_workbook(path)
 
 
 def _profiles() -> list[Profile]:
@@ -75,6 +85,10 @@ def _best_reading(wb, profiles: list[Profile], catalog: Catalog | None):
 
 
 def _not_found_message(path: Path, wb, profile: Profile) -> str:
+    if path.suffix.lower() == ".pdf":
+        found = f"其中的 {len(wb.sheets)} 个表格" if wb.sheets else "文字"
+        return (f"「{path}」中找不到任何公开表：在{found}中按表号（公开01表…）和表名（{profile.tables[0].title}…）查找，"
+                "都没有找到。请确认这是部门决算公开的 PDF（扫描件须先做文字识别：juesuan 不做 OCR）。")
     sheets = "、".join(f"「{s.name}」" for s in wb.sheets[:12]) + ("等" if len(wb.sheets) > 12 else "")
     titles = "、".join(t.title for t in profile.tables[:3])
     return (f"「{path}」中找不到任何公开表：在工作表 {sheets or '（无）'} 中按表号（公开01表…）、表名（{titles}…）"
@@ -142,6 +156,7 @@ def _finish(ctx: Context) -> Report:
                     ctx.catalog.source)
     report.profile = {"id": profile.id, "name": profile.name}
     report.reading = [located.readings[t.id].as_dict() for t in profile.tables if t.id in located.readings]
+    _pages(ctx, report)
     report.not_evaluated = _not_evaluated(ctx)
     for rid in report.not_evaluated:
         rule_status[rid] = "未检查"
@@ -151,6 +166,23 @@ def _finish(ctx: Context) -> Report:
     if any(c.computed for c in ctx.cells.values()):
         report.notes.append(note("computed"))
     return report.sort()
+
+
+def _pages(ctx: Context, report: Report) -> None:
+    """A PDF's tables: each finding gets the page its row is printed on, each reading its pages."""
+    sheets = {s.name: s for s in ctx.located.sheets.values() if s.pages}
+    if not sheets:
+        return
+    for f in report.findings:
+        sheet = sheets.get(f.sheet)
+        if sheet is None:
+            continue
+        row = a1.split(f.cell)[1] if f.cell else 0
+        f.page = sheet.pages[row - 1] if 0 < row <= len(sheet.pages) else sheet.pages[0]
+    for r in report.reading:
+        sheet = sheets.get(r["sheet"])
+        if sheet is not None:
+            r["pages"] = sorted(set(sheet.pages))
 
 
 def _not_evaluated(ctx: Context) -> dict[str, list[str]]:

@@ -57,10 +57,14 @@ class Finding:
     sentence: str = ""
     number: str = ""
     also: list[str] = field(default_factory=list)  # other cells of a relation between tables that could be the cause
+    page: int = 0  # a table read from a PDF: the page the row is printed on (the cell is its grid position)
 
     @property
     def location(self) -> str:
-        """``公开03表!E12`` (or the sheet alone, or the table 表号; ``情况说明 五（二） 第1段``)."""
+        """``公开03表!E12`` (or the sheet alone, or the table 表号; ``情况说明 五（二） 第1段``; from a PDF
+        ``公开03表 第4页``: the row's code and name say where on the page)."""
+        if self.page:
+            return f"{self.table or self.sheet} 第{self.page}页"
         if self.section:
             return f"{self.table} {self.section} 第{self.paragraph}段" if self.paragraph else f"{self.table} {self.section}"
         if self.sheet and self.cell:

@@ -28,7 +28,7 @@ def render_text(report: Report) -> str:
             counts = counts_text({s: sum(1 for x in n if x.severity == s) for s in LEVELS}, skip_zero=True)
             lines.append("")
             lines.append(f"【{current or '整个工作簿'}】{counts}")
-        where = f.location if f.cell else (f.sheet or f.table)
+        where = f.location if (f.cell or f.page) else (f.sheet or f.table)
         where = f" {where}" if where else ""
         row = f"（{f.code} {f.name}）".replace("（ ", "（") if (f.code or f.name) else ""
         lines.append(f"  [{SEVERITY_WORD[f.severity]}] {f.rule}{where}{row}：{f.message}")
@@ -50,7 +50,8 @@ def render_reading(report: Report) -> str:
         lines.append(f"  表样：{report.profile['name']}（{report.profile['id']}）")
     for r in report.reading:
         state = "" if r["readable"] else "　【读不出：依赖本表的规则未检查】"
-        lines.append(f"  {r['table']} ← 工作表「{r['sheet']}」{r['cells']}，按{r['found_by']}找到{state}")
+        source = f"PDF {r['sheet']}" if r.get("pages") else f"工作表「{r['sheet']}」{r['cells']}"
+        lines.append(f"  {r['table']} ← {source}，按{r['found_by']}找到{state}")
         unit = r["unit"] + (f"（{r['unit_from']}）" if r["unit_from"] else "（未标明，按万元）")
         lines.append(f"      单位：{unit}；读取 {r['rows']} 行")
         if r["columns"]:

@@ -1,0 +1,484 @@
+"""Read a published PDF disclosure into the same cell grids as a workbook (:class:`~.xlsx.Workbook`).
+
+A PDF has no cells: it has characters at positions and, for ruled tables, lines. Each table on a page
+becomes a grid — from its ruling (pdfplumber's table finder: a cell spanning several columns or rows is a
+merged range) or, for a table printed without rules, from the gutters between its columns (x positions no
+character of any amount row covers). The lines printed above and below a table (title, 表号, 部门, 单位,
+注) become rows of the grid too, each piece of text in the column it starts in. A table continued on the
+next page — no title of its own, or the same lines repeated above it, and the same columns — is joined to
+the one before, its repeated header rows dropped. Every joined table is one :class:`~.xlsx.Sheet` named
+by its pages (``第3–5页``), whose ``pages`` say which page each row came from; the locator then reads it
+by meaning like any sheet. Printed amounts (``1,234.50``, ``(1.00)``) become numbers; an empty cell is None.
+
+Refused with a Chinese message (:class:`~juesuan.errors.InputError`): not a PDF, damaged, encrypted
+(opening password), no text layer (a scan: juesuan does no OCR).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from juesuan.errors import InputError
+from juesuan.read.xlsx import Sheet, Workbook
+from juesuan.util.text import norm
+
+_AMOUNT = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\(\d[\d,]*(?:\.\d+)?\)")
+_DECIMAL = re.compile(r"-?[\d,]*\d\.\d+|-?\d{1,3}(?:,\d{3})+|\(\d[\d,]*(?:\.\d+)?\)")
+_INTEGER = re.compile(r"-?\d+")
+GAP = 0.45  # a gap wider than this many character heights separates two pieces of text on a line
+MIN_GUTTER = 1.0  # points: the narrowest gap between two columns of an unruled table
+
+
+@dataclass
+class Line:
+    """One printed line: its pieces of text, each ``(x0, x1, text)``."""
+
+    top: float
+    bottom: float
+    pieces: list[tuple[float, float, str]]
+    chars: list = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "".join(p[2] for p in self.pieces)
+
+
+@dataclass
+class Grid:
+    """One table of one page: rows of cells, merged ranges (0-based, as calamine gives them), the
+    column edges, and how many of its first rows are the header (the rows before the first amount)."""
+
+    page: int
+    rows: list[list]
+    merged: list
+    edges: list[float]
+    head: list[str]  # the normalised text of the lines printed above the table
+    body_top: int  # index of the first row of the table proper (after the lines above it)
+
+
+# --------------------------------------------------------------------------------------------------
+# Opening
+
+
+def _open(path: Path):
+    """The pdfplumber document, after the checks that give a clean refusal."""
+    if not path.is_file():
+        raise InputError(f"文件「{path}」不存在。" if not path.exists() else f"「{path}」是文件夹，不是 PDF。")
+    with path.open("rb") as fh:
+        head = fh.read(1024)
+    if b"%PDF-" not in head:
+        raise InputError(f"无法读取「{path}」：不是 PDF 文件。")
+    import pdfplumber
+
+    try:
+        pdf = pdfplumber.open(str(path))
+        pdf.pages  # noqa: B018  (the page tree: an encrypted file fails here at the latest)
+        return pdf
+    except Exception as exc:  # pdfminer raises many types for broken or encrypted files
+        cause = f"{type(exc).__name__} {exc} {type(exc.__context__).__name__ if exc.__context__ else ''}"
+        if "password" in cause.lower() or "encrypt" in cause.lower() or _encrypted(path):
+            raise InputError(f"无法读取「{path}」：PDF 已加密（设置了打开密码）。请用不加密的 PDF，"
+                             "或在 PDF 阅读器中输入密码后另存为不加密的 PDF。") from None
+        raise InputError(f"无法读取「{path}」：PDF 文件已损坏（{type(exc).__name__}）。") from None
+
+
+def _encrypted(path: Path) -> bool:
+    return b"/Encrypt" in path.read_bytes()
+
+
+def _no_text(path: Path) -> InputError:
+    return InputError(f"「{path}」没有文字层（可能是扫描件或图片），无法读取其中的表格和文字。"
+                      "juesuan 不做文字识别（OCR）：请使用由 Excel/WPS/Word 直接导出的 PDF，或原工作簿。")
+
+
+# --------------------------------------------------------------------------------------------------
+# Characters into lines and pieces
+
+
+def _lines(chars: list) -> list[Line]:
+    """Characters grouped into printed lines (by their vertical middle), then into pieces by gaps."""
+    chars = sorted((c for c in chars if c["text"].strip()), key=lambda c: (round(c["top"]), c["x0"]))
+    rows: list[list] = []
+    for ch in sorted(chars, key=lambda c: (c["top"] + c["bottom"]) / 2):
+        mid = (ch["top"] + ch["bottom"]) / 2
+        if rows and abs(mid - rows[-1][0]) <= max(2.0, (ch["bottom"] - ch["top"]) * 0.4):
+            rows[-1][1].append(ch)
+        else:
+            rows.append([mid, [ch]])
+    return [_line(cs) for _, cs in rows]
+
+
+def _line(chars: list) -> Line:
+    chars = sorted(chars, key=lambda c: c["x0"])
+    pieces: list[list] = []
+    for ch in chars:
+        size = ch["bottom"] - ch["top"]
+        if pieces and ch["x0"] - pieces[-1][1] <= GAP * size:
+            pieces[-1][1] = max(pieces[-1][1], ch["x1"])
+            pieces[-1][2] += ch["text"]
+        else:
+            pieces.append([ch["x0"], ch["x1"], ch["text"]])
+    return Line(min(c["top"] for c in chars), max(c["bottom"] for c in chars),
+                [tuple(p) for p in pieces], chars)
+
+
+def _value(text: str):
+    """A printed amount as a number (``1,234.50``, ``(1.00)``); any other text as it is printed."""
+    t = text.strip()
+    if _DECIMAL.fullmatch(t):
+        neg = t.startswith("(")
+        number = float(t.strip("()").replace(",", ""))
+        return -number if neg else number
+    return t
+
+
+def _column(edges: list[float], x: float) -> int:
+    """The 0-based column whose span holds ``x`` (the nearest one outside the edges)."""
+    for i in range(len(edges) - 1):
+        if x < edges[i + 1]:
+            return i
+    return len(edges) - 2
+
+
+# --------------------------------------------------------------------------------------------------
+# A ruled table
+
+
+def _ruled(table, chars: list) -> tuple[list[list], list, list[float]]:
+    """The grid of a ruled table: its cells' text (characters by their centre), spans as merged ranges."""
+    xs = sorted({round(v, 1) for c in table.cells for v in (c[0], c[2])})
+    ys = sorted({round(v, 1) for c in table.cells for v in (c[1], c[3])})
+    xs, ys = _dedupe(xs), _dedupe(ys)
+    rows: list[list] = [[None] * (len(xs) - 1) for _ in range(len(ys) - 1)]
+    merged, owner = [], {}
+    for x0, top, x1, bottom in table.cells:
+        c0, c1 = _index(xs, x0), _index(xs, x1) - 1
+        r0, r1 = _index(ys, top), _index(ys, bottom) - 1
+        if c1 < c0 or r1 < r0:
+            continue
+        if c1 > c0 or r1 > r0:
+            merged.append(((r0, c0), (r1, c1)))
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                owner[(r, c)] = (r0, c0)
+    texts: dict[tuple[int, int], list] = {}
+    for ch in chars:
+        c = bisect.bisect_right(xs, (ch["x0"] + ch["x1"]) / 2) - 1
+        r = bisect.bisect_right(ys, (ch["top"] + ch["bottom"]) / 2) - 1
+        at = owner.get((r, c))
+        if at is not None:
+            texts.setdefault(at, []).append(ch)
+    split = set()
+    for (r, c), cs in texts.items():
+        lines = _lines(cs)
+        spread = _spread(lines, xs, c)
+        if spread:  # one span holding text that stands in several columns: no rule between them
+            split.add((r, c))
+            for col, text in spread.items():
+                rows[r][col] = _value(text)
+            continue
+        text = "".join(line.text for line in lines)
+        rows[r][c] = _value(text) if text else None
+    merged = [m for m in merged if m[0] not in split]
+    return rows, merged, xs
+
+
+def _spread(lines: list[Line], xs: list[float], c0: int) -> dict[int, str]:
+    """The text of a span spread over columns when its pieces stand in different columns (a header row
+    printed without the rules between its cells); {} when the span holds one text."""
+    cols: dict[int, list[str]] = {}
+    for line in lines:
+        for x0, x1, text in line.pieces:
+            col = max(c0, bisect.bisect_right(xs, (x0 + x1) / 2) - 1)
+            cols.setdefault(col, []).append(text)
+    return {c: "".join(t) for c, t in cols.items()} if len(cols) > 1 else {}
+
+
+def _dedupe(values: list[float]) -> list[float]:
+    out: list[float] = []
+    for v in values:
+        if not out or v - out[-1] > 1.5:
+            out.append(v)
+    return out
+
+
+def _index(edges: list[float], v: float) -> int:
+    return min(range(len(edges)), key=lambda i: abs(edges[i] - v))
+
+
+# --------------------------------------------------------------------------------------------------
+# A table printed without rules
+
+
+def _is_amount_line(line: Line) -> bool:
+    return sum(1 for p in line.pieces if _DECIMAL.fullmatch(p[2].strip())) >= 2
+
+
+def _gutters(lines: list[Line]) -> list[tuple[float, float]]:
+    """The x ranges between the columns of an unruled table: no character of any amount line covers them."""
+    spans = sorted((c["x0"], c["x1"]) for line in lines if _is_amount_line(line) for c in line.chars)
+    out = []
+    reach = None
+    for x0, x1 in spans:
+        if reach is not None and x0 - reach >= MIN_GUTTER:
+            out.append((reach, x0))
+        reach = x1 if reach is None else max(reach, x1)
+    return out
+
+
+def _split_at_gutters(line: Line, gutters: list[tuple[float, float]]) -> list[tuple[float, float, str]]:
+    """A line's pieces, cut where a gap between two characters lies in a gutter (two header cells printed
+    close together)."""
+    chars = sorted(line.chars, key=lambda c: c["x0"])
+    pieces: list[list] = []
+    for ch in chars:
+        if pieces:
+            gap = (pieces[-1][1], ch["x0"])
+            cut = gap[1] - gap[0] > GAP * (ch["bottom"] - ch["top"]) or (
+                gap[1] - gap[0] >= MIN_GUTTER and any(g0 < gap[1] and gap[0] < g1 for g0, g1 in gutters))
+            if not cut:
+                pieces[-1][1] = max(pieces[-1][1], ch["x1"])
+                pieces[-1][2] += ch["text"]
+                continue
+        pieces.append([ch["x0"], ch["x1"], ch["text"]])
+    return [tuple(p) for p in pieces]
+
+
+def _aligned(lines: list[Line]) -> tuple[list[list], list, list[float]]:
+    """The grid of an unruled table: one row per line, a piece in the column it starts in (a column starts
+    where the amounts of the column before it end: they are right-aligned); a header piece over several
+    columns is merged across them."""
+    left = min(p[0] for line in lines for p in line.pieces)
+    right = max(p[1] for line in lines for p in line.pieces)
+    gutters = _gutters(lines)
+    edges = [left - 1] + [(g0 + g1) / 2 for g0, g1 in gutters] + [right + 1]
+    width = len(edges) - 1
+    rows, merged = [], []
+    for r, line in enumerate(lines):
+        row: list = [None] * width
+        amounts = _is_amount_line(line)
+        for x0, x1, text in (line.pieces if amounts else _split_at_gutters(line, gutters)):
+            c0, c1 = _column(edges, x0 + 0.5), _column(edges, x1 - 0.5)
+            c = c0 if row[c0] is None else next((i for i in range(c0, width) if row[i] is None), c0)
+            row[c] = _value(text) if row[c] is None else f"{row[c]}{text}"
+            if c1 > c and not amounts:
+                merged.append(((r, c), (r, c1)))
+        rows.append(row)
+    return rows, merged, edges
+
+
+# --------------------------------------------------------------------------------------------------
+# A page: its tables, with the lines around them
+
+
+def _place(lines: list[Line], edges: list[float]) -> list[list]:
+    """Lines printed outside a table, as rows of its grid: each piece in the column it starts in."""
+    width = len(edges) - 1
+    out = []
+    for line in lines:
+        row: list = [None] * width
+        for x0, _, text in line.pieces:
+            c = _column(edges, x0 + 0.5)
+            while c < width - 1 and row[c] is not None:
+                c += 1
+            row[c] = text if row[c] is None else f"{row[c]} {text}"
+        out.append(row)
+    return out
+
+
+def _page_grids(page, number: int) -> tuple[list[Grid], list[Line]]:
+    """The tables of one page (ruled ones, else one unruled table when the page has amount lines) and the
+    page's lines outside any table."""
+    chars = page.chars
+    tables = [t for t in page.find_tables() if len(t.rows) >= 2 and len(t.rows[0].cells) >= 2]
+    tables.sort(key=lambda t: t.bbox[1])
+    lines = _lines(chars)
+    if not tables:
+        amount = [i for i, line in enumerate(lines) if _is_amount_line(line)]
+        if len(amount) < 2:
+            return [], lines
+        return [_unruled_grid(lines, number)], []
+    grids, above = [], 0.0
+    for i, t in enumerate(tables):
+        x0, top, x1, bottom = t.bbox
+        below = tables[i + 1].bbox[1] if i + 1 < len(tables) else page.height + 1
+        inside = [c for c in chars if x0 - 1 <= (c["x0"] + c["x1"]) / 2 <= x1 + 1
+                  and top - 1 <= (c["top"] + c["bottom"]) / 2 <= bottom + 1]
+        rows, merged, edges = _ruled(t, inside)
+        head = [ln for ln in lines if above <= (ln.top + ln.bottom) / 2 < top - 1]
+        foot = [ln for ln in lines if bottom + 1 < (ln.top + ln.bottom) / 2 < below and (i + 1 == len(tables))]
+        pre = _place(head, edges)
+        merged = [((r0 + len(pre), c0), (r1 + len(pre), c1)) for (r0, c0), (r1, c1) in merged]
+        grids.append(Grid(number, pre + rows + _place(foot, edges), merged, edges,
+                          [norm(ln.text) for ln in head], len(pre)))
+        above = bottom + 1
+    return grids, []
+
+
+def _unruled_grid(lines: list[Line], number: int) -> Grid:
+    """An unruled page: the lines from the first with two or more pieces are the table, those above it
+    are its title lines."""
+    first = next(i for i, line in enumerate(lines) if _is_amount_line(line))
+    start = first
+    while start > 0 and len(lines[start - 1].pieces) >= 2 and not _is_furniture(lines[start - 1]):
+        start -= 1
+    rows, merged, edges = _aligned(lines[start:])
+    pre = _place(lines[:start], edges)
+    merged = [((r0 + len(pre), c0), (r1 + len(pre), c1)) for (r0, c0), (r1, c1) in merged]
+    return Grid(number, pre + rows, merged, edges, [norm(ln.text) for ln in lines[:start]], len(pre))
+
+
+def _is_furniture(line: Line) -> bool:
+    """A line above a table that is not its header: 部门名称…, 单位：万元, 2024 年度, a 表号."""
+    t = norm(line.text)
+    return "单位" in t or "部门" in t or bool(re.search(r"公开\d+表", t))
+
+
+# --------------------------------------------------------------------------------------------------
+# Joining a table continued over pages
+
+
+def _header(rows: list[list], start: int) -> list[tuple]:
+    """The header rows of a table proper: the rows before its first amount, as text."""
+    out = []
+    for row in rows[start:]:
+        if any(isinstance(v, float) for v in row):
+            break
+        out.append(tuple(norm(v) if v is not None else "" for v in row))
+    return out
+
+
+def _continues(prev: list[Grid], grid: Grid) -> bool:
+    """Whether ``grid`` goes on with the table of ``prev``: on the next page, the same number of columns,
+    and no title lines of its own (or the very same ones repeated)."""
+    last, first = prev[-1], prev[0]
+    if grid.page != last.page + 1 or len(grid.edges) != len(first.edges):
+        return False
+    own = [h for h in grid.head if h]
+    return not own or own == [h for h in first.head if h]
+
+
+def _join(grids: list[Grid]) -> tuple[list[list], list, list[int]]:
+    """Rows of a table's pages joined: repeated title lines and header rows dropped; each row's page."""
+    first = grids[0]
+    rows, merged, pages = list(first.rows), list(first.merged), [first.page] * len(first.rows)
+    header = _header(first.rows, first.body_top)
+    for g in grids[1:]:
+        skip = g.body_top
+        mine = _header(g.rows, skip)
+        if header and mine[: len(header)] == header:
+            skip += len(header)
+        offset = len(rows) - skip
+        rows += g.rows[skip:]
+        pages += [g.page] * (len(g.rows) - skip)
+        merged += [((r0 + offset, c0), (r1 + offset, c1)) for (r0, c0), (r1, c1) in g.merged if r0 >= skip]
+    _numbers_in_amount_columns(rows)
+    return rows, merged, pages
+
+
+def _numbers_in_amount_columns(rows: list[list]) -> None:
+    """An amount printed without decimals (``12``) is a number in a column of printed amounts; elsewhere
+    (科目代码, 行次, 栏次) digits stay text, as they were typed."""
+    start = next((i for i, row in enumerate(rows) if any(isinstance(v, float) for v in row)), len(rows))
+    width = max((len(r) for r in rows), default=0)
+    amount_cols = {c for row in rows[start:] for c, v in enumerate(row) if isinstance(v, float)}
+    for c in range(width):  # a column of nothing but 0 (an empty column printed with whole numbers)
+        seen = {row[c] for row in rows[start:] if c < len(row) and row[c] is not None}
+        if seen == {"0"}:
+            amount_cols.add(c)
+    for row in rows[start:]:
+        for c in amount_cols:
+            if c < width and c < len(row) and isinstance(row[c], str) and _INTEGER.fullmatch(row[c]):
+                row[c] = float(row[c])
+
+
+def _sheet_name(pages: list[int]) -> str:
+    a, b = min(pages), max(pages)
+    return f"第{a}页" if a == b else f"第{a}–{b}页"
+
+
+# --------------------------------------------------------------------------------------------------
+# The document
+
+
+@dataclass
+class PdfDocument:
+    """What a PDF holds for juesuan: its tables as a workbook, and the text of the pages without tables."""
+
+    workbook: Workbook
+    text_pages: list[tuple[int, list[str]]]  # (page number, lines) of every page that holds no table
+    pages: int
+
+
+_CACHE: dict[tuple, PdfDocument] = {}  # the last document read: tables and text come from one reading
+
+
+def read_document(path: str | Path) -> PdfDocument:
+    """The PDF's tables and text (read once per file version: ``check x.pdf`` needs both)."""
+    path = Path(path)
+    try:
+        st = path.stat()
+        key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    except OSError:
+        key = None
+    if key is not None and key in _CACHE:
+        return _CACHE[key]
+    doc = _read_document(path)
+    _CACHE.clear()
+    if key is not None:
+        _CACHE[key] = doc
+    return doc
+
+
+def _read_document(path: Path) -> PdfDocument:
+    pdf = _open(path)
+    groups: list[list[Grid]] = []
+    text_pages: list[tuple[int, list[str]]] = []
+    any_text = False
+    try:
+        for number, page in enumerate(pdf.pages, start=1):
+            grids, lines = _page_grids(page, number)
+            any_text = any_text or bool(page.chars)
+            if not grids and lines:  # the text as pdfplumber lays it out (spaces where the page has them)
+                text_pages.append((number, (page.extract_text() or "").splitlines()))
+            for g in grids:
+                if groups and _continues(groups[-1], g):
+                    groups[-1].append(g)
+                else:
+                    groups.append([g])
+        count = len(pdf.pages)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"无法读取「{path}」：PDF 内容损坏，无法解析（{type(exc).__name__}）。") from None
+    finally:
+        pdf.close()
+    if not any_text:
+        raise _no_text(path)
+    sheets = []
+    for group in groups:
+        rows, merged, pages = _join(group)
+        sheets.append(Sheet(_sheet_name(pages), rows, (0, 0), {}, merged, pages=pages))
+    return PdfDocument(Workbook(path, sheets), text_pages, count)
+
+
+def read_pdf(path: str | Path) -> Workbook:
+    """The tables of a PDF as a workbook of sheets (one per table, named by its pages)."""
+    return read_document(path).workbook
+
+
+def narrative_lines(path: str | Path) -> list[str]:
+    """The text of a PDF's pages that hold no table: the 情况说明 and the rest of the disclosure's text."""
+    return [line for _, lines in read_document(path).text_pages for line in lines]
+
+
+def has_narrative(path: str | Path) -> bool:
+    """Whether the PDF's text pages hold a 情况说明 (its 第三部分, or a heading naming it)."""
+    for line in narrative_lines(path):
+        t = norm(line)
+        if t.startswith("第三部分") or (len(t) < 40 and t.endswith("情况说明")):
+            return True
+    return False
