@@ -232,3 +232,16 @@ def test_amounts_displaced_by_k_rows_are_one_finding(const, tmp_path, k):
     # the inserted labels themselves are codes of no department (R02-4 for unknown / orphan codes),
     # but no consequential mismatch of any relation is reported
     assert all(rule == "R02-4" for rule, *_ in extra), extra
+
+
+def test_missing_tables_are_never_compared_with_zero(sample_xlsx, tmp_path):
+    """02, 04, 06–09 deleted: no X-02 '0 ≠ 853.47', the between-table rules they feed are 未检查."""
+    wb = openpyxl.load_workbook(sample_xlsx("careful"))
+    for name in ("公开02表", "公开04表", "公开06表", "公开07表", "公开08表", "公开09表"):
+        del wb[name]
+    path = tmp_path / "three-tables.xlsx"
+    wb.save(path)
+    report = check(path)
+    assert not [f for f in report.findings if f.rule.startswith("X-")], report.flat()
+    assert {"X-02", "X-05", "X-06"} <= set(report.not_evaluated)
+    assert report.rule_status["X-02"] == "未检查" and report.rule_status["X-04"] != "未检查"

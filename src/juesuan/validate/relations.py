@@ -7,6 +7,7 @@ once, as V-01). An instance with a ``when_zero`` condition is judged only while 
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from juesuan.layout.keys import CellKey
@@ -80,6 +81,10 @@ def evaluate(ctx: Context) -> list[Violation]:
             ctx.skipped.add(inst.rule.id)
             continue
         ctx.judged.add(inst.rule.id)
+        lost = [t for t in relation_tables(ctx.profile, inst) if t not in ctx.located.readable]
+        if lost:  # a table the relation names is missing or unreadable: not evaluated, never compared with 0
+            ctx.not_evaluated.setdefault(inst.rule.id, set()).update(lost)
+            continue
         lhs, rhs = expand(ctx, inst.lhs), expand(ctx, inst.rhs)
         if lhs is None or rhs is None:
             _not_evaluated(ctx, inst)
@@ -101,6 +106,24 @@ def evaluate(ctx: Context) -> list[Violation]:
                 v.what = {"template": "relation.one_sided", "params": {"code": inst.code, "table": table}}
             out.append(v)
     return out
+
+
+_TABLE_REF = re.compile(r"\b(T\d{2})\[")
+
+
+def relation_tables(profile, inst: Instance) -> tuple[str, ...]:
+    """The ids of the tables the relation of ``inst`` names (``T05[…]`` in its expression, a hierarchy's
+    table), whether or not the instance kept a term of each."""
+    key = (id(profile), inst.rule.id, inst.rel_no)
+    hit = _REL_TABLES.get(key)
+    if hit is None:
+        rel = inst.rule.relations[inst.rel_no]
+        shorts = _TABLE_REF.findall(rel.expr or "") + ([rel.hierarchy] if rel.hierarchy else [])
+        hit = _REL_TABLES[key] = tuple(sorted({profile.table(t).id for t in shorts}))
+    return hit
+
+
+_REL_TABLES: dict = {}
 
 
 def _not_evaluated(ctx: Context, inst: Instance) -> None:
