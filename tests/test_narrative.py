@@ -189,3 +189,19 @@ def test_cli_narrate_and_check_narrative(careful_filled, tmp_path):
     ws = load_workbook(tmp_path / "标注.xlsx")["校验结果"]
     texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value]
     assert any("情况说明 五（二） 第1段" == t for t in texts)
+
+
+def test_narrate_with_procurement_passes_its_own_check(tmp_path):
+    """With 政府采购 filled, the sentence 授予中小企业合同金额 115.00 万元，占政府采购支出总额的 33.92% is
+    not taken for a share of the total in itself (it was: “339.00 / 339.00 = 100.00%”)."""
+    data = yaml.safe_load(sample_path("careful").read_text(encoding="utf-8"))
+    data["情况说明数据"] = dict(INPUTS, 政府采购货物=200, 政府采购工程=39, 政府采购服务=100, 中小企业合同=115,
+                            小微企业合同=60)
+    src = tmp_path / "careful.yaml"
+    src.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    _, wb = fill_workbook(src)
+    book = save_workbook(wb, tmp_path / "careful.xlsx")
+    out = tmp_path / "情况说明.md"
+    write_narrative(narrate_file(book), out)
+    assert "33.92%" in out.read_text(encoding="utf-8")
+    assert _errors(check_narrative(book, out)) == []

@@ -328,10 +328,10 @@ class Checker:
             den_name = self.section.get("share_of")
             den = self.value_of(den_name, state) if den_name else None
             num = self.value_of(s, state)
-            if den is None or num is None:
-                return self.add(c, "unplaced", {"number": c.shown}, severity="I")
             if den == 0:
                 return self.add(c, "share_zero", {"number": c.shown, "den": self.label(den_name)})
+            if den is None or num is None or s == den_name:  # a share of itself: its part is no known figure
+                return self.add(c, "unplaced", {"number": c.shown}, severity="I")
             return self.interval(c, num, den, HALF_CENT, f"{self.label(s)}占{self.label(den_name)}")
         if "完成" in tail or "执行" in tail:
             budget, actual = (self.budget_of(s, state), self.value_of(s, state)) if s else (None, None)

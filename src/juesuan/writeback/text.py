@@ -73,7 +73,7 @@ def narrative_lines(report: Report) -> list[str]:
     counts = counts_text({s: sum(1 for x in fs if x.severity == s) for s in LEVELS})
     lines = ["", f"【情况说明】{report.narrative_file}：{counts}"]
     for f in fs:
-        lines.append(f"  [{SEVERITY_WORD[f.severity]}·{f.severity_cn}] {f.rule} {f.section} 第{f.paragraph}段：{f.message}")
+        lines.append(f"  [{SEVERITY_WORD[f.severity]}] {f.rule} {f.section} 第{f.paragraph}段：{f.message}")
         if f.sentence:
             lines.append(f"      原文：{f.sentence}")
     if not fs:
