@@ -245,3 +245,29 @@ def test_missing_tables_are_never_compared_with_zero(sample_xlsx, tmp_path):
     assert not [f for f in report.findings if f.rule.startswith("X-")], report.flat()
     assert {"X-02", "X-05", "X-06"} <= set(report.not_evaluated)
     assert report.rule_status["X-02"] == "未检查" and report.rule_status["X-04"] != "未检查"
+
+
+def test_a_unit_juesuan_does_not_know_is_named_at_its_cell(const, tmp_path):
+    def odd_unit(wb):
+        ws = wb["公开03表"]
+        for row in ws.iter_rows(max_row=4):
+            for c in row:
+                if isinstance(c.value, str) and c.value.startswith("单位"):
+                    c.value = "单位：亿美元"
+                    where = c.coordinate
+        wb.custom_where = where
+    wb = openpyxl.load_workbook(const)
+    odd_unit(wb)
+    path = tmp_path / "odd-unit.xlsx"
+    wb.save(path)
+    report = check(path)
+    s05 = [f for f in report.findings if f.rule == "S-05"]
+    assert len(s05) == 1 and "“亿美元”无法识别" in s05[0].message
+    assert s05[0].location == f"公开03表!{wb.custom_where}"
+    assert "无法识别（亿美元）" in [r["unit"] for r in report.reading if r["table"] == "公开03表"][0]
+
+
+def test_explain_columns_are_not_named_after_the_table_number(const):
+    by = {r["table"]: r for r in check(const).reading}
+    assert all("公开" not in v for r in by.values() for v in r["columns"].values()), by["公开01表"]["columns"]
+    assert by["公开01表"]["rows_unit"] == "个行次" and by["公开02表"]["rows_unit"] == "行"

@@ -18,6 +18,7 @@ from juesuan.util.text import norm
 MAX_MERGE_CELLS = 200_000  # merged cells expanded per sheet; a crafted giant merge is clipped
 _UNIT_IN_HEADER = re.compile(r"[(（](?:单位[:：]?)?(万元|千元|元)[)）]$")
 _INT_RE = re.compile(r"\d{1,2}")
+_TAG_WORD = re.compile(r"公开\d{1,2}表")  # a 表号 above the header is furniture, not a column's word
 _YEAR_WORD = re.compile(r"20\d{2}年度?(决算)?")
 
 
@@ -124,7 +125,7 @@ class Region:
             if v is None or is_small_int(v) is not None:
                 continue
             w, _ = header_word(v)
-            if ":" in w or _YEAR_WORD.fullmatch(w):
+            if ":" in w or _YEAR_WORD.fullmatch(w) or _TAG_WORD.fullmatch(w):
                 continue  # page furniture above the header (部门名称：…, 单位：万元, 2024 年度)
             if w and w not in words:
                 words.append(w)

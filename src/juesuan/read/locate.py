@@ -30,6 +30,7 @@ from juesuan.util.a1 import col_letter
 from juesuan.util.text import code_text, norm
 
 _UNIT_RE = re.compile(r"单位[:：]?(万元|千元|元)")
+_ANY_UNIT_RE = re.compile(r"单位[:：]\s*([^\s,，;；]{1,8})$")  # a unit line naming a unit we do not know
 _YEAR_RE = re.compile(r"(20\d{2})年")
 _ORDINAL_RE = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[、.．])")
 _CODE_RE = re.compile(r"\d{3}(?:\d{2}){0,2}")
@@ -56,16 +57,18 @@ class Reading:
     found_by: str = ""  # 表号 / 标题 / 工作表名, and the text
     unit: str = ""  # 万元 / 元 / 千元, or "" when the table does not say
     unit_from: str = ""  # where the unit was read (a cell), "" when assumed
+    unit_text: str = ""  # a 单位 line naming a unit juesuan does not know (亿美元)
     columns: dict[str, str] = field(default_factory=dict)  # "栏1" → "C（本年收入合计，按表头）"
     rows: int = 0
+    rows_unit: str = "行"  # 01/04 count 行次 (two sides share a sheet row)
     ignored: list[str] = field(default_factory=list)  # "A5 序号：不是本表的栏"
     notes: list[str] = field(default_factory=list)  # the table's own 注/说明 texts
     fatal: bool = False  # the table could not be read: rules that need it are not evaluated
 
     def as_dict(self) -> dict:
         return {"table": self.table, "sheet": self.sheet, "cells": self.cells, "found_by": self.found_by,
-                "unit": self.unit or "未标明", "unit_from": self.unit_from, "columns": dict(self.columns),
-                "rows": self.rows, "ignored": list(self.ignored), "readable": not self.fatal}
+                "unit": self.unit or (f"无法识别（{self.unit_text}）" if self.unit_text else "未标明"), "unit_from": self.unit_from, "columns": dict(self.columns),
+                "rows": self.rows, "rows_unit": self.rows_unit, "ignored": list(self.ignored), "readable": not self.fatal}
 
 
 @dataclass
@@ -142,7 +145,7 @@ class _Reader:
             head = match.headers.get(c, "")
             self.reading.columns[f"{prefix}{k}"] = f"{col_letter(c)}（{head or '无表头'}，按{match.via[k]}）"
         for c in match.left_over:
-            self.reading.ignored.append(f"{col_letter(c)} 列「{match.headers[c]}」：不是本表的栏，未读取")
+            self.reading.ignored.append(f"{col_letter(c)} 列「{match.headers[c]}」：不是本表的栏")
 
     def finish(self) -> None:
         region = self.region
@@ -171,6 +174,9 @@ def _unit(reader: _Reader, head_rows, cols) -> None:
             if m:
                 reader.reading.unit, reader.reading.unit_from = m.group(1), cell_name(r, c)
                 return
+            other = _ANY_UNIT_RE.search(t)
+            if other and not reader.reading.unit_text:
+                reader.reading.unit_text, reader.reading.unit_from = other.group(1), cell_name(r, c)
     unit = unit_of_header(region, head_rows, cols)
     if unit:
         reader.reading.unit, reader.reading.unit_from = unit, "表头"
@@ -417,6 +423,7 @@ def _paired_side(reader: _Reader, side, label_col: int, hits, label_cols, start:
         for k, c in match.cols.items():
             reader.put(CellKey(spec.id, n, k), r, c)
     reader.reading.rows += len(rows_of)
+    reader.reading.rows_unit = "个行次"
 
 
 def _paired_absent(reader: _Reader, side, rows_of: dict[int, int]) -> None:

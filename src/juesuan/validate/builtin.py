@@ -80,8 +80,9 @@ def units(ctx: Context, rule: Rule) -> None:
     """S-05: a table whose unit the reader could not tell is checked as 万元, with a warning."""
     for tid, reading in ctx.located.readings.items():
         if not reading.unit and tid in ctx.located.readable:
-            add(ctx, rule, None, "unknown", {"table": reading.table}, sheet=reading.sheet, table=reading.table,
-                kind="structure")
+            message, params = ("strange", {"unit": reading.unit_text}) if reading.unit_text else ("unknown", {})
+            add(ctx, rule, None, message, dict(params, table=reading.table), sheet=reading.sheet,
+                cell=reading.unit_from if reading.unit_text else "", table=reading.table, kind="structure")
 
 
 # --------------------------------------------------------------------------------------------------
