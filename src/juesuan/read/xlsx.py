@@ -288,10 +288,10 @@ def read_workbook(path: str | Path, only: str | None = None) -> Workbook:
 # Sheets with cells far outside any table: read sparsely
 
 
-_CELL_RE = re.compile(rb'<c\b([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+CELL_RE = re.compile(rb'<c\b([^>]*?)(?:/>|>(.*?)</c>)', re.S)  # a cell of a sheet's XML: (attributes, body)
 _ATTR_R = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
 _ATTR_T = re.compile(rb'\bt="([a-zA-Z]+)"')
-_T_RE = re.compile(rb"<t\b[^>]*?(?:/>|>(.*?)</t>)", re.S)
+TEXT_RE = re.compile(rb"<t\b[^>]*?(?:/>|>(.*?)</t>)", re.S)  # a text run (<t>) of a string
 _SI_RE = re.compile(rb"<si\b[^>]*>(.*?)</si>", re.S)
 _MERGE_RE = re.compile(rb'<mergeCell\b[^>]*?\bref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
 
@@ -306,13 +306,13 @@ def _far_cells(xml: bytes) -> int:
 
 
 def _shared_strings(xml: bytes) -> list[str]:
-    return [_unescape(b"".join(t or b"" for t in _T_RE.findall(si)).decode("utf-8", "replace"))
+    return [_unescape(b"".join(t or b"" for t in TEXT_RE.findall(si)).decode("utf-8", "replace"))
             for si in _SI_RE.findall(xml)]
 
 
 def _sparse_sheet(name: str, xml: bytes, strings: list[str]) -> Sheet:
     cells: dict[tuple[int, int], Any] = {}
-    for attrs, body in _CELL_RE.findall(xml):
+    for attrs, body in CELL_RE.findall(xml):
         m = _ATTR_R.search(attrs)
         if not m:
             continue
@@ -340,7 +340,7 @@ def _cell_value(t, body: bytes, strings: list[str]):
     v = _V_RE.search(body)
     text = (v.group(1) or b"").decode("utf-8", "replace") if v else None
     if kind == "inlineStr":
-        return _unescape(b"".join(x or b"" for x in _T_RE.findall(body)).decode("utf-8", "replace"))
+        return _unescape(b"".join(x or b"" for x in TEXT_RE.findall(body)).decode("utf-8", "replace"))
     if text is None:
         return None
     if kind == "s":

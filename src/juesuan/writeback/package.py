@@ -34,7 +34,7 @@ from typing import Any
 from defusedxml import ElementTree as DET
 
 from juesuan.errors import InputError
-from juesuan.read.xlsx import open_checked, read_part
+from juesuan.read.xlsx import CELL_RE, TEXT_RE, open_checked, read_part
 from juesuan.render.cells import clean_text
 from juesuan.util.names import STATE_SHEET
 
@@ -454,10 +454,8 @@ def bold_font(item: bytes, rgb: str) -> bytes:
 
 
 _ROW_RE = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
-_CELL_RE = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _REF = re.compile(rb'(?:^|\s)r="([A-Z]{1,3})([0-9]{1,7})"')
 _ROWNUM = re.compile(rb'(?:^|\s)r="([0-9]{1,7})"')
-_T_RE = re.compile(rb"<t\b[^>]*?(?:/>|>(.*?)</t>)", re.S)
 _RPH = re.compile(rb"<rPh\b.*?</rPh>", re.S)
 _MERGE = re.compile(rb'<mergeCell\b[^>]*?\bref="([A-Z]{1,3}[0-9]+):([A-Z]{1,3}[0-9]+)"')
 _WS_ROOT = re.compile(rb"<(?:worksheet|chartsheet|dialogsheet)\b[^>]*?\sxmlns=\"" + re.escape(MAIN.encode()) + rb'"')
@@ -468,7 +466,7 @@ _AFTER_LEGACY = (b"legacyDrawingHF", b"drawingHF", b"picture", b"oleObjects", b"
 
 def rich_text(body: bytes) -> str:
     """The plain text of a string item / inline string / comment body (phonetic runs left out)."""
-    return "".join(unesc(t or b"") for t in _T_RE.findall(_RPH.sub(b"", body)))
+    return "".join(unesc(t or b"") for t in TEXT_RE.findall(_RPH.sub(b"", body)))
 
 
 class SheetXml:
