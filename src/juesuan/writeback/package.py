@@ -34,7 +34,7 @@ from typing import Any
 from defusedxml import ElementTree as DET
 
 from juesuan.errors import InputError
-from juesuan.read.xlsx import CELL_RE, TEXT_RE, open_checked, read_part
+from juesuan.read.xlsx import TEXT_RE, open_checked, read_part
 from juesuan.render.cells import clean_text
 from juesuan.util.names import STATE_SHEET
 
