@@ -271,3 +271,12 @@ def test_explain_columns_are_not_named_after_the_table_number(const):
     by = {r["table"]: r for r in check(const).reading}
     assert all("公开" not in v for r in by.values() for v in r["columns"].values()), by["公开01表"]["columns"]
     assert by["公开01表"]["rows_unit"] == "个行次" and by["公开02表"]["rows_unit"] == "行"
+
+
+def test_a_lanci_row_typed_over_is_still_header_not_data(const, tmp_path):
+    """A date typed into 09's 栏次 row (1…12): the amounts are still read from the row below."""
+    def date_in_lanci(wb):
+        wb["公开09表"]["A7"] = "2024-12-31"
+    report = check(_edit(const, tmp_path / "lanci.xlsx", date_in_lanci))
+    assert _sig(report) == _sig(check(const)), report.flat()
+    assert [r["cells"] for r in report.reading if r["table"] == "公开09表"][0].endswith("8")

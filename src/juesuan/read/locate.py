@@ -583,8 +583,13 @@ def _single(reader: _Reader) -> None:
 
 
 def _is_numbers_row(region: Region, r: int) -> bool:
+    """A 栏次 row: the numbers 1, 2, 3 … left to right — also when a cell or two of it was typed over
+    (a date in its first cell must not make the 栏次 row the data row)."""
     vals = [is_small_int(v) for _, v in region.texts(r)]
-    return len(vals) >= 3 and all(v is not None for v in vals) and vals == list(range(1, len(vals) + 1))
+    nums = [v for v in vals if v is not None]
+    if len(vals) < 3 or len(nums) < max(3, len(vals) * 3 // 4):
+        return False
+    return all(b == a + 1 for a, b in zip(nums, nums[1:])) and nums[0] <= len(vals) - len(nums) + 1
 
 
 _LOCATORS = {"coded": _coded, "paired": _paired, "economic": _economic, "single": _single}
