@@ -6,6 +6,7 @@ what a layout or a relation *means* lives in :mod:`juesuan.layout` and :mod:`jue
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -21,6 +22,7 @@ SEVERITY_ORDER = {"E": 0, "W": 1, "I": 2}  # most severe first
 TABLE_KINDS = ("paired", "coded", "economic", "single")
 
 _CN_DIGITS = "零一二三四五六七八九"
+_TABLE_REF = re.compile(r"\b(T\d{2})\[")  # a table in the relation notation (GONGKAI §3): T05[…]
 
 
 def cn_numeral(n: int) -> str:
@@ -205,6 +207,15 @@ class Profile:
 
     def class_name(self, code: str) -> str:
         return dict(self.classes)[code]
+
+    def relation_tables(self, rel: "RelationSpec") -> tuple[str, ...]:
+        """The ids of the tables a relation names (``T05[…]`` in its expression, a hierarchy's table)."""
+        cache = self.__dict__.setdefault("_relation_tables", {})
+        hit = cache.get(id(rel))  # the profile keeps its relations: their ids are stable
+        if hit is None:
+            shorts = _TABLE_REF.findall(rel.expr or "") + ([rel.hierarchy] if rel.hierarchy else [])
+            hit = cache[id(rel)] = tuple(sorted({self.table(t).id for t in shorts}))
+        return hit
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:

@@ -113,6 +113,7 @@ class _Reader:
         sheet = region.sheet
         self.reading = Reading(self.spec.number, sheet.name, found_by=f"{region.how}「{region.anchor}」")
         self.last_row = region.top
+        self._note_re = re.compile("(?:" + "|".join(map(re.escape, self.words.notes)) + r")\d*[:.、]")
         tl.positions = {}
 
     def problem(self, message: str, cell: str = "", fatal: bool = True, **params) -> None:
@@ -125,14 +126,13 @@ class _Reader:
         self.last_row = max(self.last_row, r)
 
     def is_note(self, r: int) -> bool:
-        """A row whose first text starts with 注/说明 (in any column: a 序号 column pushes it right)."""
-        for _, t in self.region.texts(r)[:2]:
-            if any(re.match(rf"{w}\d*[:：.、]", t) or (w == "注" and t.startswith("注:")) for w in self.words.notes):
-                return True
-            if t.endswith("故本表无数据。") or t.endswith("故本表无数据"):
-                return True
+        """A row whose first text is a 注/说明 (in any column: a 序号 column pushes it right), or says the
+        table has no data."""
+        texts = self.region.texts(r)
+        if not texts:
             return False
-        return False
+        t = texts[0][1]  # normalised: “：” is “:”
+        return bool(self._note_re.match(t)) or t.rstrip("。").endswith("故本表无数据")
 
     def notes_below(self, r: int) -> None:
         for rr in range(r, min(self.region.bottom, r + 6) + 1):
@@ -287,7 +287,7 @@ def _coded(reader: _Reader) -> None:
     start = region.top + (0 if region.how == "工作表名" else 1)
     found = _code_columns(reader, start)
     if found is None:
-        reader.problem("no_code_header")
+        reader.problem("no_code_column")
         return
     code_cols, name_col, hr = found
     first = _first_data_row(reader, hr, code_cols, name_col)
@@ -612,10 +612,17 @@ def _read_table(spec: TableSpec, profile: Profile, regions: list[Region]) -> tup
         if not reader.reading.fatal and tl.positions:
             return tl, region, reader
         attempts.append((tl, region, reader))
-    real = [a for a in attempts if a[1].bottom - a[1].top >= 3 and a[1].how != "表号" or a[1].bottom - a[1].top >= 6]
+    real = [a for a in attempts if _room_for_a_table(a[1])]
     if real:
         return real[0]
     return new_table(spec, profile, positions={}), None, None
+
+
+def _room_for_a_table(region: Region) -> bool:
+    """Whether a region that did not read is still a table (reported as unreadable) rather than a mere
+    mention of one — a line of a contents page: a title needs 3 rows under it, a bare 表号 6."""
+    rows = region.bottom - region.top
+    return rows >= 6 or (rows >= 3 and region.how != "表号")
 
 
 def _inherit_units(readings: dict[str, Reading], regions: dict[str, Region]) -> None:

@@ -12,7 +12,6 @@ never raises for a bad workbook except when the file cannot be used at all
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from juesuan.catalog import Catalog, active_catalog
@@ -31,8 +30,6 @@ from juesuan.validate.relations import evaluate, relation_difference, relation_e
 from juesuan.validate.report import Report
 from juesuan.validate.shift import find_shifts
 from juesuan.validate.values import computed_values, read_cells
-
-_TABLE_REF = re.compile(r"\b(T\d{2})\[")
 
 __all__ = ["check", "check_many", "load", "relation_difference", "relation_envelope"]
 
@@ -190,19 +187,10 @@ def _not_evaluated(ctx: Context) -> dict[str, list[str]]:
     lost = {spec.id for spec in ctx.located.missing} | ctx.located.unreadable
     out = {rid: set(tids) for rid, tids in ctx.not_evaluated.items()}
     for rule in ctx.profile.rules:
-        need = ({ctx.profile.table(t).id for t in rule.tables} | _relation_tables(ctx.profile, rule)) & lost
+        need = ({ctx.profile.table(t).id for t in rule.tables} | {t for rel in rule.relations for t in ctx.profile.relation_tables(rel)}) & lost
         if need:
             out.setdefault(rule.id, set()).update(need)
     return {rid: [ctx.profile.table(t).number for t in sorted(tids)] for rid, tids in sorted(out.items())}
-
-
-def _relation_tables(profile: Profile, rule) -> set[str]:
-    """The tables a rule's relations refer to (``T05[…]`` in an expression, a hierarchy's table)."""
-    out = set()
-    for rel in rule.relations:
-        for short in _TABLE_REF.findall(rel.expr or "") + ([rel.hierarchy] if rel.hierarchy else []):
-            out.add(profile.table(short).id)
-    return out
 
 
 def _reading_notes(ctx: Context, report: Report) -> list[str]:

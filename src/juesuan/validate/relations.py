@@ -7,7 +7,6 @@ once, as V-01). An instance with a ``when_zero`` condition is judged only while 
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from juesuan.layout.keys import CellKey
@@ -108,22 +107,10 @@ def evaluate(ctx: Context) -> list[Violation]:
     return out
 
 
-_TABLE_REF = re.compile(r"\b(T\d{2})\[")
-
-
 def relation_tables(profile, inst: Instance) -> tuple[str, ...]:
-    """The ids of the tables the relation of ``inst`` names (``T05[…]`` in its expression, a hierarchy's
-    table), whether or not the instance kept a term of each."""
-    key = (id(profile), inst.rule.id, inst.rel_no)
-    hit = _REL_TABLES.get(key)
-    if hit is None:
-        rel = inst.rule.relations[inst.rel_no]
-        shorts = _TABLE_REF.findall(rel.expr or "") + ([rel.hierarchy] if rel.hierarchy else [])
-        hit = _REL_TABLES[key] = tuple(sorted({profile.table(t).id for t in shorts}))
-    return hit
-
-
-_REL_TABLES: dict = {}
+    """The ids of the tables the relation of ``inst`` names, whether or not the instance kept a term of
+    each (a table the workbook lacks leaves no term)."""
+    return profile.relation_tables(inst.rule.relations[inst.rel_no])
 
 
 def _not_evaluated(ctx: Context, inst: Instance) -> None:
