@@ -21,12 +21,18 @@ import threading
 from pathlib import Path
 from typing import Callable
 
+import tempfile
+
 import pytest
 
-from juesuan.api import fill_workbook
-from juesuan.demo import sample_path
-from juesuan.recalc import recalculate_many, soffice
-from juesuan.util.atomic import save_workbook
+# the compiled-model cache of this session (juesuan.util.cache), inherited by the CLI processes it runs:
+# never the user's own, and cold at the start of every session
+os.environ.setdefault("JUESUAN_CACHE_DIR", tempfile.mkdtemp(prefix="juesuan-cache-"))
+
+from juesuan.api import fill_workbook  # noqa: E402
+from juesuan.demo import sample_path  # noqa: E402
+from juesuan.recalc import recalculate_many, soffice  # noqa: E402
+from juesuan.util.atomic import save_workbook  # noqa: E402
 
 from .clirun import run_cli  # noqa: F401  (the tests import it from here)
 

@@ -111,7 +111,9 @@ def _narrative_cells(r: dict) -> list:
 def _warm() -> None:
     """Import the heavy parts once per worker process."""
     import juesuan.validate.engine  # noqa: F401
-    import pandera.pandas  # noqa: F401
+    from juesuan.validate.frames import preload
+
+    preload()
 
 
 class Progress:

@@ -44,16 +44,23 @@ class Catalog:
         return entry.name if entry else None
 
 
-def _read(filename: str) -> list[dict[str, str]]:
-    text = resources.files("juesuan").joinpath("catalog", filename).read_text(encoding="utf-8")
-    return list(csv.DictReader(text.splitlines()))
+def _text(filename: str) -> str:
+    return resources.files("juesuan").joinpath("catalog", filename).read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=8)
 def default_catalog(year: int = 2024) -> Catalog:
-    """The bundled catalog of the edition nearest to ``year`` (2024 or 2025)."""
-    rows_f = _read("functional.csv")
-    rows_e = _read("economic.csv")
+    """The bundled catalog of the edition nearest to ``year`` (2024 or 2025), compiled once per content
+    of the bundled files (:mod:`juesuan.util.cache`)."""
+    from juesuan.util.cache import cached
+
+    texts = [_text("functional.csv"), _text("economic.csv")]
+    return cached(f"catalog-{year}", [str(year), *texts], lambda: _bundled(year, *texts))
+
+
+def _bundled(year: int, functional: str, economic: str) -> Catalog:
+    rows_f = list(csv.DictReader(functional.splitlines()))
+    rows_e = list(csv.DictReader(economic.splitlines()))
     editions = sorted({int(r["edition"]) for r in rows_f})
     edition = min(editions, key=lambda e: (abs(e - year), -e))
 

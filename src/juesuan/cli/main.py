@@ -384,7 +384,10 @@ def _cmd_check(args) -> int:
     if target.is_dir():
         return _check_dir(args, target)
     from juesuan.validate.engine import check
+    from juesuan.validate.frames import preload
     from juesuan.writeback.text import render_reading, render_text
+
+    preload()
 
     if args.annotate and target.suffix.lower() == ".pdf":
         raise JuesuanError("PDF 不能标注：请先用 juesuan extract 把 PDF 转成工作簿，再对工作簿检查并标注。")

@@ -65,11 +65,12 @@ def catalogue_from_dict(raw: dict) -> Catalogue:
 
 @lru_cache(maxsize=1)
 def catalogue() -> Catalogue:
-    """The packaged check catalogue."""
+    """The packaged check catalogue (compiled once per content of checks.yaml: :mod:`juesuan.util.cache`)."""
     from juesuan.model.yamlload import load_yaml, strip_lines
+    from juesuan.util.cache import cached
 
-    path = resources.files("juesuan.schemas").joinpath("checks.yaml")
-    return catalogue_from_dict(strip_lines(load_yaml(path.read_text(encoding="utf-8"))))
+    text = resources.files("juesuan.schemas").joinpath("checks.yaml").read_text(encoding="utf-8")
+    return cached("checks", [text], lambda: catalogue_from_dict(strip_lines(load_yaml(text))))
 
 
 def template_id(check: str, message: str, frame: bool = False) -> str:

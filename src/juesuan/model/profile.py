@@ -426,8 +426,19 @@ def profile_names() -> list[str]:
 
 @lru_cache(maxsize=8)
 def load_profile(name: str = DEFAULT_PROFILE) -> Profile:
-    """Load a profile from the packaged ``schemas/<name>.yaml``."""
-    return profile_from_text(_schema_text(name))
+    """Load a profile from the packaged ``schemas/<name>.yaml`` (compiled once per content of the
+    packaged model files: :mod:`juesuan.util.cache`)."""
+    from juesuan.util.cache import cached
+
+    text = _schema_text(name)
+    return cached(f"profile-{name}", [name, *_packaged_texts()], lambda: profile_from_text(text))
+
+
+def _packaged_texts() -> list[str]:
+    """Every packaged model file's text: a profile may extend any of them."""
+    folder = resources.files("juesuan.schemas")
+    return [p.read_text(encoding="utf-8") for p in sorted(folder.iterdir(), key=lambda p: p.name)
+            if p.name.endswith(".yaml")]
 
 
 def _by_id(parent: list, child: list, what: str) -> list:

@@ -6,28 +6,34 @@ error can name the line of the rule it is about.
 
 from __future__ import annotations
 
-import yaml
+from functools import lru_cache
 
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 LINE = "__line__"
 
 
-class _LineLoader(_Base):  # type: ignore[misc, valid-type]
-    pass
+@lru_cache(maxsize=1)
+def _loader():
+    """The loader class, made on first use: PyYAML is imported only when a model file is parsed
+    (a cold check reads the compiled model from :mod:`juesuan.util.cache`)."""
+    import yaml
 
+    class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        pass
 
-def _mapping(loader, node, deep=False):
-    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
-    mapping[LINE] = node.start_mark.line + 1
-    return mapping
+    def _mapping(loader, node, deep=False):
+        mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
+        mapping[LINE] = node.start_mark.line + 1
+        return mapping
 
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+    _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+    return _LineLoader
 
 
 def load_yaml(text: str):
     """Parse model YAML; every mapping gets its line under ``__line__``."""
-    return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    import yaml
+
+    return yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
 
 
 def line_of(mapping) -> int | None:

@@ -6,8 +6,6 @@ criteria, no wildcards), and plain + and −. Sheet names are always quoted.
 
 from __future__ import annotations
 
-from openpyxl.utils import column_index_from_string, get_column_letter
-
 from juesuan.layout.workbook import WorkbookLayout
 from juesuan.layout.keys import CellKey, Lookup, Term
 from juesuan.rules.instances import Instance
@@ -55,8 +53,8 @@ def compress(cells: list[tuple[str, int, str]]) -> list[str]:
         direction = None
         while j + 1 < len(cells):
             p2, r2, c2 = cells[j + 1]
-            pr, pc = cells[j][1], column_index_from_string(cells[j][2])
-            c2i = column_index_from_string(c2)
+            pr, pc = cells[j][1], a1.col_index(cells[j][2])
+            c2i = a1.col_index(c2)
             step = "down" if (r2 == pr + 1 and c2i == pc) else "right" if (r2 == pr and c2i == pc + 1) else None
             if p2 != prefix or step is None or (direction and step != direction):
                 break
@@ -102,4 +100,4 @@ def defining_formula(layout: WorkbookLayout, inst: Instance) -> str:
 
 
 def col_letter(index: int) -> str:
-    return get_column_letter(index)
+    return a1.col_letter(index)

@@ -106,12 +106,12 @@ def _coded_hierarchy(rule, no, rel, tl) -> Iterator[Instance]:
             pairs = [(0, [i for i, r in enumerate(rows) if i and r.level == "类"])]
         else:
             plen, clen = (3, 5) if level == "类" else (5, 7)
-            pairs = []
-            for i, r in enumerate(rows):
-                if i and len(r.code) == plen and r.code.isdigit():
-                    kids = [j for j, k in enumerate(rows)
-                            if j and len(k.code) == clen and k.code.isdigit() and k.code[:plen] == r.code]
-                    pairs.append((i, kids))
+            children: dict[str, list[int]] = {}  # parent code → its rows, in row order (one pass)
+            for j, k in enumerate(rows):
+                if j and len(k.code) == clen and k.code.isdigit():
+                    children.setdefault(k.code[:plen], []).append(j)
+            pairs = [(i, children.get(r.code, [])) for i, r in enumerate(rows)
+                     if i and len(r.code) == plen and r.code.isdigit()]
         for parent, kids in pairs:
             if not kids:
                 continue

@@ -65,12 +65,15 @@ def read_source(path: Path):
     return read_workbook(path)
 
 
-def _profiles() -> list[Profile]:
-    names = [DEFAULT_PROFILE] + [n for n in profile_names() if n != DEFAULT_PROFILE]
-    return [load_profile(n) for n in names]
+def _profiles():
+    """The shipped profiles, the national one first, each loaded only when it is tried."""
+    yield load_profile(DEFAULT_PROFILE)
+    for name in profile_names():
+        if name != DEFAULT_PROFILE:
+            yield load_profile(name)
 
 
-def _best_reading(wb, profiles: list[Profile], catalog: Catalog | None):
+def _best_reading(wb, profiles, catalog: Catalog | None):
     best = None
     for p in profiles:
         located = locate(wb, p, catalog or active_catalog(2024))
