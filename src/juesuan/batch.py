@@ -6,16 +6,20 @@ as xlsx (one row per finding, with the file name, and a per-file summary) and JS
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import shutil
 import sys
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Iterator
 
 from juesuan.errors import InputError, JuesuanError
-from juesuan.render.cells import append_row
-from juesuan.util.atomic import write_text
+from juesuan.render.cells import stream_row
+from juesuan.util.atomic import refuse_existing
 
 SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et", ".pdf"}  # .pdf: a published disclosure's tables
 # spreadsheets juesuan cannot read: listed in the report as skipped, never silently absent
@@ -134,16 +138,32 @@ class Progress:
         self.stream.flush()
 
 
+class FolderRun:
+    """The files below ``folder`` to check; :meth:`results` yields each file's result as it is checked
+    (in parallel), then one per spreadsheet skipped. Nothing is kept: a folder of any size runs in the
+    same memory."""
+
+    def __init__(self, folder: Path, workers: int | None = None):
+        self.folder, self.workers = folder, workers
+        self.files = workbook_files(folder)
+        self.skipped = skipped_files(folder)
+        if not self.files and not self.skipped:
+            raise InputError(f"文件夹「{folder}」中没有 Excel 工作簿（.xlsx）。")
+
+    def __len__(self) -> int:
+        return len(self.files) + len(self.skipped)
+
+    def results(self) -> Iterator[dict]:
+        checked = _check_files(self.files, self.workers)
+        for r in itertools.chain(checked, (_skipped(str(p), why) for p, why in self.skipped)):
+            # 甲局/决算公开.xlsx and 乙局/决算公开.xlsx: told apart by the path below the folder
+            r["path"] = relative_name(Path(r["file"]), self.folder)
+            yield r
+
+
 def check_folder(folder: Path, workers: int | None = None) -> list[dict]:
     """Every workbook below ``folder`` checked (in parallel), then every spreadsheet it skipped."""
-    files = workbook_files(folder)
-    skipped = [_skipped(str(p), why) for p, why in skipped_files(folder)]
-    if not files and not skipped:
-        raise InputError(f"文件夹「{folder}」中没有 Excel 工作簿（.xlsx）。")
-    results = _check_files(files, workers) + skipped
-    for r in results:  # 甲局/决算公开.xlsx and 乙局/决算公开.xlsx: told apart by the path below the folder
-        r["path"] = relative_name(Path(r["file"]), folder)
-    return results
+    return list(FolderRun(folder, workers).results())
 
 
 def relative_name(path: Path, folder: Path) -> str:
@@ -160,20 +180,19 @@ def _skipped(path: str, why: str) -> dict:
     return d
 
 
-def _check_files(files: list[Path], workers: int | None) -> list[dict]:
+def _check_files(files: list[Path], workers: int | None) -> Iterator[dict]:
     if not files:
-        return []
+        return
     workers = max(1, min(workers or os.cpu_count() or 1, len(files)))
     progress = Progress(len(files))
-    results: list[dict] = []
     size = max(1, min(25, len(files) // (workers * 4)))
     chunks = [[str(p) for p in files[i:i + size]] for i in range(0, len(files), size)]
     if workers == 1:
         for chunk in chunks:
             for res in _check_chunk(chunk):
-                results.append(res)
                 progress.step(Path(res["file"]).name)
-        return results
+                yield res
+        return
     _warm()  # imported before the pool forks: workers start with everything loaded
     import multiprocessing
 
@@ -183,16 +202,15 @@ def _check_files(files: list[Path], workers: int | None) -> list[dict]:
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             for chunk_results in pool.map(_check_chunk, chunks):
                 for res in chunk_results:
-                    results.append(res)
                     done.add(res["file"])
                     progress.step(Path(res["file"]).name)
+                    yield res
     except BrokenProcessPool:
         # a worker died (a native crash on some file): check the rest one file per process, so the
         # file that kills its process is reported as such and the others are still checked
         for path in (p for chunk in chunks for p in chunk if p not in done):
-            results.append(_isolated(path, ctx))
             progress.step(Path(path).name)
-    return results
+            yield _isolated(path, ctx)
 
 
 def _isolated(path: str, ctx) -> dict:
@@ -208,56 +226,109 @@ def report_paths(out_dir: Path) -> tuple[Path, Path]:
     return out_dir / f"{REPORT_NAME}.xlsx", out_dir / f"{REPORT_NAME}.json"
 
 
-def write_reports(results: list[dict], folder: Path, out_dir: Path, force: bool = True) -> tuple[Path, Path]:
-    """The consolidated xlsx and JSON reports; returns their paths."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
+_SUMMARY_HEAD = ["文件", "部门", "年度", "结果", "错误", "警告", "提示", "说明",
+                 "情况说明", "情况说明错误", "情况说明警告", "情况说明提示"]
+_FINDINGS_HEAD = ["文件", "部门", "表", "位置", "规则", "级别", "科目代码", "科目名称", "应为", "实为", "差额", "容差", "说明"]
+_STATUS_KEYS = {"通过": "passed", "未通过": "failed", "无法读取": "unreadable", "已跳过": "skipped"}
 
-    from juesuan.util.atomic import save_workbook
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    summary = {
-        "folder": str(folder),
-        "files": len(results),
-        "passed": sum(1 for r in results if r.get("status") == "通过"),
-        "failed": sum(1 for r in results if r.get("status") == "未通过"),
-        "unreadable": sum(1 for r in results if r.get("status") == "无法读取"),
-        "skipped": sum(1 for r in results if r.get("status") == "已跳过"),
-        "counts": {s: sum(r["counts"][s] for r in results) for s in ("error", "warning", "info")},
-        "narratives": sum(1 for r in results if r.get("narrative")),
-        "narrative_counts": {s: sum(r["narrative"]["counts"][s] for r in results if r.get("narrative"))
-                             for s in ("error", "warning", "info")},
-    }
-    data = {"summary": summary, "files": results}
-    json_path = out_dir / f"{REPORT_NAME}.json"
-    write_text(json_path, json.dumps(data, ensure_ascii=False, indent=2, default=str), force=force, backup=True)
+class ReportWriter:
+    """The consolidated xlsx and JSON reports of a folder, written as results arrive.
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "按文件汇总"  # a few thousand rows at most: the normal writer keeps styles simple
-    append_row(ws, ["文件", "部门", "年度", "结果", "错误", "警告", "提示", "说明",
-                    "情况说明", "情况说明错误", "情况说明警告", "情况说明提示"])
-    for r in results:
-        append_row(ws, [r.get("path") or Path(r["file"]).name, r.get("department", ""), r.get("year") or "", r["status"],
-                   r["counts"]["error"], r["counts"]["warning"], r["counts"]["info"], r.get("error", "")]
-                   + _narrative_cells(r))
-    ws2 = wb.create_sheet("全部问题")
-    append_row(ws2, ["文件", "部门", "表", "位置", "规则", "级别", "科目代码", "科目名称", "应为", "实为", "差额", "容差", "说明"])
-    for r in results:
+    Each file's result goes to the xlsx (openpyxl's write-only workbook: rows go to disk as they are
+    appended) and to a temporary JSON fragment beside the report; :meth:`close` writes the summary
+    and moves both into place atomically. Memory does not grow with the folder.
+    """
+
+    def __init__(self, folder: Path, out_dir: Path, force: bool = True):
+        from openpyxl import Workbook
+
+        self.folder, self.force = folder, force
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.xlsx_path, self.json_path = report_paths(out_dir)
+        for path in (self.xlsx_path, self.json_path):
+            refuse_existing(path, force)
+        self.summary = {"folder": str(folder), "files": 0, "passed": 0, "failed": 0, "unreadable": 0, "skipped": 0,
+                        "counts": dict.fromkeys(("error", "warning", "info"), 0), "narratives": 0,
+                        "narrative_counts": dict.fromkeys(("error", "warning", "info"), 0)}
+        self._fragments = tempfile.TemporaryFile("w+", encoding="utf-8", dir=out_dir)
+        self.wb = Workbook(write_only=True)
+        self.by_file = self._sheet("按文件汇总", _SUMMARY_HEAD, (36, 30, 8, 10, 8, 8, 8, 60, 30, 12, 12, 12))
+        self.all = self._sheet("全部问题", _FINDINGS_HEAD, (30, 26, 11, 16, 8, 8, 10, 24, 12, 12, 10, 8, 80))
+        self.rows = {"按文件汇总": 1, "全部问题": 1}
+
+    def _sheet(self, title: str, head: list[str], widths):
+        from openpyxl.styles import Font, PatternFill
+
+        from juesuan.util import a1
+
+        ws = self.wb.create_sheet(title)
+        for i, width in enumerate(widths, start=1):  # before the first row: write-only sheets write as they go
+            ws.column_dimensions[a1.col_letter(i)].width = width
+        ws.freeze_panes = "A2"
+        fill = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
+        stream_row(ws, head, {"font": Font(bold=True), "fill": fill})
+        return ws
+
+    def add(self, r: dict) -> None:
+        """One file's result: counted, and written to both reports."""
+        s = self.summary
+        s["files"] += 1
+        if r.get("status") in _STATUS_KEYS:
+            s[_STATUS_KEYS[r["status"]]] += 1
+        for sev in ("error", "warning", "info"):
+            s["counts"][sev] += r["counts"][sev]
+            if r.get("narrative"):
+                s["narrative_counts"][sev] += r["narrative"]["counts"][sev]
+        s["narratives"] += 1 if r.get("narrative") else 0
+        text = json.dumps(r, ensure_ascii=False, indent=2, default=str)
+        self._fragments.write((",\n" if s["files"] > 1 else "") + "\n".join("    " + line for line in text.split("\n")))
+        name = r.get("path") or Path(r["file"]).name
+        stream_row(self.by_file, [name, r.get("department", ""), r.get("year") or "", r["status"], r["counts"]["error"],
+                                  r["counts"]["warning"], r["counts"]["info"], r.get("error", "")] + _narrative_cells(r))
+        self.rows["按文件汇总"] += 1
         for f in r["findings"] + ((r.get("narrative") or {}).get("findings") or []):
-            append_row(ws2, [r.get("path") or Path(r["file"]).name, r.get("department", ""), f["table"], f["location"], f["rule"],
-                        f["severity_cn"], f["code"], f["name"], f["expected"], f["actual"], f["difference"],
-                        f["tolerance"], f["message"] + (f"（原文：{f['sentence']}）" if f.get("sentence") else "")])
-    bold = Font(bold=True)
-    for sheet in (ws, ws2):
-        for c in sheet[1]:
-            c.font = bold
-            c.fill = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
-        sheet.freeze_panes = "A2"
-        sheet.auto_filter.ref = sheet.dimensions
-    for col, width in zip("ABCDEFGHIJKL", (36, 30, 8, 10, 8, 8, 8, 60, 30, 12, 12, 12)):
-        ws.column_dimensions[col].width = width
-    for col, width in zip("ABCDEFGHIJKLM", (30, 26, 11, 16, 8, 8, 10, 24, 12, 12, 10, 8, 80)):
-        ws2.column_dimensions[col].width = width
-    xlsx_path = save_workbook(wb, out_dir / f"{REPORT_NAME}.xlsx", force=force)
-    return xlsx_path, json_path
+            stream_row(self.all, [name, r.get("department", ""), f["table"], f["location"], f["rule"], f["severity_cn"],
+                                  f["code"], f["name"], f["expected"], f["actual"], f["difference"], f["tolerance"],
+                                  f["message"] + (f"（原文：{f['sentence']}）" if f.get("sentence") else "")])
+            self.rows["全部问题"] += 1
+
+    def close(self) -> tuple[Path, Path]:
+        """Write the summary and move both reports into place; returns (xlsx, JSON)."""
+        from juesuan.util.atomic import atomic_write, save_workbook
+
+        summary = json.dumps({"summary": self.summary}, ensure_ascii=False, indent=2, default=str)
+
+        def write_json(fh):
+            fh.write(summary[:-2] + ',\n  "files": [')
+            self._fragments.seek(0)
+            if self.summary["files"]:
+                fh.write("\n")
+                shutil.copyfileobj(self._fragments, fh)
+                fh.write("\n  ")
+            fh.write("]\n}")
+
+        atomic_write(self.json_path, write_json, force=self.force, backup=True, binary=False)
+        self._fragments.close()
+        for ws, cols in ((self.by_file, "L"), (self.all, "M")):
+            ws.auto_filter.ref = f"A1:{cols}{self.rows[ws.title]}"
+        save_workbook(self.wb, self.xlsx_path, force=self.force)
+        return self.xlsx_path, self.json_path
+
+    def discard(self) -> None:
+        """Drop what was written (a run that failed half-way leaves no partial report)."""
+        self._fragments.close()
+        for ws in (self.by_file, self.all):  # finish their streams: openpyxl removes its files at exit
+            ws.close()
+
+
+def write_reports(results, folder: Path, out_dir: Path, force: bool = True) -> tuple[Path, Path]:
+    """The consolidated xlsx and JSON reports of ``results`` (any iterable); returns their paths."""
+    writer = ReportWriter(folder, out_dir, force)
+    try:
+        for r in results:
+            writer.add(r)
+    except BaseException:
+        writer.discard()
+        raise
+    return writer.close()

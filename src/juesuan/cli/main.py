@@ -446,33 +446,39 @@ def _profile(name: str | None):
 
 
 def _check_dir(args, folder: Path) -> int:
-    from juesuan.batch import check_folder, write_reports
+    from juesuan.batch import FolderRun, write_reports
     from juesuan.validate.report import counts_text
 
-    from juesuan.batch import report_paths
-    from juesuan.util.atomic import refuse_existing
-
     out_dir = Path(args.output_dir) if args.output_dir else Path("juesuan-检查结果")
-    for path in report_paths(out_dir):  # refused before checking the whole folder
-        refuse_existing(path, args.force)
-    results = check_folder(folder, args.workers)
-    xlsx, js = write_reports(results, folder, out_dir, force=args.force)
-    if args.format == "json":
-        print(js.read_text(encoding="utf-8"))
-    else:
-        for r in results:
+    run = FolderRun(folder, args.workers)
+    lines: list[tuple[str, str]] = []  # (status, line) per file: the findings themselves go straight to the reports
+
+    def results():
+        for r in run.results():
             c = r["counts"]
             extra = f"：{r['error']}" if r.get("error") else f"（{counts_text(c)}）"
             if r.get("narrative"):  # the counts above include the 情况说明's; here they are on their own
                 extra += f"；情况说明 {r['narrative']['file']}：{counts_text(r['narrative']['counts'])}"
-            print(f"{r['status']:4}  {r.get('path') or Path(r['file']).name}{extra}")
-        bad = sum(1 for r in results if r["status"] != "通过")
-        skipped = sum(1 for r in results if r["status"] == "已跳过")
-        print(f"共 {len(results)} 个文件：{len(results) - bad} 个通过，{bad} 个未通过或无法读取"
+            lines.append((r["status"], f"{r['status']:4}  {r.get('path') or Path(r['file']).name}{extra}"))
+            yield r
+
+    xlsx, js = write_reports(results(), folder, out_dir, force=args.force)  # refuses existing reports first
+    if args.format == "json":
+        import shutil
+
+        with js.open(encoding="utf-8") as fh:
+            shutil.copyfileobj(fh, sys.stdout)
+        print()
+    else:
+        for _, line in lines:
+            print(line)
+        bad = sum(1 for status, _ in lines if status != "通过")
+        skipped = sum(1 for status, _ in lines if status == "已跳过")
+        print(f"共 {len(lines)} 个文件：{len(lines) - bad} 个通过，{bad} 个未通过或无法读取"
               + (f"（其中 {skipped} 个不是 .xlsx，已跳过）" if skipped else "") + "。")
         print(f"汇总报告：{xlsx}")
         print(f"　　　　　{js}")
-    return 0 if all(r["status"] == "通过" for r in results) else 1
+    return 0 if all(status == "通过" for status, _ in lines) else 1
 
 
 def _cmd_catalog(args) -> int:

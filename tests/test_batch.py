@@ -1,0 +1,64 @@
+"""The folder reports are written as results arrive: the JSON must be exactly what one json.dumps of
+everything would give, the xlsx must hold every row, text stays text, and a run that fails half-way
+leaves no partial report."""
+
+from __future__ import annotations
+
+import json
+
+import openpyxl
+import pytest
+
+from juesuan.batch import write_reports
+
+
+def _finding(i, message):
+    return {"table": "公开02表", "location": f"公开02表!C{i}", "rule": "R02-1", "severity_cn": "错误",
+            "code": "201", "name": "=SUM(A1)", "expected": "1.00", "actual": "2.00", "difference": "1.00",
+            "tolerance": "0.01", "message": message}
+
+
+def _results():
+    return [
+        {"file": "/x/甲局.xlsx", "path": "甲局.xlsx", "status": "未通过", "valid": False, "department": "甲局",
+         "year": 2024, "counts": {"error": 2, "warning": 0, "info": 0},
+         "findings": [_finding(7, "行\u2028分隔与换行\n都保留"), _finding(8, "=1+1 是文字")],
+         "narrative": {"file": "甲局.docx", "counts": {"error": 1, "warning": 0, "info": 0},
+                       "findings": [dict(_finding(0, "情况说明"), sentence="支出 5249.23 万元")]}},
+        {"file": "/x/乙局.xlsx", "path": "乙局.xlsx", "status": "通过", "valid": True, "department": "乙局",
+         "year": 2024, "counts": {"error": 0, "warning": 0, "info": 1}, "findings": []},
+        {"file": "/x/丙.ods", "path": "丙.ods", "status": "已跳过", "valid": False, "error": "未检查：…",
+         "counts": {"error": 0, "warning": 0, "info": 0}, "findings": [], "department": "", "year": 0},
+    ]
+
+
+def test_streamed_reports_equal_the_whole(tmp_path):
+    results = _results()
+    xlsx, js = write_reports(iter(results), tmp_path, tmp_path / "out")
+    expected_summary = {"folder": str(tmp_path), "files": 3, "passed": 1, "failed": 1, "unreadable": 0,
+                        "skipped": 1, "counts": {"error": 2, "warning": 0, "info": 1}, "narratives": 1,
+                        "narrative_counts": {"error": 1, "warning": 0, "info": 0}}
+    whole = json.dumps({"summary": expected_summary, "files": results}, ensure_ascii=False, indent=2)
+    assert js.read_text(encoding="utf-8") == whole
+    wb = openpyxl.load_workbook(xlsx)
+    summary, findings = wb["按文件汇总"], wb["全部问题"]
+    assert [c.value for c in summary["A"]][1:] == ["甲局.xlsx", "乙局.xlsx", "丙.ods"]
+    assert summary.auto_filter.ref == "A1:L4" and summary.freeze_panes == "A2"
+    rows = list(findings.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 3
+    assert rows[0][7] == "=SUM(A1)" and findings["H2"].data_type == "s", "a name from a workbook is text"
+    assert rows[1][12] == "=1+1 是文字"
+    assert rows[2][12] == "情况说明（原文：支出 5249.23 万元）"
+
+
+def test_an_empty_run_and_a_failed_run(tmp_path):
+    xlsx, js = write_reports(iter([]), tmp_path, tmp_path / "empty")
+    assert json.loads(js.read_text(encoding="utf-8"))["files"] == []
+
+    def broken():
+        yield _results()[0]
+        raise RuntimeError("a worker failed")
+
+    with pytest.raises(RuntimeError):
+        write_reports(broken(), tmp_path, tmp_path / "broken")
+    assert not list((tmp_path / "broken").glob("*")), "no partial report, no temporary file"
