@@ -94,7 +94,7 @@ def _attach_narrative(report, workbook: Path) -> None:
 
     beside = narrative_beside(workbook)
     try:
-        attached = attached_narrative(workbook, beside)
+        attached = attached_narrative(workbook, beside, report.source_sheets)
     except JuesuanError as exc:
         report.notes.append(f"情况说明「{beside.name if beside else workbook.name}」未能检查：{exc}")
         return

@@ -399,11 +399,16 @@ def _cmd_check(args) -> int:
             raise InputError(f"标注副本不能覆盖被检查的文件「{target}」：请用另一个文件名。")
         refuse_existing(Path(args.annotate), args.force)
     report = check(target, profile=_profile(args.profile))
-    from juesuan.narrative.check import attached_narrative
+    from juesuan.util.names import NARRATIVE_SHEET
 
     narrative = args.narrative or _pdf_narrative(target)  # the --narrative file, a PDF's own text pages
-    pdf = target.suffix.lower() == ".pdf"
-    attached = attached_narrative(target, narrative) if (narrative or not pdf) else None  # or the 情况说明 sheet
+    sheets = report.source_sheets
+    own_sheet = target.suffix.lower() != ".pdf" and (sheets is None or NARRATIVE_SHEET in sheets)
+    attached = None
+    if narrative or own_sheet:  # or the 情况说明 sheet
+        from juesuan.narrative.check import attached_narrative
+
+        attached = attached_narrative(target, narrative, sheets)
     if attached:
         report.narrative, report.narrative_file = attached
     print(report.to_json() if args.format == "json" else render_text(report))

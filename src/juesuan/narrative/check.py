@@ -624,11 +624,17 @@ def check_narrative(workbook, narrative, profile: str | None = None) -> list[Fin
 SHEET_LABEL = "工作簿中的“情况说明”工作表"
 
 
-def attached_narrative(workbook, narrative=None) -> tuple[list[Finding], str] | None:
+def attached_narrative(workbook, narrative=None, sheets: list[str] | None = None) -> tuple[list[Finding], str] | None:
     """The findings of the 情况说明 that goes with ``workbook`` and what it was: the file
-    ``narrative`` when given, else the workbook's own 情况说明 sheet (written by narrate), else None."""
+    ``narrative`` when given, else the workbook's own 情况说明 sheet (written by narrate), else None.
+    ``sheets``: the workbook's sheet names when the caller has read them (the file is not opened again
+    to look for a sheet it does not have)."""
     if narrative:
         return check_narrative(workbook, narrative), str(narrative)
+    from juesuan.util.names import NARRATIVE_SHEET
+
+    if sheets is not None and NARRATIVE_SHEET not in sheets:
+        return None
     from .figures import figures_of
     from .text import join_lines, sheet_lines, split_sections
 

@@ -88,6 +88,7 @@ class Workbook:
     path: Path
     sheets: list[Sheet]
     notes: list[str] = field(default_factory=list)  # what was read with reservations (far cells ignored)
+    sheet_names: list[str] | None = None  # every sheet of the file, the tool's own too (None: not known)
 
     def sheet(self, name: str) -> Sheet:
         return next(s for s in self.sheets if s.name == name)
@@ -261,6 +262,7 @@ def read_workbook(path: str | Path, only: str | None = None) -> Workbook:
     try:
         cwb = CalamineWorkbook.from_path(str(path))
         sheets = []
+        names = [meta.name for meta in cwb.sheets_metadata]
         for meta in cwb.sheets_metadata:
             if str(meta.typ).split(".")[-1] != "WorkSheet" or not wanted(meta.name):
                 continue
@@ -281,7 +283,7 @@ def read_workbook(path: str | Path, only: str | None = None) -> Workbook:
         raise
     except Exception as exc:  # calamine raises its own types for broken files
         raise _refuse(path, f"文件内容损坏，无法解析（{type(exc).__name__}: {exc}）。") from None
-    return Workbook(path, sheets, notes)
+    return Workbook(path, sheets, notes, names)
 
 
 # --------------------------------------------------------------------------------------------------

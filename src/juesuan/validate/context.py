@@ -77,6 +77,7 @@ class Context:
     explained: list = field(default_factory=list)  # violations reported through their root cause instead
     not_evaluated: dict = field(default_factory=dict)  # rule id → table ids it needed that could not be read
     read_notes: list = field(default_factory=list)  # what the reader read with reservations
+    sheet_names: list | None = None  # every sheet of the file (None: not known, as for a PDF)
 
     @property
     def layout(self) -> WorkbookLayout:

@@ -50,7 +50,7 @@ def load(path: str | Path, profile: Profile | None = None, catalog: Catalog | No
         raise InputError(_unreadable_message(path, probe))
     catalog = catalog or active_catalog(probe.layout.year or 2024)
     located = probe if probe.layout.catalog is catalog else locate(wb, profile, catalog)
-    ctx = Context(path, profile, catalog, located, read_notes=list(wb.notes))
+    ctx = Context(path, profile, catalog, located, read_notes=list(wb.notes), sheet_names=wb.sheet_names)
     read_cells(ctx)
     computed_values(ctx)
     return ctx
@@ -155,6 +155,7 @@ def _finish(ctx: Context) -> Report:
                     {profile.table(tid).number: s.name for tid, s in located.sheets.items()},
                     ctx.catalog.source)
     report.profile = {"id": profile.id, "name": profile.name}
+    report.source_sheets = ctx.sheet_names
     report.reading = [located.readings[t.id].as_dict() for t in profile.tables if t.id in located.readings]
     _pages(ctx, report)
     report.not_evaluated = _not_evaluated(ctx)

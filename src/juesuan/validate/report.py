@@ -106,6 +106,7 @@ class Report:
     not_evaluated: dict = field(default_factory=dict)  # rule id → 表号 of the tables it needed but lacked
     narrative: list[Finding] | None = None  # the 情况说明's findings, when one was checked
     narrative_file: str = ""
+    source_sheets: list[str] | None = None  # every sheet of the file (not in the JSON): is there a 情况说明 sheet?
 
     def sort(self) -> "Report":
         self.findings.sort(key=lambda f: (f.table, ORDER[f.severity], _cell_order(f.cell), f.rule))

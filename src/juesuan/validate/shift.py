@@ -55,35 +55,64 @@ def _prepare(ctx: Context, items):
     return out
 
 
-def _is_bad(op, terms, tol, get) -> bool:
-    diff = sum((s * get(k) for s, k in terms), ZERO)
+def _is_bad(op, diff, tol) -> bool:
     if op == "<=" and diff <= 0:
         return False
     return abs(diff) >= tol
 
 
 class _Judge:
-    """The prepared relations of a block, judged incrementally: a hypothesis re-sums only the
-    relations that contain a cell it changes."""
+    """The prepared relations of a block, judged incrementally: each relation's difference is summed
+    once; a hypothesis adds to it only what the cells it changes contribute (exact: Decimal)."""
 
     def __init__(self, values: dict, prepared: list):
         self.values, self.prepared = values, prepared
-        self.bad = [_is_bad(op, terms, tol, lambda k: values.get(k, ZERO)) for op, terms, tol in prepared]
-        self.before = sum(self.bad)
-        self.touch: dict = {}
+        self.diff: list[Decimal] = []
+        self.coef: dict = {}  # cell → [(relation, its net sign in that relation)]
         for i, (_, terms, _) in enumerate(prepared):
-            for _, k in terms:
-                self.touch.setdefault(k, set()).add(i)
+            diff, net = ZERO, {}
+            for s, k in terms:
+                diff += s * values.get(k, ZERO)
+                net[k] = net.get(k, 0) + s
+            self.diff.append(diff)
+            for k, c in net.items():
+                if c:
+                    self.coef.setdefault(k, []).append((i, c))
+        self.bad = [_is_bad(op, d, tol) for (op, _, tol), d in zip(prepared, self.diff)]
+        self.before = sum(self.bad)
+        self.touch = {k: {i for i, _ in occ} for k, occ in self.coef.items()}
 
-    def bad_with(self, override: dict) -> int:
-        changed = {k: v for k, v in override.items() if v != self.values.get(k, ZERO)}
-        idx = set().union(*(self.touch.get(k, ()) for k in changed)) if changed else set()
-        get = lambda k: changed.get(k, self.values.get(k, ZERO))  # noqa: E731
-        now = self.before
-        for i in idx:
-            op, terms, tol = self.prepared[i]
-            now += _is_bad(op, terms, tol, get) - self.bad[i]
-        return now
+    def bad_reach(self, tid: str, cols, rows):
+        """``reach(a, b)``: how many broken relations touch a cell of rows[a:b] in ``cols`` — at most
+        that many can an un-shift of those rows repair (the bound that prunes a hypothesis unseen)."""
+        at = [{i for c in cols for i in self.touch.get(CellKey(tid, r, c), ()) if self.bad[i]} for r in rows]
+        memo: dict = {}
+
+        def reach(a: int, b: int) -> int:
+            if (a, b) not in memo:
+                memo[(a, b)] = len(set().union(*at[a:b]))
+            return memo[(a, b)]
+        return reach
+
+    def repairs(self, override: dict, need: float | None) -> int | None:
+        """How many broken relations ``override`` repairs (net of those it breaks); None as soon as it
+        cannot reach ``need`` even if every relation still to judge were repaired."""
+        delta: dict[int, Decimal] = {}
+        for k, v in override.items():
+            change = v - self.values.get(k, ZERO)
+            if change:
+                for i, c in self.coef.get(k, ()):
+                    delta[i] = delta.get(i, ZERO) + c * change
+        bad = self.bad
+        left = sum(1 for i in delta if bad[i])  # the most the relations not yet judged can repair
+        repaired = 0
+        for i in [i for i in delta if bad[i]] + [i for i in delta if not bad[i]]:  # broken first: the bound falls fast
+            if need is not None and repaired + left < need:
+                return None
+            op, _, tol = self.prepared[i]
+            repaired += bad[i] - _is_bad(op, self.diff[i] + delta[i], tol)
+            left -= bad[i]
+        return repaired
 
 
 def find_shifts(ctx: Context, violations: list[Violation]) -> list[Violation]:
@@ -132,6 +161,18 @@ def _candidate_groups(tid, tl, touching):
     return groups
 
 
+def _relations_by_cell(ctx: Context) -> dict:
+    """Cell → the indices of the judged relations (``ctx.expanded``) it is a term of; built once."""
+    memo = ctx.__dict__.get("_relations_by_cell")
+    if memo is None or memo[0] != len(ctx.expanded):
+        index: dict = {}
+        for i, (_, lhs, rhs) in enumerate(ctx.expanded):
+            for _, k in lhs + rhs:
+                index.setdefault(k, []).append(i)
+        memo = ctx.__dict__["_relations_by_cell"] = (len(ctx.expanded), index)
+    return memo[1]
+
+
 def _best_shift(ctx: Context, tid: str, tl, touching) -> Shift | None:
     best = None
     narrow = _candidate_groups(tid, tl, touching)
@@ -145,13 +186,20 @@ def _best_shift(ctx: Context, tid: str, tl, touching) -> Shift | None:
         edges = sorted({j for i in idx for j in (i - 1, i, i + 1) if 0 <= j < len(rows)})
         pairs = [(a, b) for a in edges for b in edges if b > a][:MAX_CANDIDATES]
         block_keys = {CellKey(tid, r, c) for r in rows for c in cols}
-        prepared = _prepare(ctx, [e for e in ctx.expanded if any(k in block_keys for _, k in e[1] + e[2])])
+        by_cell = _relations_by_cell(ctx)
+        seen = sorted({i for k in block_keys for i in by_cell.get(k, ())})  # in the order they were judged
+        prepared = _prepare(ctx, [ctx.expanded[i] for i in seen])
         values = {k: value(ctx, k) for _, terms, _ in prepared for _, k in terms}
         judge = _Judge(values, prepared)
         before = judge.before
+        need = max(MIN_REPAIRED, 0.6 * before)
+        reach = judge.bad_reach(tid, cols, rows)
+        grid = _Grid(ctx, tid, cols, rows)
         for a, b in (pairs if block_too else ()):
+            if reach(a, b + 1) < need:
+                continue  # fewer broken relations touch rows a..b than undoing it would have to repair
             for d in (1, -1):
-                cand = _try(ctx, tid, cols, rows, a, b, d, values, judge, before)
+                cand = _try(grid, cols, rows, a, b, d, judge, before)
                 if cand is not None and (best is None or cand.rank > best.rank):
                     best = cand
         bad_pos = set(idx)
@@ -159,55 +207,69 @@ def _best_shift(ctx: Context, tid: str, tl, touching) -> Shift | None:
             tail = range(a, len(rows))
             if len(tail) < MIN_MOVED or sum(1 for i in tail if i in bad_pos) < max(MIN_REPAIRED, len(tail) // 2):
                 continue  # a displacement breaks most rows below where it starts
+            if reach(a, len(rows)) < need:
+                continue
             for k in range(1, min(MAX_DISPLACED, len(tail) - 1) + 1):
                 for d in (k, -k):
-                    cand = _try_tail(ctx, tid, cols, rows, a, d, values, judge, before)
+                    cand = _try_tail(grid, cols, rows, a, d, judge, before)
                     if cand is not None and (best is None or cand.rank > best.rank):
                         best = cand
     return best
 
 
-def _try_tail(ctx, tid, cols, rows, a, d, values, judge, before) -> Shift | None:
+class _Grid:
+    """The cells of a shift group, row by row: their keys (None where the workbook has no such cell)
+    and values, looked up once for all the hypotheses tried on the group."""
+
+    def __init__(self, ctx, tid, cols, rows):
+        self.keys = [[CellKey(tid, r, c) if CellKey(tid, r, c) in ctx.cells else None for c in cols] for r in rows]
+        self.vals = [[value(ctx, k) if k is not None else ZERO for k in line] for line in self.keys]
+
+
+def _try_tail(grid: _Grid, cols, rows, a, d, judge, before) -> Shift | None:
     """The hypothesis "from rows[a] down, each amount stands ``d`` rows off its label": rows were
     inserted into (d > 0) or deleted from (d < 0) the code and name columns but not the amount
     columns. Undone: rows[i] takes the amount shown at rows[i − d]; rows with no amount of their own
     (the inserted labels, or the last rows) take 0."""
-    override = {}
+    override: dict = {}
+    keys, vals = grid.keys, grid.vals
     for i in range(a, len(rows)):
         j = i - d
-        for c in cols:
-            dst = CellKey(tid, rows[i], c)
-            if dst not in ctx.cells:
+        has_src = (j >= a or d < 0) and 0 <= j < len(rows)
+        for ci in range(len(cols)):
+            dst = keys[i][ci]
+            if dst is None:
                 return None
-            src = CellKey(tid, rows[j], c) if (j >= a or d < 0) and 0 <= j < len(rows) else None
-            override[dst] = value(ctx, src) if src is not None and src in ctx.cells else ZERO
-    moved = sum(1 for k, v in override.items() if v != values.get(k, value(ctx, k)))
-    if moved < MIN_MOVED:
+            v = vals[j][ci] if has_src and keys[j][ci] is not None else ZERO
+            if v != vals[i][ci]:  # only the cells the hypothesis changes
+                override[dst] = v
+    if len(override) < MIN_MOVED:
         return None
-    repaired = before - judge.bad_with(override)
-    if repaired >= MIN_REPAIRED and repaired >= 0.6 * before:
+    repaired = judge.repairs(override, max(MIN_REPAIRED, 0.6 * before))
+    if repaired is not None and repaired >= MIN_REPAIRED and repaired >= 0.6 * before:
         # a longer displacement explains more only if it repairs more: ties go to the smaller |d|
         return Shift(repaired, abs(d), cols, rows, a, len(rows) - 1, d, tail=True)
     return None
 
 
-def _try(ctx, tid, cols, rows, a, b, d, values, judge, before) -> Shift | None:
+def _try(grid: _Grid, cols, rows, a, b, d, judge, before) -> Shift | None:
     """The shift hypothesis rows[a..b] ← rows[a+d..b+d], if undoing it repairs enough."""
-    override = {}
+    override: dict = {}
+    keys, vals = grid.keys, grid.vals
     for i in range(a, b + 1):
         j = i + d
         if not 0 <= j < len(rows):
             return None
-        for c in cols:
-            src, dst = CellKey(tid, rows[j], c), CellKey(tid, rows[i], c)
-            if src not in ctx.cells or dst not in ctx.cells:
+        for ci in range(len(cols)):
+            src, dst = keys[j][ci], keys[i][ci]
+            if src is None or dst is None:
                 return None
-            override[dst] = value(ctx, src)
-    moved = sum(1 for k, v in override.items() if v != values.get(k, value(ctx, k)))
-    if moved < MIN_MOVED:
+            if vals[j][ci] != vals[i][ci]:  # only the cells the hypothesis changes
+                override[dst] = vals[j][ci]
+    if len(override) < MIN_MOVED:
         return None  # one wrong cell beside zeros is not a shift
-    repaired = before - judge.bad_with(override)
-    if repaired >= MIN_REPAIRED and repaired >= 0.6 * before:
+    repaired = judge.repairs(override, max(MIN_REPAIRED, 0.6 * before))
+    if repaired is not None and repaired >= MIN_REPAIRED and repaired >= 0.6 * before:
         return Shift(repaired, b - a, cols, rows, a, b, d)
     return None
 
