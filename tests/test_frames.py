@@ -86,3 +86,22 @@ def test_a_failing_frame_gives_every_failing_row_once():
     assert ("code_format", 2) in got and ("unique_code", 3) in got and ("has_parent", 4) in got
     assert len(got) == len(set(got))
     assert not frames.failures(schemas["code_rows"], df.iloc[:2])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.sampled_from(["A", "Z", "IU", "IV", "IW", "IZ", "JA", "HZ", "AAA", "XFD"]),
+                                    st.text(st.sampled_from("ABIJVWZ"), min_size=1, max_size=3)),
+                          st.one_of(st.sampled_from([1, 19999, 20000, 20001, 99999, 100000, 1048576]),
+                                    st.integers(1, 2_000_000))), max_size=25))
+def test_the_far_cell_scan_counts_what_a_full_scan_counts(cells):
+    """The reader's fast scan for cells beyond its bounds (which only matches far references) counts
+    exactly the cells a scan of every reference would."""
+    import re
+
+    from juesuan.read import xlsx
+    from juesuan.util.a1 import col_index
+
+    xml = b'<row r="1">' + b"".join(b'<c r="%s%d" s="1"><v>1</v></c>' % (c.encode(), r) for c, r in cells) + b"</row>"
+    every = re.findall(rb'\br="([A-Z]{1,3})(\d+)"', xml)
+    full = sum(1 for col, row in every if int(row) > xlsx.MAX_ROWS or col_index(col.decode()) > xlsx.MAX_COLS)
+    assert xlsx._far_cells(xml) == full

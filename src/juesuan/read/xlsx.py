@@ -298,13 +298,15 @@ _SI_RE = re.compile(rb"<si\b[^>]*>(.*?)</si>", re.S)
 _MERGE_RE = re.compile(rb'<mergeCell\b[^>]*?\bref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
 
 
+# a cell reference that may lie beyond MAX_COLS (a column after IV) or MAX_ROWS (a row of 5 digits or more):
+# a normal sheet has none, so the scan creates no match at all
+_FAR_RE = re.compile(rb'\br="(?:([A-Z]{3}|[J-Z][A-Z]|I[W-Z])\d+|[A-Z]{1,3}(\d{5,}))"')
+assert MAX_COLS == 256 and MAX_ROWS < 100000  # what _FAR_RE is written for
+
+
 def _far_cells(xml: bytes) -> int:
     """How many cells of a sheet lie beyond MAX_ROWS × MAX_COLS (0 for a normal sheet)."""
-    far = 0
-    for col, row in _ATTR_R.findall(xml):
-        if int(row) > MAX_ROWS or _col_index(col) > MAX_COLS:
-            far += 1
-    return far
+    return sum(1 for m in _FAR_RE.finditer(xml) if m.group(1) or int(m.group(2)) > MAX_ROWS)
 
 
 def _shared_strings(xml: bytes) -> list[str]:
