@@ -73,17 +73,30 @@ def _code_format(ctx):
     return _well_formed
 
 
+def _lookup(keys):
+    """A column → whether each value is among ``keys``: a pandas Index hashed once, when the schema is built."""
+    import pandas as pd
+
+    index = pd.Index(sorted(keys), dtype=object)
+    return lambda column: pd.Series(index.get_indexer(column) >= 0, index=column.index)
+
+
 @register("known_code", "series")
 def _known_code(ctx):
-    known = list(ctx.catalog.functional)
-    return lambda codes: ~_well_formed(codes) | codes.isin(known)  # a malformed code: code_format says it
+    known = _lookup(ctx.catalog.functional)
+    return lambda codes: ~_well_formed(codes) | known(codes)  # a malformed code: code_format says it
 
 
 def _same_name(official: dict[str, str]):
     """The name typed is the catalog's (NFKC, as :func:`juesuan.util.text.nfkc`), or there is none to compare."""
+    import pandas as pd
+
+    names = pd.Series(official, dtype=object)  # indexed by code, hashed once
+
     def check(df):
-        expected = df["code"].map(official)
-        return expected.isna() | df["name"].eq("") | expected.eq(df["name_key"])
+        expected = names.reindex(df["code"].to_numpy()).to_numpy()
+        return pd.Series((expected != expected) | (df["name"] == "").to_numpy() | (expected == df["name_key"].to_numpy()),
+                         index=df.index)
     return check
 
 
@@ -111,21 +124,33 @@ def _has_parent(ctx):
 @register("code_order", "frame")
 def _code_order(ctx):
     def check(df):
-        digits = df["code"].str.isdigit().fillna(False).astype(bool)
-        coded = df["code"].where(digits)
-        # the code of the previous all-digit row of the same table
-        previous = coded.groupby(df["table"]).shift(1).groupby(df["table"]).ffill()
-        later = previous.notna() & digits
+        code = df["code"]
+        digits = code.str.isdigit().astype(bool)
+        previous = _previous_in_table(code.where(digits, ""), df["table"])  # the previous all-digit row's code
+        later = digits & previous.ne("")
         out = ~later
-        out[later] = ~(df["code"][later] < previous[later])
+        out[later] = ~(code[later] < previous[later])
         return out
     return check
 
 
+def _previous_in_table(values, table):
+    """Each row's last non-empty value above it within the same table ("" at a table's top)."""
+    import numpy as np
+
+    starts = table.ne(table.shift(1))
+    if int(starts.sum()) != table.nunique():  # a table's rows not together: group explicitly
+        blank = values.where(values.ne(""), np.nan)
+        return blank.groupby(table).shift(1).groupby(table).ffill().fillna("")
+    above = values.shift(1, fill_value="")
+    above = above.where(above.ne(""), np.nan)
+    above[starts] = ""  # a table's first row: the fill must not reach the table before
+    return above.ffill().fillna("")
+
+
 @register("econ_known", "series")
 def _econ_known(ctx):
-    allowed = sorted({c for t in ctx.profile.tables for b in t.blocks for c in b.codes})
-    return lambda codes: codes.isin(allowed)
+    return _lookup({c for t in ctx.profile.tables for b in t.blocks for c in b.codes})
 
 
 @register("econ_name", "frame")
