@@ -105,3 +105,16 @@ def test_the_far_cell_scan_counts_what_a_full_scan_counts(cells):
     every = re.findall(rb'\br="([A-Z]{1,3})(\d+)"', xml)
     full = sum(1 for col, row in every if int(row) > xlsx.MAX_ROWS or col_index(col.decode()) > xlsx.MAX_COLS)
     assert xlsx._far_cells(xml) == full
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["", None, 0.0, 1.5, "x", "  ", False, "#N/A"]), max_size=6), max_size=6),
+       st.tuples(st.integers(0, 2), st.integers(0, 2)),
+       st.dictionaries(st.tuples(st.integers(1, 9), st.integers(1, 9)), st.just("#REF!"), max_size=3))
+def test_a_row_read_at_once_is_the_row_read_cell_by_cell(rows, start, errors):
+    from juesuan.read.xlsx import Sheet
+
+    sheet = Sheet("表", rows, start, errors=errors)
+    for r in range(0, 10):
+        one_by_one = [(c, sheet.value(r, c)) for c in range(1, 12) if sheet.value(r, c) is not None]
+        assert sheet.row_values(r) == one_by_one

@@ -112,8 +112,7 @@ class Region:
         cache = self.sheet.__dict__.setdefault("_row_texts", {})
         out = cache.get(r)
         if out is None:
-            out = cache[r] = [(c, _cell_text(v)) for c in range(1, self.width + 1)
-                              if (v := self.sheet.value(r, c)) is not None]
+            out = cache[r] = [(c, _cell_text(v)) for c, v in self.sheet.row_values(r) if c <= self.width]
         return out
 
     def column_words(self, c: int, rows) -> list[str]:

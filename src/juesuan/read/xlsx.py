@@ -59,6 +59,21 @@ class Sheet:
         v = line[c]
         return None if v == "" else v
 
+    def row_values(self, row: int) -> list[tuple[int, Any]]:
+        """(1-based col, value) of every non-empty cell of ``row``, left to right, as :meth:`value` gives them."""
+        r = row - 1 - self.start[0]
+        out = []
+        if 0 <= r < len(self.rows):
+            c0 = self.start[1] + 1
+            out = [(c0 + i, v) for i, v in enumerate(self.rows[r]) if v is not None and v != ""]
+        if self.errors:
+            errs = {c: t for (rr, c), t in self.errors.items() if rr == row}
+            if errs:
+                merged = dict(out)
+                merged.update(errs)
+                out = sorted(merged.items())
+        return out
+
     def head_index(self, rows: int = 15) -> dict[str, list[tuple[int, int]]]:
         """Normalised text → its (row, col) places in the first ``rows`` rows (computed once)."""
         cached = self.__dict__.get("_head")
@@ -67,9 +82,8 @@ class Sheet:
 
             index: dict[str, list[tuple[int, int]]] = {}
             for r in range(1, min(self.max_row, rows) + 1):
-                for c in range(1, self.max_col + 1):
-                    v = self.value(r, c)
-                    if v is not None:
+                for c, v in self.row_values(r):
+                    if c <= self.max_col:
                         index.setdefault(norm(v), []).append((r, c))
             cached = self.__dict__["_head"] = (rows, index)
         return cached[1]
