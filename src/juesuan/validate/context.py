@@ -78,6 +78,7 @@ class Context:
     not_evaluated: dict = field(default_factory=dict)  # rule id → table ids it needed that could not be read
     read_notes: list = field(default_factory=list)  # what the reader read with reservations
     sheet_names: list | None = None  # every sheet of the file (None: not known, as for a PDF)
+    values: dict = field(default_factory=dict)  # key → the value the checks use, once every formula is valued
 
     @property
     def layout(self) -> WorkbookLayout:

@@ -32,8 +32,7 @@ def judge(ctx: Context, inst: Instance, lhs_terms, rhs_terms) -> Violation | Non
     """The violation of one expanded instance, or None when it holds (exactly, or ``<=``)."""
     if ctx.unknown and any(k in ctx.unknown for _, k in list(lhs_terms) + list(rhs_terms)):
         return None  # an unreadable cell is reported once, as V-01; what depends on it cannot be judged
-    lhs = sum((s * value(ctx, k) for s, k in lhs_terms), Decimal(0))
-    rhs = sum((s * value(ctx, k) for s, k in rhs_terms), Decimal(0))
+    lhs, rhs = _signed_sum(ctx, lhs_terms), _signed_sum(ctx, rhs_terms)
     diff = lhs - rhs
     if inst.op == "<=" and diff <= 0:
         return None
@@ -45,6 +44,15 @@ def judge(ctx: Context, inst: Instance, lhs_terms, rhs_terms) -> Violation | Non
         return None
     terms = list(lhs_terms) + [(-s, k) for s, k in rhs_terms]
     return Violation(inst.rule, inst, terms, lhs, rhs, diff, envelope(n), n, verdict)
+
+
+def _signed_sum(ctx: Context, terms) -> Decimal:
+    total = Decimal(0)
+    known = ctx.values
+    for s, k in terms:
+        v = known.get(k)
+        total += s * (v if v is not None else value(ctx, k))
+    return total
 
 
 def expand(ctx: Context, side) -> list[tuple[int, CellKey]] | None:

@@ -113,7 +113,20 @@ def _is_model_formula(ctx: Context, cell: Cell, inst) -> bool:
         single = _SINGLE_SUM.fullmatch(text)  # =SUM(C30) and =C30 (written before 0.x) mean the same
         return single.group(1) if single else text
 
-    return plain(cell.formula or "") == plain(defining_formula(ctx.layout, inst))
+    return plain(cell.formula or "") == _model_formula(ctx, inst, plain)
+
+
+def _model_formula(ctx: Context, inst, plain) -> str:
+    """The model's formula of ``inst``'s cell, as :func:`plain` gives it: made once per instance and
+    placing of its cells (the workbooks of a folder made from one template share it)."""
+    layout = ctx.layout
+    where = tuple((layout.table(t.table).address(t), layout.sheet(t)) for _, t in inst.rhs if isinstance(t, CellKey))
+    memo = layout.shape.setdefault("model_formulas", {})
+    key = (id(inst), layout.sheet(inst.target), where)
+    text = memo.get(key)
+    if text is None:
+        text = memo[key] = plain(defining_formula(layout, inst))
+    return text
 
 
 def simple_formula(text: str | None) -> Decimal | None:
@@ -140,6 +153,7 @@ def computed_values(ctx: Context) -> None:
     for cell in list(ctx.cells.values()):
         if cell.formula is not None and not cell.cached and not cell.computed:
             _compute(ctx, cell, ())
+    ctx.values = {k: value(ctx, k) for k in ctx.cells}
     ctx.unknown = {k for k, c in ctx.cells.items() if c.unknown}
     if ctx.unknown:  # a total the spreadsheet computed around an unreadable input is not judged either
         graph = ctx.graph
