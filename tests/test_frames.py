@@ -101,7 +101,8 @@ def test_the_far_cell_scan_counts_what_a_full_scan_counts(cells):
     from juesuan.read import xlsx
     from juesuan.util.a1 import col_index
 
-    xml = b'<row r="1">' + b"".join(b'<c r="%s%d" s="1"><v>1</v></c>' % (c.encode(), r) for c, r in cells) + b"</row>"
+    xml = b'<row r="1">' + b"".join(b'<c r="%s%d" s="1" xr="XFD9"><v>1</v></c>' % (c.encode(), r)
+                                    for c, r in cells) + b"</row>"
     every = re.findall(rb'\br="([A-Z]{1,3})(\d+)"', xml)
     full = sum(1 for col, row in every if int(row) > xlsx.MAX_ROWS or col_index(col.decode()) > xlsx.MAX_COLS)
     assert xlsx._far_cells(xml) == full

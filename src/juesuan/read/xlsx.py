@@ -314,13 +314,17 @@ _MERGE_RE = re.compile(rb'<mergeCell\b[^>]*?\bref="([A-Z]{1,3})(\d+):([A-Z]{1,3}
 
 # a cell reference that may lie beyond MAX_COLS (a column after IV) or MAX_ROWS (a row of 5 digits or more):
 # a normal sheet has none, so the scan creates no match at all
-_FAR_RE = re.compile(rb'\br="(?:([A-Z]{3}|[J-Z][A-Z]|I[W-Z])\d+|[A-Z]{1,3}(\d{5,}))"')
+# (the pattern begins with a literal, so the scan jumps from one `r="` to the next; whether the `r` begins
+# an attribute name is checked on the rare match)
+_FAR_RE = re.compile(rb'r="(?:([A-Z]{3}|[J-Z][A-Z]|I[W-Z])\d+|[A-Z]{1,3}(\d{5,}))"')
+_WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 assert MAX_COLS == 256 and MAX_ROWS < 100000  # what _FAR_RE is written for
 
 
 def _far_cells(xml: bytes) -> int:
     """How many cells of a sheet lie beyond MAX_ROWS × MAX_COLS (0 for a normal sheet)."""
-    return sum(1 for m in _FAR_RE.finditer(xml) if m.group(1) or int(m.group(2)) > MAX_ROWS)
+    return sum(1 for m in _FAR_RE.finditer(xml) if (m.start() == 0 or xml[m.start() - 1] not in _WORD)
+               and (m.group(1) or int(m.group(2)) > MAX_ROWS))
 
 
 def _shared_strings(xml: bytes) -> list[str]:

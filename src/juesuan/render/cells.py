@@ -33,8 +33,10 @@ def stream_row(ws, values, style: dict | None = None) -> None:
 
     cells = []
     for v in values:
-        if isinstance(v, str) or style:
-            cell = WriteOnlyCell(ws, value=clean_text(v) if isinstance(v, str) else v)
+        if isinstance(v, str):
+            v = clean_text(v)
+        if style or (isinstance(v, str) and v.startswith("=")):  # openpyxl would write "=…" as a formula
+            cell = WriteOnlyCell(ws, value=v)
             if isinstance(v, str):
                 cell.data_type = "s"
             for k, attr in (style or {}).items():
