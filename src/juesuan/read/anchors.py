@@ -36,7 +36,17 @@ class _Titles:
         return spec.id if spec.number.endswith(f"{int(n):02d}表") else None
 
     def match(self, text: str) -> tuple[str, str] | None:
-        """(table id, how) for a cell's text that names a table, else None."""
+        """(table id, how) for a cell's text that names a table, else None (remembered per text: the
+        same labels fill every sheet of every workbook)."""
+        memo = self.__dict__.setdefault("_memo", {})
+        if text in memo:
+            return memo[text]
+        if len(memo) > 50000:
+            memo.clear()
+        hit = memo[text] = self._match(text)
+        return hit
+
+    def _match(self, text: str) -> tuple[str, str] | None:
         t = norm(text)
         if len(t) > 80:
             return None
@@ -107,7 +117,9 @@ def _sheet_name_number(name: str, titles: _Titles) -> tuple[str, str] | None:
 def candidate_regions(wb: Workbook, profile: Profile) -> dict[str, list[Region]]:
     """Table id → the regions that may hold it, most likely first (sheets that look like a cover or a
     contents page last)."""
-    titles = _Titles(profile)
+    titles = profile.__dict__.get("_titles")
+    if titles is None:  # one per profile: its memory of texts serves every workbook read with it
+        titles = profile.__dict__["_titles"] = _Titles(profile)
     first: dict[str, list[Region]] = {}
     last: dict[str, list[Region]] = {}
     for sheet in wb.sheets:
