@@ -224,9 +224,11 @@ def test_extract_lists_figures_it_cannot_place(pdfs, tmp_path):
     assert "没有放进工作簿" in res.stdout and "206039" in res.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: an unruled print of the national 01/04 (two label columns "
-                   "side by side) is not split into its columns yet (S-01/V-01 on 01/04)")
 def test_unruled_pdf_reads_like_the_ruled_one(pdfs):
+    """Not a rule on any page: the columns come from the text alone — 01/04's two label columns side by
+    side (an amount printed against the next label: ``853.47一、一般公共服务支出``), 06's three blocks (an
+    amount against the next code: ``282.49302``), the empty 07/08 (columns from the 栏次 numbers and the
+    header), 09's header cells wrapped over two lines."""
     import pdfplumber
 
     with pdfplumber.open(str(pdfs["unruled"])) as pdf:

@@ -2,8 +2,10 @@
 
 A PDF has no cells: it has characters at positions and, for ruled tables, lines. Each table on a page
 becomes a grid — from its ruling (pdfplumber's table finder: a cell spanning several columns or rows is a
-merged range) or, for a table printed without rules, from the gutters between its columns (x positions no
-character of any amount row covers). The lines printed above and below a table (title, 表号, 部门, 单位,
+merged range) or, for a table printed without rules, from the text alone: numbers make the columns they
+stand in (an amount is right-aligned and never runs into the next cell), labels make columns between them,
+two cells' texts printed against each other are cut where a column begins, and a header cell wrapped over
+two lines is put back together. The lines printed above and below a table (title, 表号, 部门, 单位,
 注) become rows of the grid too, each piece of text in the column it starts in. A table continued on the
 next page — no title of its own, or the same lines repeated above it, and the same columns — is joined to
 the one before, its repeated header rows dropped. Every joined table is one :class:`~.xlsx.Sheet` named
@@ -29,7 +31,10 @@ _AMOUNT = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\(\d[\d,]*(?:\.\d+
 _DECIMAL = re.compile(r"-?[\d,]*\d\.\d+|-?\d{1,3}(?:,\d{3})+|\(\d[\d,]*(?:\.\d+)?\)")
 _INTEGER = re.compile(r"-?\d+")
 GAP = 0.45  # a gap wider than this many character heights separates two pieces of text on a line
-MIN_GUTTER = 1.0  # points: the narrowest gap between two columns of an unruled table
+MIN_GUTTER = 1.0  # points: the narrowest gap between two cells' texts (within a word, characters touch)
+EDGE_SLACK = 0.5  # points: how far a column edge may stand from the text that shows it
+_NOTE = re.compile(r"^(?:注|说明)\d*[:：、.]")
+_SPANNING = {"栏次", "合计", "总计"}  # labels printed across the code and name columns: they make no column
 
 
 @dataclass
@@ -213,61 +218,171 @@ def _index(edges: list[float], v: float) -> int:
 # A table printed without rules
 
 
-def _is_amount_line(line: Line) -> bool:
-    return sum(1 for p in line.pieces if _DECIMAL.fullmatch(p[2].strip())) >= 2
+@dataclass
+class _Col:
+    """One column of an unruled table: the x span of its printed text and how that text is aligned —
+    ``right`` (amounts), ``left`` (labels, codes) or ``centre`` (行次, 栏次, headers)."""
+
+    x0: float
+    x1: float
+    align: str
 
 
-def _gutters(lines: list[Line]) -> list[tuple[float, float]]:
-    """The x ranges between the columns of an unruled table: no character of any amount line covers them."""
-    spans = sorted((c["x0"], c["x1"]) for line in lines if _is_amount_line(line) for c in line.chars)
-    out = []
-    reach = None
-    for x0, x1 in spans:
-        if reach is not None and x0 - reach >= MIN_GUTTER:
-            out.append((reach, x0))
-        reach = x1 if reach is None else max(reach, x1)
-    return out
+def _fine(line: Line) -> list[tuple[float, float, str]]:
+    """A line's pieces cut at every gap of :data:`MIN_GUTTER` or more: two cells printed side by side with
+    only their padding between them (``853.47一、一般公共服务支出``) are two pieces here. For finding the
+    columns only: text is cut for good at the columns' edges (:func:`_cut`)."""
+    return _pieces(line, lambda a, b: b["x0"] - a["x1"] >= MIN_GUTTER)
 
 
-def _split_at_gutters(line: Line, gutters: list[tuple[float, float]]) -> list[tuple[float, float, str]]:
-    """A line's pieces, cut where a gap between two characters lies in a gutter (two header cells printed
-    close together)."""
+def _cut(line: Line, edges: list[float]) -> list[tuple[float, float, str]]:
+    """A line's pieces, also cut where a gap of :data:`MIN_GUTTER` or more holds a column edge."""
+    inner = edges[1:-1]
+
+    def cut(a, b) -> bool:
+        lo, hi = a["x1"], b["x0"]
+        return hi - lo >= MIN_GUTTER and any(lo - EDGE_SLACK <= e <= hi + EDGE_SLACK for e in inner)
+    return _pieces(line, cut)
+
+
+def _pieces(line: Line, cut) -> list[tuple[float, float, str]]:
     chars = sorted(line.chars, key=lambda c: c["x0"])
     pieces: list[list] = []
+    prev = None
     for ch in chars:
-        if pieces:
-            gap = (pieces[-1][1], ch["x0"])
-            cut = gap[1] - gap[0] > GAP * (ch["bottom"] - ch["top"]) or (
-                gap[1] - gap[0] >= MIN_GUTTER and any(g0 < gap[1] and gap[0] < g1 for g0, g1 in gutters))
-            if not cut:
-                pieces[-1][1] = max(pieces[-1][1], ch["x1"])
-                pieces[-1][2] += ch["text"]
-                continue
-        pieces.append([ch["x0"], ch["x1"], ch["text"]])
+        if pieces and ch["x0"] - pieces[-1][1] <= GAP * (ch["bottom"] - ch["top"]) and not cut(prev, ch):
+            pieces[-1][1] = max(pieces[-1][1], ch["x1"])
+            pieces[-1][2] += ch["text"]
+        else:
+            pieces.append([ch["x0"], ch["x1"], ch["text"]])
+        prev = ch
     return [tuple(p) for p in pieces]
 
 
-def _aligned(lines: list[Line]) -> tuple[list[list], list, list[float]]:
-    """The grid of an unruled table: one row per line, a piece in the column it starts in (a column starts
-    where the amounts of the column before it end: they are right-aligned); a header piece over several
-    columns is merged across them."""
-    left = min(p[0] for line in lines for p in line.pieces)
-    right = max(p[1] for line in lines for p in line.pieces)
-    gutters = _gutters(lines)
-    edges = [left - 1] + [(g0 + g1) / 2 for g0, g1 in gutters] + [right + 1]
+def _is_number(text: str) -> bool:
+    t = text.strip()
+    return bool(_DECIMAL.fullmatch(t) or _INTEGER.fullmatch(t))
+
+
+def _decimals(pieces) -> int:
+    return sum(1 for p in pieces if _DECIMAL.fullmatch(p[2].strip()))
+
+
+def _is_numbers_line(pieces) -> bool:
+    """The 栏次 line: the word 栏次 and numbers, or the numbers 1, 2, 3… from left to right."""
+    nums = [int(p[2]) for p in pieces if _INTEGER.fullmatch(p[2].strip()) and len(p[2].strip()) <= 2]
+    if any(norm(p[2]) == "栏次" for p in pieces):
+        return bool(nums)
+    return len(nums) >= 3 and len(nums) == len(pieces) and nums == list(range(1, len(nums) + 1))
+
+
+def _is_note(line: Line) -> bool:
+    return bool(_NOTE.match(norm(line.text)))
+
+
+def _spans(pieces) -> list[list]:
+    """Overlapping x spans of ``pieces`` merged: ``[x0, x1, [pieces]]`` from left to right."""
+    out: list[list] = []
+    for p in sorted(pieces):
+        if out and p[0] <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], p[1])
+            out[-1][2].append(p)
+        else:
+            out.append([p[0], p[1], [p]])
+    return out
+
+
+def _alignment(pieces) -> str:
+    """How a column of numbers is aligned: amounts to the right; whole numbers (codes, 行次, 栏次) by the
+    edge they share (the centre when they all have the same width)."""
+    if any(_DECIMAL.fullmatch(p[2].strip()) for p in pieces):
+        return "right"
+    spread = {k: max(f(p) for p in pieces) - min(f(p) for p in pieces)
+              for k, f in (("centre", lambda p: (p[0] + p[1]) / 2), ("left", lambda p: p[0]), ("right", lambda p: p[1]))}
+    return min(spread, key=lambda k: (round(spread[k], 1), list(spread).index(k)))
+
+
+def _columns(head: list[list], data: list[list], amounts: bool) -> list[_Col]:
+    """The columns of an unruled table from its lines' fine pieces (``head``: the header lines, ``data``:
+    the lines from the first amount line, or from the 栏次 line of a table without amounts). Numbers
+    (amounts, codes, 行次; in an empty table the 栏次 numbers) make the columns they stand in — a number
+    never runs into the next cell; labels make columns between them (a label that runs over a column of
+    numbers spans cells and makes none). Where a table has no labels yet (an empty table), the columns
+    between its numbers are those of its most detailed header line."""
+    if amounts:
+        numbers = [p for line in data if _decimals(line) for p in line if _is_number(p[2])]
+    else:
+        numbers = [p for p in next(line for line in data if _is_numbers_line(line)) if _INTEGER.fullmatch(p[2])]
+    cols = [_Col(s[0], s[1], _alignment(s[2])) for s in _spans(numbers)]
+
+    def free(p) -> bool:
+        return not _is_number(p[2]) and not any(p[0] < c.x1 and c.x0 < p[1] for c in cols)
+    labels = [p for line in data for p in line if free(p) and norm(p[2]) not in _SPANNING]
+    if not labels and not amounts and head:
+        labels = max(([p for p in line if free(p)] for line in head), key=len)
+    cols += [_Col(s[0], s[1], "left") for s in _spans(labels)]
+    return sorted(cols, key=lambda c: c.x0)
+
+
+def _edges(cols: list[_Col]) -> list[float]:
+    """Where each column's cells begin: just after the text of the column before a right-aligned column,
+    just before the text of a left-aligned one, half-way to a centred one (so a header centred over its
+    column falls in it)."""
+    edges = [cols[0].x0 - 1]
+    for left, right in zip(cols, cols[1:]):
+        if right.align == "right":
+            edges.append(left.x1 + EDGE_SLACK)
+        elif right.align == "left":
+            edges.append(right.x0 - EDGE_SLACK)
+        else:
+            edges.append((left.x1 + right.x0) / 2)
+    return edges + [cols[-1].x1 + 1]
+
+
+def _aligned(lines: list[Line], amounts: bool, first: int) -> tuple[list[list], list, list[float]]:
+    """The grid of an unruled table (``lines[first]`` is its first amount or 栏次 line): one row per line,
+    each piece in the column it starts in; a header piece over several columns is merged across them."""
+    fine = [_fine(line) for line in lines]
+    edges = _edges(_columns(fine[:first], fine[first:], amounts))
     width = len(edges) - 1
     rows, merged = [], []
-    for r, line in enumerate(lines):
+    for r, pieces in enumerate(p for p in _unwrap(lines, [_cut(line, edges) for line in lines], first, edges) if p):
         row: list = [None] * width
-        amounts = _is_amount_line(line)
-        for x0, x1, text in (line.pieces if amounts else _split_at_gutters(line, gutters)):
-            c0, c1 = _column(edges, x0 + 0.5), _column(edges, x1 - 0.5)
-            c = c0 if row[c0] is None else next((i for i in range(c0, width) if row[i] is None), c0)
+        amount_line = _decimals(pieces) > 0
+        for x0, x1, text in pieces:
+            c, c1 = _span(edges, x0, x1, text)
             row[c] = _value(text) if row[c] is None else f"{row[c]}{text}"
-            if c1 > c and not amounts:
+            if c1 > c and not amount_line:
                 merged.append(((r, c), (r, c1)))
         rows.append(row)
     return rows, merged, edges
+
+
+def _span(edges: list[float], x0: float, x1: float, text: str) -> tuple[int, int]:
+    """The first and last column of a piece: those its first and last characters' centres stand in."""
+    half = (x1 - x0) / max(len(text), 1) / 2
+    return _column(edges, x0 + half), _column(edges, x1 - half)
+
+
+def _unwrap(lines: list[Line], pieces: list[list], first: int, edges: list[float]) -> list[list]:
+    """The header lines' pieces with the text a header cell wrapped onto the next line put back on its
+    first line (``一般公共预算财政``⏎``拨款``): a piece right under another of the same column, closer to it
+    than half a line (the rows of a header are further apart: their cells' padding lies between them)."""
+    out = [list(p) for p in pieces]
+    for r in range(1, first):
+        for q in list(out[r]):
+            col = _span(edges, q[0], q[1], q[2])[0]
+            for u in range(r - 1, -1, -1):
+                above = [p for p in out[u] if _span(edges, p[0], p[1], p[2])[0] == col]
+                if not above:
+                    continue
+                p = above[0]
+                close = lines[r].top - lines[u].bottom < (lines[u].bottom - lines[u].top) / 2
+                if close and p[0] <= q[0] and q[1] <= p[1]:
+                    out[u][out[u].index(p)] = (p[0], p[1], p[2] + q[2])
+                    out[r].remove(q)
+                break
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -297,10 +412,8 @@ def _page_grids(page, number: int) -> tuple[list[Grid], list[Line]]:
     tables.sort(key=lambda t: t.bbox[1])
     lines = _lines(chars)
     if not tables:
-        amount = [i for i, line in enumerate(lines) if _is_amount_line(line)]
-        if len(amount) < 2:
-            return [], lines
-        return [_unruled_grid(lines, number)], []
+        grid = _unruled_grid(lines, number)
+        return ([grid], []) if grid else ([], lines)
     grids, above = [], 0.0
     for i, t in enumerate(tables):
         x0, top, x1, bottom = t.bbox
@@ -318,17 +431,24 @@ def _page_grids(page, number: int) -> tuple[list[Grid], list[Line]]:
     return grids, []
 
 
-def _unruled_grid(lines: list[Line], number: int) -> Grid:
-    """An unruled page: the lines from the first with two or more pieces are the table, those above it
-    are its title lines."""
-    first = next(i for i, line in enumerate(lines) if _is_amount_line(line))
+def _unruled_grid(lines: list[Line], number: int) -> Grid | None:
+    """An unruled page's table, when the page has one (two lines of amounts, or a 栏次 line): from its
+    header lines (the lines with two or more pieces above its first amount or 栏次 line) to the line
+    before its first 注/说明; the lines above and below it are placed in its columns."""
+    fine = [_fine(line) for line in lines]
+    amounts = [i for i, f in enumerate(fine) if _decimals(f)]
+    numbers = [i for i, f in enumerate(fine) if _is_numbers_line(f)]
+    if sum(1 for i in amounts if _decimals(fine[i]) >= 2) < 2 and not numbers:
+        return None
+    first = min(amounts[:1] + numbers[:1])
     start = first
-    while start > 0 and len(lines[start - 1].pieces) >= 2 and not _is_furniture(lines[start - 1]):
+    while start > 0 and len(fine[start - 1]) >= 2 and not _is_furniture(lines[start - 1]):
         start -= 1
-    rows, merged, edges = _aligned(lines[start:])
-    pre = _place(lines[:start], edges)
+    end = next((i for i in range(first, len(lines)) if _is_note(lines[i])), len(lines))
+    rows, merged, edges = _aligned(lines[start:end], bool(amounts), first - start)
+    pre, foot = _place(lines[:start], edges), _place(lines[end:], edges)
     merged = [((r0 + len(pre), c0), (r1 + len(pre), c1)) for (r0, c0), (r1, c1) in merged]
-    return Grid(number, pre + rows, merged, edges, [norm(ln.text) for ln in lines[:start]], len(pre))
+    return Grid(number, pre + rows + foot, merged, edges, [norm(ln.text) for ln in lines[:start]], len(pre))
 
 
 def _is_furniture(line: Line) -> bool:
