@@ -170,8 +170,8 @@ def _ruled(table, chars: list) -> tuple[list[list], list, list[float]]:
             for c in range(c0, c1 + 1):
                 owner[(r, c)] = (r0, c0)
     texts: dict[tuple[int, int], list] = {}
-    for ch in chars:
-        c = bisect.bisect_right(xs, (ch["x0"] + ch["x1"]) / 2) - 1
+    for ch in chars:  # a character beyond the outer rule (see _overflow) goes on the text of the edge column
+        c = min(max(bisect.bisect_right(xs, (ch["x0"] + ch["x1"]) / 2) - 1, 0), len(xs) - 2)
         r = bisect.bisect_right(ys, (ch["top"] + ch["bottom"]) / 2) - 1
         at = owner.get((r, c))
         if at is not None:
@@ -292,36 +292,43 @@ def _spans(pieces) -> list[list]:
     return out
 
 
-def _alignment(pieces) -> str:
+def _alignment(pieces, prefer: str) -> str:
     """How a column of numbers is aligned: amounts to the right; whole numbers (codes, 行次, 栏次) by the
-    edge they share (the centre when they all have the same width)."""
+    edge they share; ``prefer`` when they all have the same width (amounts: right; 栏次 numbers: centre)."""
     if any(_DECIMAL.fullmatch(p[2].strip()) for p in pieces):
         return "right"
-    spread = {k: max(f(p) for p in pieces) - min(f(p) for p in pieces)
+    spread = {k: round(max(f(p) for p in pieces) - min(f(p) for p in pieces), 1)
               for k, f in (("centre", lambda p: (p[0] + p[1]) / 2), ("left", lambda p: p[0]), ("right", lambda p: p[1]))}
-    return min(spread, key=lambda k: (round(spread[k], 1), list(spread).index(k)))
+    return min(spread, key=lambda k: (spread[k], k != prefer))
 
 
-def _columns(head: list[list], data: list[list], amounts: bool) -> list[_Col]:
-    """The columns of an unruled table from its lines' fine pieces (``head``: the header lines, ``data``:
-    the lines from the first amount line, or from the 栏次 line of a table without amounts). Numbers
-    (amounts, codes, 行次; in an empty table the 栏次 numbers) make the columns they stand in — a number
-    never runs into the next cell; labels make columns between them (a label that runs over a column of
-    numbers spans cells and makes none). Where a table has no labels yet (an empty table), the columns
-    between its numbers are those of its most detailed header line."""
-    if amounts:
-        numbers = [p for line in data if _decimals(line) for p in line if _is_number(p[2])]
+def _columns(fine: list[list], first: int, data: list[int]) -> list[_Col]:
+    """The columns of an unruled table from its lines' fine pieces (``fine[first:]``: from its first amount
+    or 栏次 line; ``data``: the lines of amounts — none in an empty table). Numbers (amounts, codes, 行次; in
+    an empty table the 栏次 numbers) make the columns they stand in — a number never runs into the next
+    cell; labels make columns between them (a label that runs over a column of numbers spans cells and
+    makes none). Where a table has no labels yet (an empty table), the columns between its numbers are
+    those of its most detailed header line."""
+    if data:
+        numbers = [p for i in data for p in fine[i] if _is_number(p[2])]
     else:
-        numbers = [p for p in next(line for line in data if _is_numbers_line(line)) if _INTEGER.fullmatch(p[2])]
-    cols = [_Col(s[0], s[1], _alignment(s[2])) for s in _spans(numbers)]
+        numbers = [p for p in next(f for f in fine[first:] if _is_numbers_line(f)) if _INTEGER.fullmatch(p[2])]
+    cols = [_Col(s[0], s[1], _alignment(s[2], "right" if data else "centre")) for s in _spans(numbers)]
 
     def free(p) -> bool:
         return not _is_number(p[2]) and not any(p[0] < c.x1 and c.x0 < p[1] for c in cols)
-    labels = [p for line in data for p in line if free(p) and norm(p[2]) not in _SPANNING]
-    if not labels and not amounts and head:
-        labels = max(([p for p in line if free(p)] for line in head), key=len)
+    labels = [p for f in fine[first:] for p in f if free(p) and norm(p[2]) not in _SPANNING]
+    if not labels and not data and first:
+        labels = max(([p for p in f if free(p)] for f in fine[:first]), key=len)
     cols += [_Col(s[0], s[1], "left") for s in _spans(labels)]
     return sorted(cols, key=lambda c: c.x0)
+
+
+def _is_data_line(pieces) -> bool:
+    """A line of a table's amounts: numbers in three cells or more (code, 行次 and amounts count), or two
+    with an amount among them — never the 栏次 line."""
+    count = sum(1 for p in pieces if _is_number(p[2]))
+    return (count >= 3 or (count == 2 and _decimals(pieces) > 0)) and not _is_numbers_line(pieces)
 
 
 def _edges(cols: list[_Col]) -> list[float]:
@@ -339,23 +346,45 @@ def _edges(cols: list[_Col]) -> list[float]:
     return edges + [cols[-1].x1 + 1]
 
 
-def _aligned(lines: list[Line], amounts: bool, first: int) -> tuple[list[list], list, list[float]]:
-    """The grid of an unruled table (``lines[first]`` is its first amount or 栏次 line): one row per line,
-    each piece in the column it starts in; a header piece over several columns is merged across them."""
+def _aligned(lines: list[Line], first: int, data: list[int]) -> tuple[list[list], list, list[float]]:
+    """The grid of an unruled table (``lines[first]``: its first amount or 栏次 line; ``data``: its lines of
+    amounts): one row per line, each piece in the column it starts in; a header piece over several columns
+    is merged across them."""
     fine = [_fine(line) for line in lines]
-    edges = _edges(_columns(fine[:first], fine[first:], amounts))
+    edges = _edges(_columns(fine, first, data))
     width = len(edges) - 1
+    out = _unwrap(lines, [_cut(line, edges) for line in lines], first, edges)
     rows, merged = [], []
-    for r, pieces in enumerate(p for p in _unwrap(lines, [_cut(line, edges) for line in lines], first, edges) if p):
-        row: list = [None] * width
+    for i, pieces in enumerate(out):
+        if not pieces:
+            continue
+        r, row = len(rows), [None] * width
         amount_line = _decimals(pieces) > 0
-        for x0, x1, text in pieces:
-            c, c1 = _span(edges, x0, x1, text)
-            row[c] = _value(text) if row[c] is None else f"{row[c]}{text}"
+        for p in pieces:
+            c, c1 = _span(edges, *p) if i >= first else _header_span(out, i, p, first, edges)
+            row[c] = _value(p[2]) if row[c] is None else f"{row[c]}{p[2]}"
             if c1 > c and not amount_line:
                 merged.append(((r, c), (r, c1)))
         rows.append(row)
     return rows, merged, edges
+
+
+def _header_span(out: list[list], r: int, p: tuple, first: int, edges: list[float]) -> tuple[int, int]:
+    """The columns a header piece stands over: those of its characters; for a header printed at the left
+    of a merged cell (a header below it in its column starts where it starts), also the columns up to the
+    next piece on its line — and within the header above it — that have headers below them."""
+    c, c1 = _span(edges, *p)
+    below = [(q, _span(edges, *q)[0]) for u in range(r + 1, first) for q in out[u]]
+    if not any(col == c and abs(q[0] - p[0]) <= EDGE_SLACK and abs(q[1] - p[1]) > EDGE_SLACK for q, col in below):
+        return c, c1
+    nxt = min((_span(edges, *q)[0] for q in out[r] if q[0] > p[1]), default=len(edges) - 1)
+    for u in range(r - 1, -1, -1):  # the header above it, if any: its span ends this one's
+        spans = [_header_span(out, u, q, first, edges) for q in out[u]]
+        parent = next((s for s in spans if s[0] <= c <= s[1]), None)
+        if parent is not None:
+            nxt = min(nxt, parent[1] + 1)
+            break
+    return c, max([c1] + [col for _, col in below if c1 < col < nxt])
 
 
 def _span(edges: list[float], x0: float, x1: float, text: str) -> tuple[int, int]:
@@ -365,24 +394,39 @@ def _span(edges: list[float], x0: float, x1: float, text: str) -> tuple[int, int
 
 
 def _unwrap(lines: list[Line], pieces: list[list], first: int, edges: list[float]) -> list[list]:
-    """The header lines' pieces with the text a header cell wrapped onto the next line put back on its
-    first line (``一般公共预算财政``⏎``拨款``): a piece right under another of the same column, closer to it
-    than half a line (the rows of a header are further apart: their cells' padding lies between them)."""
+    """The header lines' pieces with the text header cells wrapped onto the next line put back on their
+    first line (``一般公共预算财政``⏎``拨款``): a header line of nothing but such rests — each right under a
+    piece of its column that fills the column (one more character would not have fitted), closer to it
+    than half a line — is joined to the pieces above it."""
     out = [list(p) for p in pieces]
     for r in range(1, first):
-        for q in list(out[r]):
-            col = _span(edges, q[0], q[1], q[2])[0]
-            for u in range(r - 1, -1, -1):
-                above = [p for p in out[u] if _span(edges, p[0], p[1], p[2])[0] == col]
-                if not above:
-                    continue
-                p = above[0]
-                close = lines[r].top - lines[u].bottom < (lines[u].bottom - lines[u].top) / 2
-                if close and p[0] <= q[0] and q[1] <= p[1]:
-                    out[u][out[u].index(p)] = (p[0], p[1], p[2] + q[2])
-                    out[r].remove(q)
-                break
+        joins = [_wrapped_from(out, lines, r, q, edges) for q in out[r]]
+        if not out[r] or not all(joins):
+            continue
+        for q, (u, p) in zip(out[r], joins):
+            i = out[u].index(p)
+            out[u][i] = (p[0], p[1], p[2] + q[2])
+        out[r] = []
     return out
+
+
+def _wrapped_from(out: list[list], lines: list[Line], r: int, q: tuple, edges: list[float]):
+    """(line, piece) whose wrapped rest ``q`` is, or None: the nearest piece above in ``q``'s column."""
+    col = _span(edges, q[0], q[1], q[2])[0]
+    for u in range(r - 1, -1, -1):
+        above = [p for p in out[u] if _span(edges, p[0], p[1], p[2])[0] == col]
+        if above:
+            return (u, above[0]) if _wraps_onto(above[0], q, lines[u], lines[r], edges) else None
+    return None
+
+
+def _wraps_onto(p: tuple, q: tuple, upper: Line, lower: Line, edges: list[float]) -> bool:
+    """Whether ``q`` (on ``lower``) is the rest of ``p``'s text, wrapped in its cell."""
+    c0, c1 = _span(edges, p[0], p[1], p[2])
+    char = (p[1] - p[0]) / max(len(p[2]), 1)
+    full = (edges[c1 + 1] - edges[c0]) - (p[1] - p[0]) < 1.5 * char
+    close = lower.top - upper.bottom < (upper.bottom - upper.top) / 2
+    return full and close and p[0] <= q[0] and q[1] <= p[1]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -418,9 +462,9 @@ def _page_grids(page, number: int) -> tuple[list[Grid], list[Line]]:
     for i, t in enumerate(tables):
         x0, top, x1, bottom = t.bbox
         below = tables[i + 1].bbox[1] if i + 1 < len(tables) else page.height + 1
-        inside = [c for c in chars if x0 - 1 <= (c["x0"] + c["x1"]) / 2 <= x1 + 1
-                  and top - 1 <= (c["top"] + c["bottom"]) / 2 <= bottom + 1]
-        rows, merged, edges = _ruled(t, inside)
+        band = [c for c in chars if top - 1 <= (c["top"] + c["bottom"]) / 2 <= bottom + 1]
+        inside = [c for c in band if x0 - 1 <= (c["x0"] + c["x1"]) / 2 <= x1 + 1]
+        rows, merged, edges = _ruled(t, inside + _overflow(inside, band))
         head = [ln for ln in lines if above <= (ln.top + ln.bottom) / 2 < top - 1]
         foot = [ln for ln in lines if bottom + 1 < (ln.top + ln.bottom) / 2 < below and (i + 1 == len(tables))]
         pre = _place(head, edges)
@@ -431,21 +475,47 @@ def _page_grids(page, number: int) -> tuple[list[Grid], list[Line]]:
     return grids, []
 
 
+def _overflow(inside: list, band: list) -> list:
+    """The characters beside a ruled table that go on the text of its first or last column (a header
+    wider than its column, printed across the table's outer rule): on the line of a character inside,
+    each closer to the one before than a piece gap."""
+    seen = {id(c) for c in inside}
+    out: list = []
+    reach = list(inside)
+    while reach:
+        nxt = []
+        for ch in band:
+            if id(ch) in seen:
+                continue
+            if any(_same_line(ch, c) and min(abs(ch["x0"] - c["x1"]), abs(c["x0"] - ch["x1"]))
+                   <= GAP * (ch["bottom"] - ch["top"]) for c in reach):
+                seen.add(id(ch))
+                nxt.append(ch)
+        out += nxt
+        reach = nxt
+    return out
+
+
+def _same_line(a, b) -> bool:
+    return abs((a["top"] + a["bottom"]) / 2 - (b["top"] + b["bottom"]) / 2) <= max(2.0, (a["bottom"] - a["top"]) * 0.4)
+
+
 def _unruled_grid(lines: list[Line], number: int) -> Grid | None:
-    """An unruled page's table, when the page has one (two lines of amounts, or a 栏次 line): from its
-    header lines (the lines with two or more pieces above its first amount or 栏次 line) to the line
-    before its first 注/说明; the lines above and below it are placed in its columns."""
+    """An unruled page's table, when the page has one (two lines of amounts, one line of nothing but
+    amounts, or a 栏次 line): from its header lines (the lines with two or more pieces above its first
+    amount or 栏次 line) to the line before its first 注/说明; the lines above and below it are placed in
+    its columns."""
     fine = [_fine(line) for line in lines]
-    amounts = [i for i, f in enumerate(fine) if _decimals(f)]
+    data = [i for i, f in enumerate(fine) if _is_data_line(f)]
     numbers = [i for i, f in enumerate(fine) if _is_numbers_line(f)]
-    if sum(1 for i in amounts if _decimals(fine[i]) >= 2) < 2 and not numbers:
+    if len(data) < 2 and not numbers and not any(all(_is_number(p[2]) for p in fine[i]) for i in data):
         return None
-    first = min(amounts[:1] + numbers[:1])
+    first = min(data[:1] + numbers[:1])
     start = first
     while start > 0 and len(fine[start - 1]) >= 2 and not _is_furniture(lines[start - 1]):
         start -= 1
     end = next((i for i in range(first, len(lines)) if _is_note(lines[i])), len(lines))
-    rows, merged, edges = _aligned(lines[start:end], bool(amounts), first - start)
+    rows, merged, edges = _aligned(lines[start:end], first - start, [i - start for i in data if i < end])
     pre, foot = _place(lines[:start], edges), _place(lines[end:], edges)
     merged = [((r0 + len(pre), c0), (r1 + len(pre), c1)) for (r0, c0), (r1, c1) in merged]
     return Grid(number, pre + rows + foot, merged, edges, [norm(ln.text) for ln in lines[:start]], len(pre))
