@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import tempfile
 from pathlib import Path
@@ -251,6 +252,9 @@ def test_tables_over_several_pages_with_repeated_headers(pdfs):
     for number in ("公开02表", "公开03表"):
         assert len(reading[number]["pages"]) >= 3, reading[number]
         assert reading[number]["rows"] >= 110
+        pages = reading[number]["pages"]
+        assert reading[number]["cells"] == f"第{pages[0]}–{pages[-1]}页"
+        assert reading[number]["row_span"] == "从「合计」到「2012604 档案馆」"  # the 110th 项 code, on the last page
     # a PDF has no formulas: its findings are those of the workbook with its formulas pasted as values
     # (one cause is traced to the typed cell through the workbook's formulas only where it has them) —
     # this error-heavy department (250 X-10a) leaves most inputs of 01/04/06/09 blank beside totals of 0:
@@ -264,6 +268,29 @@ def test_tables_over_several_pages_with_repeated_headers(pdfs):
     # a finding on a continued page names that page
     pages = {f.page for f in report.findings if f.table in ("公开02表", "公开03表")}
     assert pages and all(p >= 2 for p in pages)
+
+
+_A1 = re.compile(r"(?<![A-Za-z0-9])[A-Z]{1,3}[1-9]\d*(?!\d)")  # a cell address (F3, AA12)
+
+
+def test_pdf_reports_name_pages_and_rows_never_cells(pdfs):
+    """A PDF has no cell addresses: every finding names its page and its row (code or 行次, and label),
+    the reading summary (text and JSON) the pages, the first and last row read, and the columns by
+    their place in the printed table."""
+    res = run_cli("check", pdfs["shanghai-errors"], "--explain")
+    assert res.returncode == 1, res.stderr
+    findings = [line for line in res.stdout.splitlines() if line.startswith("  [")]
+    assert len(findings) == 4, res.stdout
+    assert all(re.search(r"表 第\d+页（\S+ \S+）：", line) for line in findings), findings
+    summary = res.stdout[res.stdout.index("读取情况"):]
+    assert not _A1.search(summary) and " 列「" not in summary, summary
+    assert "收入决算表 ← PDF 第2页" in summary and "从「201 一般公共服务支出」到「合计」" in summary
+    data = json.loads(run_cli("check", pdfs["shanghai-errors"], "--format", "json").stdout)
+    for r in data["reading"]:
+        assert re.fullmatch(r"第\d+(–\d+)?页", r["cells"]) and r["pages"], r
+        assert r["unit_from"] in (f"第{p}页" for p in r["pages"]), r
+        assert all(re.search(r"第\d+列", v) for v in r["columns"].values()), r  # 06: 代码 第1列、名称 第2列…
+    assert not any(_A1.search(json.dumps(r["columns"], ensure_ascii=False)) for r in data["reading"])
 
 
 def _narr(findings):

@@ -45,6 +45,7 @@ class Line:
     bottom: float
     pieces: list[tuple[float, float, str]]
     chars: list = field(default_factory=list)
+    spaces: list[float] = field(default_factory=list)  # the x centres of the line's space characters
 
     @property
     def text(self) -> str:
@@ -105,6 +106,7 @@ def _no_text(path: Path) -> InputError:
 
 def _lines(chars: list) -> list[Line]:
     """Characters grouped into printed lines (by their vertical middle), then into pieces by gaps."""
+    spaces = [c for c in chars if not c["text"].strip()]
     chars = sorted((c for c in chars if c["text"].strip()), key=lambda c: (round(c["top"]), c["x0"]))
     rows: list[list] = []
     for ch in sorted(chars, key=lambda c: (c["top"] + c["bottom"]) / 2):
@@ -113,7 +115,15 @@ def _lines(chars: list) -> list[Line]:
             rows[-1][1].append(ch)
         else:
             rows.append([mid, [ch]])
-    return [_line(cs) for _, cs in rows]
+    lines = [_line(cs) for _, cs in rows]
+    mids = [m for m, _ in rows]
+    for sp in spaces:  # a space typed between two words: the words are one cell's text (see _pieces)
+        mid = (sp["top"] + sp["bottom"]) / 2
+        i = bisect.bisect_left(mids, mid)
+        near = min((j for j in (i - 1, i) if 0 <= j < len(mids)), key=lambda j: abs(mids[j] - mid), default=None)
+        if near is not None and abs(mids[near] - mid) <= max(2.0, (sp["bottom"] - sp["top"]) * 0.4):
+            lines[near].spaces.append((sp["x0"] + sp["x1"]) / 2)
+    return lines
 
 
 def _line(chars: list) -> Line:
@@ -246,17 +256,26 @@ def _cut(line: Line, edges: list[float]) -> list[tuple[float, float, str]]:
 
 
 def _pieces(line: Line, cut) -> list[tuple[float, float, str]]:
+    """A line's characters into pieces at gaps wider than :data:`GAP` and where ``cut`` says — never at a
+    gap holding a typed space (``853.47 万元`` in a sentence is one text)."""
     chars = sorted(line.chars, key=lambda c: c["x0"])
+    spaces = sorted(line.spaces)
     pieces: list[list] = []
     prev = None
     for ch in chars:
-        if pieces and ch["x0"] - pieces[-1][1] <= GAP * (ch["bottom"] - ch["top"]) and not cut(prev, ch):
+        near = ch["x0"] - pieces[-1][1] <= GAP * (ch["bottom"] - ch["top"]) if pieces else False
+        if near and (not cut(prev, ch) or _spaced(spaces, prev["x1"], ch["x0"])):
             pieces[-1][1] = max(pieces[-1][1], ch["x1"])
             pieces[-1][2] += ch["text"]
         else:
             pieces.append([ch["x0"], ch["x1"], ch["text"]])
         prev = ch
     return [tuple(p) for p in pieces]
+
+
+def _spaced(spaces: list[float], lo: float, hi: float) -> bool:
+    i = bisect.bisect_left(spaces, lo)
+    return i < len(spaces) and spaces[i] <= hi
 
 
 def _is_number(text: str) -> bool:
@@ -326,9 +345,10 @@ def _columns(fine: list[list], first: int, data: list[int]) -> list[_Col]:
 
 def _is_data_line(pieces) -> bool:
     """A line of a table's amounts: numbers in three cells or more (code, 行次 and amounts count), or two
-    with an amount among them — never the 栏次 line."""
+    with an amount among them — never the 栏次 line, nor a sentence of the 情况说明 with figures in it."""
     count = sum(1 for p in pieces if _is_number(p[2]))
-    return (count >= 3 or (count == 2 and _decimals(pieces) > 0)) and not _is_numbers_line(pieces)
+    prose = any(mark in p[2] for p in pieces for mark in "，。；")
+    return (count >= 3 or (count == 2 and _decimals(pieces) > 0)) and not prose and not _is_numbers_line(pieces)
 
 
 def _edges(cols: list[_Col]) -> list[float]:
