@@ -147,6 +147,7 @@ def pdfs(libreoffice, tmp_path_factory) -> dict[str, Path]:
     books["shanghai"] = published_copy(sh, folder / "shanghai-fit.xlsx", fit=True)
     books["shanghai-errors"] = published_copy(sh_errors, folder / "shanghai-errors-fit.xlsx", fit=True)
     books["unruled"] = published_copy(xlsx["careful"], folder / "unruled.xlsx", borders=False)
+    books["long-unruled"] = published_copy(xlsx["long"], folder / "long-unruled.xlsx", borders=False)
     notice = folder / "notice.txt"
     notice.write_text("关于召开年度工作会议的通知\n\n各科室：定于下周一上午九时召开会议，请准时参加。\n", encoding="utf-8")
     docx = _narrative_docx(xlsx["careful"], folder)
@@ -244,6 +245,17 @@ def test_unruled_pdf_reads_like_the_ruled_one(pdfs):
         assert not any(p.find_tables() for p in pdf.pages[:3]), "the unruled PDF must have no ruled table"
     assert _table_findings(check(pdfs["unruled"])) == _table_findings(check(pdfs["careful.xlsx"]))
     assert _figures(pdfs["unruled"]) == _figures(pdfs["careful"])
+
+
+def test_unruled_tables_over_several_pages_read_like_the_ruled_ones(pdfs):
+    """The 110-code department printed without rules: 02/03 continued over pages (their repeated header
+    under no title: the pages join), 09 with blank cells printed as nothing (its empty columns come from
+    the 栏次 numbers), and the header word 附属单位上缴收入 is no 单位 line."""
+    report = check(pdfs["long-unruled"])
+    reading = {r["table"]: r for r in report.to_dict()["reading"]}
+    assert len(reading["公开02表"]["pages"]) >= 3 and len(reading["公开03表"]["pages"]) >= 3
+    assert _table_findings(report) == _table_findings(check(pdfs["long"]))
+    assert _figures(pdfs["long-unruled"]) == _figures(pdfs["long"])
 
 
 def test_tables_over_several_pages_with_repeated_headers(pdfs):

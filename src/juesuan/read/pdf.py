@@ -34,6 +34,7 @@ GAP = 0.45  # a gap wider than this many character heights separates two pieces 
 MIN_GUTTER = 1.0  # points: the narrowest gap between two cells' texts (within a word, characters touch)
 EDGE_SLACK = 0.5  # points: how far a column edge may stand from the text that shows it
 _NOTE = re.compile(r"^(?:注|说明)\d*[:：、.]")
+_FURNITURE = re.compile(r"单位[:：]|部门(?:名称)?[:：]|公开\d+表")
 _SPANNING = {"栏次", "合计", "总计"}  # labels printed across the code and name columns: they make no column
 
 
@@ -328,11 +329,11 @@ def _columns(fine: list[list], first: int, data: list[int]) -> list[_Col]:
     cell; labels make columns between them (a label that runs over a column of numbers spans cells and
     makes none). Where a table has no labels yet (an empty table), the columns between its numbers are
     those of its most detailed header line."""
-    if data:
-        numbers = [p for i in data for p in fine[i] if _is_number(p[2])]
-    else:
-        numbers = [p for p in next(f for f in fine[first:] if _is_numbers_line(f)) if _INTEGER.fullmatch(p[2])]
-    cols = [_Col(s[0], s[1], _alignment(s[2], "right" if data else "centre")) for s in _spans(numbers)]
+    heads = next((f for f in fine[first:] if _is_numbers_line(f)), [])
+    heads = [p for p in heads if _INTEGER.fullmatch(p[2])]
+    numbers = [p for i in data for p in fine[i] if _is_number(p[2])]
+    cols = [_Col(s[0], s[1], _alignment(s[2], "right")) for s in _spans(numbers)]
+    cols += [_Col(p[0], p[1], "centre") for p in _empty_columns(heads, cols)]
 
     def free(p) -> bool:
         return not _is_number(p[2]) and not any(p[0] < c.x1 and c.x0 < p[1] for c in cols)
@@ -341,6 +342,19 @@ def _columns(fine: list[list], first: int, data: list[int]) -> list[_Col]:
         labels = max(([p for p in f if free(p)] for f in fine[:first]), key=len)
     cols += [_Col(s[0], s[1], "left") for s in _spans(labels)]
     return sorted(cols, key=lambda c: c.x0)
+
+
+def _empty_columns(heads: list, cols: list[_Col]) -> list:
+    """The 栏次 numbers of the columns no amount is printed in (blank cells print as nothing): each
+    number stands for the columns half-way to its neighbours."""
+    heads = sorted(heads)
+    mids = [(a[1] + b[0]) / 2 for a, b in zip(heads, heads[1:])]
+    out = []
+    for i, p in enumerate(heads):
+        lo, hi = mids[i - 1] if i else float("-inf"), mids[i] if i < len(mids) else float("inf")
+        if not any(lo <= (c.x0 + c.x1) / 2 < hi for c in cols) and not any(p[0] < c.x1 and c.x0 < p[1] for c in cols):
+            out.append(p)
+    return out
 
 
 def _is_data_line(pieces) -> bool:
@@ -352,12 +366,13 @@ def _is_data_line(pieces) -> bool:
 
 
 def _edges(cols: list[_Col]) -> list[float]:
-    """Where each column's cells begin: just after the text of the column before a right-aligned column,
-    just before the text of a left-aligned one, half-way to a centred one (so a header centred over its
-    column falls in it)."""
+    """Where each column's cells begin: just after the text of the column before when either is
+    right-aligned (amounts end where their cell ends; the cell of an amount begins where the text before
+    it ends), else just before the text of a left-aligned column, half-way to a centred one (so a header
+    centred over its column falls in it)."""
     edges = [cols[0].x0 - 1]
     for left, right in zip(cols, cols[1:]):
-        if right.align == "right":
+        if "right" in (left.align, right.align):  # a right-aligned text ends where its cell does
             edges.append(left.x1 + EDGE_SLACK)
         elif right.align == "left":
             edges.append(right.x0 - EDGE_SLACK)
@@ -522,18 +537,18 @@ def _same_line(a, b) -> bool:
 
 def _unruled_grid(lines: list[Line], number: int) -> Grid | None:
     """An unruled page's table, when the page has one (two lines of amounts, one line of nothing but
-    amounts, or a 栏次 line): from its header lines (the lines with two or more pieces above its first
-    amount or 栏次 line) to the line before its first 注/说明; the lines above and below it are placed in
-    its columns."""
+    amounts, or a 栏次 line): from its header lines (the lines above its first amount or 栏次 line, below
+    the title and the 部门/单位 line) to the line before its first 注/说明; the lines above and below it
+    are placed in its columns."""
     fine = [_fine(line) for line in lines]
     data = [i for i, f in enumerate(fine) if _is_data_line(f)]
     numbers = [i for i, f in enumerate(fine) if _is_numbers_line(f)]
     if len(data) < 2 and not numbers and not any(all(_is_number(p[2]) for p in fine[i]) for i in data):
         return None
     first = min(data[:1] + numbers[:1])
-    start = first
-    while start > 0 and len(fine[start - 1]) >= 2 and not _is_furniture(lines[start - 1]):
-        start -= 1
+    start, size = first, _size(lines[first])
+    while start > 0 and not _is_furniture(lines[start - 1]) and _size(lines[start - 1]) <= 1.2 * size:
+        start -= 1  # up to the 部门/单位/表号 line or the title (printed larger): a continued page has neither
     end = next((i for i in range(first, len(lines)) if _is_note(lines[i])), len(lines))
     rows, merged, edges = _aligned(lines[start:end], first - start, [i - start for i in data if i < end])
     pre, foot = _place(lines[:start], edges), _place(lines[end:], edges)
@@ -541,10 +556,13 @@ def _unruled_grid(lines: list[Line], number: int) -> Grid | None:
     return Grid(number, pre + rows + foot, merged, edges, [norm(ln.text) for ln in lines[:start]], len(pre))
 
 
+def _size(line: Line) -> float:
+    return max(c["bottom"] - c["top"] for c in line.chars)
+
+
 def _is_furniture(line: Line) -> bool:
     """A line above a table that is not its header: 部门名称…, 单位：万元, 2024 年度, a 表号."""
-    t = norm(line.text)
-    return "单位" in t or "部门" in t or bool(re.search(r"公开\d+表", t))
+    return bool(_FURNITURE.search(norm(line.text)))  # not 单位 alone: 附属单位上缴收入 is a header
 
 
 # --------------------------------------------------------------------------------------------------
