@@ -34,13 +34,20 @@ def main(n: int = 300) -> None:
         _, wb = fill_workbook(folder / "d.yaml")
         raw = save_workbook(wb, folder / "raw.xlsx")
         pdf = to_pdf([published_copy(raw, folder / "部门决算.xlsx")], folder)[0]
+        import pdfplumber
+
+        t = time.perf_counter()
+        with pdfplumber.open(str(pdf)) as doc:  # the text layer alone: pdfminer's share of the reading
+            for page in doc.pages:
+                page.chars  # noqa: B018
+        parse = time.perf_counter() - t
         t0 = time.perf_counter()
         doc = read_document(pdf)
         t1 = time.perf_counter()
-        report = check(pdf)
+        report = check(pdf)  # the document read above is reused: this is the rest of the check
         t2 = time.perf_counter()
-        print(f"{doc.pages} 页，{len(doc.workbook.sheets)} 张表：读取 {t1 - t0:.2f} 秒；"
-              f"读取并检查 {t2 - t1:.2f} 秒（{len(report.findings)} 条结果）")
+        print(f"{doc.pages} 页，{len(doc.workbook.sheets)} 张表：读取 {t1 - t0:.2f} 秒（其中文字层解析 {parse:.2f} 秒）；"
+              f"其余检查 {t2 - t1:.2f} 秒（{len(report.findings)} 条结果）")
 
 
 if __name__ == "__main__":

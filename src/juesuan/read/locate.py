@@ -61,6 +61,7 @@ class Reading:
     columns: dict[str, str] = field(default_factory=dict)  # "栏1" → "C（本年收入合计，按表头）"
     rows: int = 0
     rows_unit: str = "行"  # 01/04 count 行次 (two sides share a sheet row)
+    row_span: str = ""  # a PDF (no cell addresses): the first and last row read, by code/行次 and label
     ignored: list[str] = field(default_factory=list)  # "A5 序号：不是本表的栏"
     notes: list[str] = field(default_factory=list)  # the table's own 注/说明 texts
     fatal: bool = False  # the table could not be read: rules that need it are not evaluated
@@ -68,7 +69,8 @@ class Reading:
     def as_dict(self) -> dict:
         return {"table": self.table, "sheet": self.sheet, "cells": self.cells, "found_by": self.found_by,
                 "unit": self.unit or (f"无法识别（{self.unit_text}）" if self.unit_text else "未标明"), "unit_from": self.unit_from, "columns": dict(self.columns),
-                "rows": self.rows, "rows_unit": self.rows_unit, "ignored": list(self.ignored), "readable": not self.fatal}
+                "rows": self.rows, "rows_unit": self.rows_unit, "ignored": list(self.ignored), "readable": not self.fatal,
+                **({"row_span": self.row_span} if self.row_span else {})}
 
 
 @dataclass
@@ -113,6 +115,7 @@ class _Reader:
         sheet = region.sheet
         self.reading = Reading(self.spec.number, sheet.name, found_by=f"{region.how}「{region.anchor}」")
         self.last_row = region.top
+        self.pdf = bool(sheet.pages)  # a table read from a PDF: no column letters, no cell addresses
         self._note_re = re.compile("(?:" + "|".join(map(re.escape, self.words.notes)) + r")\d*[:.、]")
         tl.positions = {}
 
@@ -140,16 +143,38 @@ class _Reader:
                 if any(t.startswith(w) for w in self.words.notes) or "无数据" in t:
                     self.reading.notes.append(t)
 
+    def col(self, c: int) -> str:
+        """A column as the reading summary names it: its letter (``C``); in a PDF, where it stands in the
+        printed table (``第3列``)."""
+        return f"第{c}列" if self.pdf else col_letter(c)
+
+    def col_words(self, c: int) -> str:
+        return self.col(c) if self.pdf else f"{col_letter(c)} 列"
+
+    def where(self, r: int, c: int) -> str:
+        """A cell as the reading summary names it: ``F3``; in a PDF, the page it is printed on."""
+        return f"第{self.region.sheet.pages[r - 1]}页" if self.pdf else cell_name(r, c)
+
     def columns_text(self, match: ColumnMatch, prefix: str = "栏") -> None:
         for k, c in sorted(match.cols.items()):
             head = match.headers.get(c, "")
-            self.reading.columns[f"{prefix}{k}"] = f"{col_letter(c)}（{head or '无表头'}，按{match.via[k]}）"
+            self.reading.columns[f"{prefix}{k}"] = f"{self.col(c)}（{head or '无表头'}，按{match.via[k]}）"
         for c in match.left_over:
-            self.reading.ignored.append(f"{col_letter(c)} 列「{match.headers[c]}」：不是本表的栏")
+            self.reading.ignored.append(f"{self.col_words(c)}「{match.headers[c]}」：不是本表的栏")
 
     def finish(self) -> None:
         region = self.region
-        self.reading.cells = f"A{region.top}:{col_letter(max(region.width, 1))}{max(self.last_row, region.top)}"
+        last = max(self.last_row, region.top)
+        if not self.pdf:
+            self.reading.cells = f"A{region.top}:{col_letter(max(region.width, 1))}{last}"
+            return
+        pages = region.sheet.pages[region.top - 1:last]
+        a, b = min(pages), max(pages)
+        self.reading.cells = f"第{a}页" if a == b else f"第{a}–{b}页"
+        at = sorted((r, len(c), c, key) for key, (r, c) in self.tl.positions.items())
+        if at and at[0][0] != at[-1][0]:  # rows of codes or labels (not the one line of 09)
+            ends = [" ".join(str(t) for t in self.tl.describe(key) if t) for *_, key in (at[0], at[-1])]
+            self.reading.row_span = f"从「{ends[0]}」到「{ends[1]}」"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -172,11 +197,11 @@ def _unit(reader: _Reader, head_rows, cols) -> None:
         for c, t in region.texts(r):
             m = _UNIT_RE.search(t)
             if m:
-                reader.reading.unit, reader.reading.unit_from = m.group(1), cell_name(r, c)
+                reader.reading.unit, reader.reading.unit_from = m.group(1), reader.where(r, c)
                 return
             other = _ANY_UNIT_RE.search(t)
             if other and not reader.reading.unit_text:
-                reader.reading.unit_text, reader.reading.unit_from = other.group(1), cell_name(r, c)
+                reader.reading.unit_text, reader.reading.unit_from = other.group(1), reader.where(r, c)
     unit = unit_of_header(region, head_rows, cols)
     if unit:
         reader.reading.unit, reader.reading.unit_from = unit, "表头"
@@ -222,7 +247,7 @@ def _code_columns(reader: _Reader, start: int) -> tuple[list[int], int | None, i
             return None
         best = max(counts, key=lambda c: (counts[c], -c))
         code_cols, hr = [best], start
-        reader.reading.ignored.append(f"找不到“科目代码”表头：按内容把 {col_letter(best)} 列当作科目代码列")
+        reader.reading.ignored.append(f"找不到“科目代码”表头：按内容把 {reader.col_words(best)}当作科目代码列")
     name_col = _name_column(reader, code_cols, hr)
     return code_cols, name_col, hr
 
@@ -301,7 +326,7 @@ def _coded(reader: _Reader) -> None:
         reader.problem("missing_columns", cell_name(hr, code_cols[0]), fatal=len(missing) == len(spec.columns),
                        columns=missing)
     reader.columns_text(match)
-    reader.reading.columns["科目代码"] = "|".join(col_letter(c) for c in code_cols) + (
+    reader.reading.columns["科目代码"] = "|".join(reader.col(c) for c in code_cols) + (
         "（类|款|项 分列）" if len(code_cols) > 1 else "")
     _coded_rows(reader, first, code_cols, name_col, match.cols)
 
@@ -498,7 +523,7 @@ def _economic(reader: _Reader) -> None:
     hr, blocks = found
     _unit(reader, range(region.top, hr + 2), [vc for _, _, vc in blocks])
     for i, (cc, nc, vc) in enumerate(blocks, start=1):
-        reader.reading.columns[f"第{i}块"] = f"代码 {col_letter(cc)}、名称 {col_letter(nc)}、决算数 {col_letter(vc)}"
+        reader.reading.columns[f"第{i}块"] = f"代码 {reader.col(cc)}、名称 {reader.col(nc)}、决算数 {reader.col(vc)}"
     totals = {norm(t.key): t.key for t in spec.totals}
     totals_at: dict[str, tuple[int, int]] = {}
     for r in region.rows(hr + 1):

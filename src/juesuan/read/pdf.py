@@ -2,8 +2,10 @@
 
 A PDF has no cells: it has characters at positions and, for ruled tables, lines. Each table on a page
 becomes a grid — from its ruling (pdfplumber's table finder: a cell spanning several columns or rows is a
-merged range) or, for a table printed without rules, from the gutters between its columns (x positions no
-character of any amount row covers). The lines printed above and below a table (title, 表号, 部门, 单位,
+merged range) or, for a table printed without rules, from the text alone: numbers make the columns they
+stand in (an amount is right-aligned and never runs into the next cell), labels make columns between them,
+two cells' texts printed against each other are cut where a column begins, and a header cell wrapped over
+two lines is put back together. The lines printed above and below a table (title, 表号, 部门, 单位,
 注) become rows of the grid too, each piece of text in the column it starts in. A table continued on the
 next page — no title of its own, or the same lines repeated above it, and the same columns — is joined to
 the one before, its repeated header rows dropped. Every joined table is one :class:`~.xlsx.Sheet` named
@@ -29,7 +31,11 @@ _AMOUNT = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\(\d[\d,]*(?:\.\d+
 _DECIMAL = re.compile(r"-?[\d,]*\d\.\d+|-?\d{1,3}(?:,\d{3})+|\(\d[\d,]*(?:\.\d+)?\)")
 _INTEGER = re.compile(r"-?\d+")
 GAP = 0.45  # a gap wider than this many character heights separates two pieces of text on a line
-MIN_GUTTER = 1.0  # points: the narrowest gap between two columns of an unruled table
+MIN_GUTTER = 1.0  # points: the narrowest gap between two cells' texts (within a word, characters touch)
+EDGE_SLACK = 0.5  # points: how far a column edge may stand from the text that shows it
+_NOTE = re.compile(r"^(?:注|说明)\d*[:：、.]")
+_FURNITURE = re.compile(r"单位[:：]|部门(?:名称)?[:：]|公开\d+表")
+_SPANNING = {"栏次", "合计", "总计"}  # labels printed across the code and name columns: they make no column
 
 
 @dataclass
@@ -40,6 +46,7 @@ class Line:
     bottom: float
     pieces: list[tuple[float, float, str]]
     chars: list = field(default_factory=list)
+    spaces: list[float] = field(default_factory=list)  # the x centres of the line's space characters
 
     @property
     def text(self) -> str:
@@ -100,6 +107,7 @@ def _no_text(path: Path) -> InputError:
 
 def _lines(chars: list) -> list[Line]:
     """Characters grouped into printed lines (by their vertical middle), then into pieces by gaps."""
+    spaces = [c for c in chars if not c["text"].strip()]
     chars = sorted((c for c in chars if c["text"].strip()), key=lambda c: (round(c["top"]), c["x0"]))
     rows: list[list] = []
     for ch in sorted(chars, key=lambda c: (c["top"] + c["bottom"]) / 2):
@@ -108,7 +116,15 @@ def _lines(chars: list) -> list[Line]:
             rows[-1][1].append(ch)
         else:
             rows.append([mid, [ch]])
-    return [_line(cs) for _, cs in rows]
+    lines = [_line(cs) for _, cs in rows]
+    mids = [m for m, _ in rows]
+    for sp in spaces:  # a space typed between two words: the words are one cell's text (see _pieces)
+        mid = (sp["top"] + sp["bottom"]) / 2
+        i = bisect.bisect_left(mids, mid)
+        near = min((j for j in (i - 1, i) if 0 <= j < len(mids)), key=lambda j: abs(mids[j] - mid), default=None)
+        if near is not None and abs(mids[near] - mid) <= max(2.0, (sp["bottom"] - sp["top"]) * 0.4):
+            lines[near].spaces.append((sp["x0"] + sp["x1"]) / 2)
+    return lines
 
 
 def _line(chars: list) -> Line:
@@ -165,8 +181,8 @@ def _ruled(table, chars: list) -> tuple[list[list], list, list[float]]:
             for c in range(c0, c1 + 1):
                 owner[(r, c)] = (r0, c0)
     texts: dict[tuple[int, int], list] = {}
-    for ch in chars:
-        c = bisect.bisect_right(xs, (ch["x0"] + ch["x1"]) / 2) - 1
+    for ch in chars:  # a character beyond the outer rule (see _overflow) goes on the text of the edge column
+        c = min(max(bisect.bisect_right(xs, (ch["x0"] + ch["x1"]) / 2) - 1, 0), len(xs) - 2)
         r = bisect.bisect_right(ys, (ch["top"] + ch["bottom"]) / 2) - 1
         at = owner.get((r, c))
         if at is not None:
@@ -213,61 +229,239 @@ def _index(edges: list[float], v: float) -> int:
 # A table printed without rules
 
 
-def _is_amount_line(line: Line) -> bool:
-    return sum(1 for p in line.pieces if _DECIMAL.fullmatch(p[2].strip())) >= 2
+@dataclass
+class _Col:
+    """One column of an unruled table: the x span of its printed text and how that text is aligned —
+    ``right`` (amounts), ``left`` (labels, codes) or ``centre`` (行次, 栏次, headers)."""
+
+    x0: float
+    x1: float
+    align: str
 
 
-def _gutters(lines: list[Line]) -> list[tuple[float, float]]:
-    """The x ranges between the columns of an unruled table: no character of any amount line covers them."""
-    spans = sorted((c["x0"], c["x1"]) for line in lines if _is_amount_line(line) for c in line.chars)
-    out = []
-    reach = None
-    for x0, x1 in spans:
-        if reach is not None and x0 - reach >= MIN_GUTTER:
-            out.append((reach, x0))
-        reach = x1 if reach is None else max(reach, x1)
-    return out
+def _fine(line: Line) -> list[tuple[float, float, str]]:
+    """A line's pieces cut at every gap of :data:`MIN_GUTTER` or more: two cells printed side by side with
+    only their padding between them (``853.47一、一般公共服务支出``) are two pieces here. For finding the
+    columns only: text is cut for good at the columns' edges (:func:`_cut`)."""
+    return _pieces(line, lambda a, b: b["x0"] - a["x1"] >= MIN_GUTTER)
 
 
-def _split_at_gutters(line: Line, gutters: list[tuple[float, float]]) -> list[tuple[float, float, str]]:
-    """A line's pieces, cut where a gap between two characters lies in a gutter (two header cells printed
-    close together)."""
+def _cut(line: Line, edges: list[float]) -> list[tuple[float, float, str]]:
+    """A line's pieces, also cut where a gap of :data:`MIN_GUTTER` or more holds a column edge."""
+    inner = edges[1:-1]
+
+    def cut(a, b) -> bool:
+        lo, hi = a["x1"], b["x0"]
+        return hi - lo >= MIN_GUTTER and any(lo - EDGE_SLACK <= e <= hi + EDGE_SLACK for e in inner)
+    return _pieces(line, cut)
+
+
+def _pieces(line: Line, cut) -> list[tuple[float, float, str]]:
+    """A line's characters into pieces at gaps wider than :data:`GAP` and where ``cut`` says — never at a
+    gap holding a typed space (``853.47 万元`` in a sentence is one text)."""
     chars = sorted(line.chars, key=lambda c: c["x0"])
+    spaces = sorted(line.spaces)
     pieces: list[list] = []
+    prev = None
     for ch in chars:
-        if pieces:
-            gap = (pieces[-1][1], ch["x0"])
-            cut = gap[1] - gap[0] > GAP * (ch["bottom"] - ch["top"]) or (
-                gap[1] - gap[0] >= MIN_GUTTER and any(g0 < gap[1] and gap[0] < g1 for g0, g1 in gutters))
-            if not cut:
-                pieces[-1][1] = max(pieces[-1][1], ch["x1"])
-                pieces[-1][2] += ch["text"]
-                continue
-        pieces.append([ch["x0"], ch["x1"], ch["text"]])
+        near = ch["x0"] - pieces[-1][1] <= GAP * (ch["bottom"] - ch["top"]) if pieces else False
+        if near and (not cut(prev, ch) or _spaced(spaces, prev["x1"], ch["x0"])):
+            pieces[-1][1] = max(pieces[-1][1], ch["x1"])
+            pieces[-1][2] += ch["text"]
+        else:
+            pieces.append([ch["x0"], ch["x1"], ch["text"]])
+        prev = ch
     return [tuple(p) for p in pieces]
 
 
-def _aligned(lines: list[Line]) -> tuple[list[list], list, list[float]]:
-    """The grid of an unruled table: one row per line, a piece in the column it starts in (a column starts
-    where the amounts of the column before it end: they are right-aligned); a header piece over several
-    columns is merged across them."""
-    left = min(p[0] for line in lines for p in line.pieces)
-    right = max(p[1] for line in lines for p in line.pieces)
-    gutters = _gutters(lines)
-    edges = [left - 1] + [(g0 + g1) / 2 for g0, g1 in gutters] + [right + 1]
+def _spaced(spaces: list[float], lo: float, hi: float) -> bool:
+    i = bisect.bisect_left(spaces, lo)
+    return i < len(spaces) and spaces[i] <= hi
+
+
+def _is_number(text: str) -> bool:
+    t = text.strip()
+    return bool(_DECIMAL.fullmatch(t) or _INTEGER.fullmatch(t))
+
+
+def _decimals(pieces) -> int:
+    return sum(1 for p in pieces if _DECIMAL.fullmatch(p[2].strip()))
+
+
+def _is_numbers_line(pieces) -> bool:
+    """The 栏次 line: the word 栏次 and numbers, or the numbers 1, 2, 3… from left to right."""
+    nums = [int(p[2]) for p in pieces if _INTEGER.fullmatch(p[2].strip()) and len(p[2].strip()) <= 2]
+    if any(norm(p[2]) == "栏次" for p in pieces):
+        return bool(nums)
+    return len(nums) >= 3 and len(nums) == len(pieces) and nums == list(range(1, len(nums) + 1))
+
+
+def _is_note(line: Line) -> bool:
+    return bool(_NOTE.match(norm(line.text)))
+
+
+def _spans(pieces) -> list[list]:
+    """Overlapping x spans of ``pieces`` merged: ``[x0, x1, [pieces]]`` from left to right."""
+    out: list[list] = []
+    for p in sorted(pieces):
+        if out and p[0] <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], p[1])
+            out[-1][2].append(p)
+        else:
+            out.append([p[0], p[1], [p]])
+    return out
+
+
+def _alignment(pieces, prefer: str) -> str:
+    """How a column of numbers is aligned: amounts to the right; whole numbers (codes, 行次, 栏次) by the
+    edge they share; ``prefer`` when they all have the same width (amounts: right; 栏次 numbers: centre)."""
+    if any(_DECIMAL.fullmatch(p[2].strip()) for p in pieces):
+        return "right"
+    spread = {k: round(max(f(p) for p in pieces) - min(f(p) for p in pieces), 1)
+              for k, f in (("centre", lambda p: (p[0] + p[1]) / 2), ("left", lambda p: p[0]), ("right", lambda p: p[1]))}
+    return min(spread, key=lambda k: (spread[k], k != prefer))
+
+
+def _columns(fine: list[list], first: int, data: list[int]) -> list[_Col]:
+    """The columns of an unruled table from its lines' fine pieces (``fine[first:]``: from its first amount
+    or 栏次 line; ``data``: the lines of amounts — none in an empty table). Numbers (amounts, codes, 行次; in
+    an empty table the 栏次 numbers) make the columns they stand in — a number never runs into the next
+    cell; labels make columns between them (a label that runs over a column of numbers spans cells and
+    makes none). Where a table has no labels yet (an empty table), the columns between its numbers are
+    those of its most detailed header line."""
+    heads = next((f for f in fine[first:] if _is_numbers_line(f)), [])
+    heads = [p for p in heads if _INTEGER.fullmatch(p[2])]
+    numbers = [p for i in data for p in fine[i] if _is_number(p[2])]
+    cols = [_Col(s[0], s[1], _alignment(s[2], "right")) for s in _spans(numbers)]
+    cols += [_Col(p[0], p[1], "centre") for p in _empty_columns(heads, cols)]
+
+    def free(p) -> bool:
+        return not _is_number(p[2]) and not any(p[0] < c.x1 and c.x0 < p[1] for c in cols)
+    labels = [p for f in fine[first:] for p in f if free(p) and norm(p[2]) not in _SPANNING]
+    if not labels and not data and first:
+        labels = max(([p for p in f if free(p)] for f in fine[:first]), key=len)
+    cols += [_Col(s[0], s[1], "left") for s in _spans(labels)]
+    return sorted(cols, key=lambda c: c.x0)
+
+
+def _empty_columns(heads: list, cols: list[_Col]) -> list:
+    """The 栏次 numbers of the columns no amount is printed in (blank cells print as nothing): each
+    number stands for the columns half-way to its neighbours."""
+    heads = sorted(heads)
+    mids = [(a[1] + b[0]) / 2 for a, b in zip(heads, heads[1:])]
+    out = []
+    for i, p in enumerate(heads):
+        lo, hi = mids[i - 1] if i else float("-inf"), mids[i] if i < len(mids) else float("inf")
+        if not any(lo <= (c.x0 + c.x1) / 2 < hi for c in cols) and not any(p[0] < c.x1 and c.x0 < p[1] for c in cols):
+            out.append(p)
+    return out
+
+
+def _is_data_line(pieces) -> bool:
+    """A line of a table's amounts: numbers in three cells or more (code, 行次 and amounts count), or two
+    with an amount among them — never the 栏次 line, nor a sentence of the 情况说明 with figures in it."""
+    count = sum(1 for p in pieces if _is_number(p[2]))
+    prose = any(mark in p[2] for p in pieces for mark in "，。；")
+    return (count >= 3 or (count == 2 and _decimals(pieces) > 0)) and not prose and not _is_numbers_line(pieces)
+
+
+def _edges(cols: list[_Col]) -> list[float]:
+    """Where each column's cells begin: just after the text of the column before when either is
+    right-aligned (amounts end where their cell ends; the cell of an amount begins where the text before
+    it ends), else just before the text of a left-aligned column, half-way to a centred one (so a header
+    centred over its column falls in it)."""
+    edges = [cols[0].x0 - 1]
+    for left, right in zip(cols, cols[1:]):
+        if "right" in (left.align, right.align):  # a right-aligned text ends where its cell does
+            edges.append(left.x1 + EDGE_SLACK)
+        elif right.align == "left":
+            edges.append(right.x0 - EDGE_SLACK)
+        else:
+            edges.append((left.x1 + right.x0) / 2)
+    return edges + [cols[-1].x1 + 1]
+
+
+def _aligned(lines: list[Line], first: int, data: list[int]) -> tuple[list[list], list, list[float]]:
+    """The grid of an unruled table (``lines[first]``: its first amount or 栏次 line; ``data``: its lines of
+    amounts): one row per line, each piece in the column it starts in; a header piece over several columns
+    is merged across them."""
+    fine = [_fine(line) for line in lines]
+    edges = _edges(_columns(fine, first, data))
     width = len(edges) - 1
+    out = _unwrap(lines, [_cut(line, edges) for line in lines], first, edges)
     rows, merged = [], []
-    for r, line in enumerate(lines):
-        row: list = [None] * width
-        amounts = _is_amount_line(line)
-        for x0, x1, text in (line.pieces if amounts else _split_at_gutters(line, gutters)):
-            c0, c1 = _column(edges, x0 + 0.5), _column(edges, x1 - 0.5)
-            c = c0 if row[c0] is None else next((i for i in range(c0, width) if row[i] is None), c0)
-            row[c] = _value(text) if row[c] is None else f"{row[c]}{text}"
-            if c1 > c and not amounts:
+    for i, pieces in enumerate(out):
+        if not pieces:
+            continue
+        r, row = len(rows), [None] * width
+        amount_line = _decimals(pieces) > 0
+        for p in pieces:
+            c, c1 = _span(edges, *p) if i >= first else _header_span(out, i, p, first, edges)
+            row[c] = _value(p[2]) if row[c] is None else f"{row[c]}{p[2]}"
+            if c1 > c and not amount_line:
                 merged.append(((r, c), (r, c1)))
         rows.append(row)
     return rows, merged, edges
+
+
+def _header_span(out: list[list], r: int, p: tuple, first: int, edges: list[float]) -> tuple[int, int]:
+    """The columns a header piece stands over: those of its characters; for a header printed at the left
+    of a merged cell (a header below it in its column starts where it starts), also the columns up to the
+    next piece on its line — and within the header above it — that have headers below them."""
+    c, c1 = _span(edges, *p)
+    below = [(q, _span(edges, *q)[0]) for u in range(r + 1, first) for q in out[u]]
+    if not any(col == c and abs(q[0] - p[0]) <= EDGE_SLACK and abs(q[1] - p[1]) > EDGE_SLACK for q, col in below):
+        return c, c1
+    nxt = min((_span(edges, *q)[0] for q in out[r] if q[0] > p[1]), default=len(edges) - 1)
+    for u in range(r - 1, -1, -1):  # the header above it, if any: its span ends this one's
+        spans = [_header_span(out, u, q, first, edges) for q in out[u]]
+        parent = next((s for s in spans if s[0] <= c <= s[1]), None)
+        if parent is not None:
+            nxt = min(nxt, parent[1] + 1)
+            break
+    return c, max([c1] + [col for _, col in below if c1 < col < nxt])
+
+
+def _span(edges: list[float], x0: float, x1: float, text: str) -> tuple[int, int]:
+    """The first and last column of a piece: those its first and last characters' centres stand in."""
+    half = (x1 - x0) / max(len(text), 1) / 2
+    return _column(edges, x0 + half), _column(edges, x1 - half)
+
+
+def _unwrap(lines: list[Line], pieces: list[list], first: int, edges: list[float]) -> list[list]:
+    """The header lines' pieces with the text header cells wrapped onto the next line put back on their
+    first line (``一般公共预算财政``⏎``拨款``): a header line of nothing but such rests — each right under a
+    piece of its column that fills the column (one more character would not have fitted), closer to it
+    than half a line — is joined to the pieces above it."""
+    out = [list(p) for p in pieces]
+    for r in range(1, first):
+        joins = [_wrapped_from(out, lines, r, q, edges) for q in out[r]]
+        if not out[r] or not all(joins):
+            continue
+        for q, (u, p) in zip(out[r], joins):
+            i = out[u].index(p)
+            out[u][i] = (p[0], p[1], p[2] + q[2])
+        out[r] = []
+    return out
+
+
+def _wrapped_from(out: list[list], lines: list[Line], r: int, q: tuple, edges: list[float]):
+    """(line, piece) whose wrapped rest ``q`` is, or None: the nearest piece above in ``q``'s column."""
+    col = _span(edges, q[0], q[1], q[2])[0]
+    for u in range(r - 1, -1, -1):
+        above = [p for p in out[u] if _span(edges, p[0], p[1], p[2])[0] == col]
+        if above:
+            return (u, above[0]) if _wraps_onto(above[0], q, lines[u], lines[r], edges) else None
+    return None
+
+
+def _wraps_onto(p: tuple, q: tuple, upper: Line, lower: Line, edges: list[float]) -> bool:
+    """Whether ``q`` (on ``lower``) is the rest of ``p``'s text, wrapped in its cell."""
+    c0, c1 = _span(edges, p[0], p[1], p[2])
+    char = (p[1] - p[0]) / max(len(p[2]), 1)
+    full = (edges[c1 + 1] - edges[c0]) - (p[1] - p[0]) < 1.5 * char
+    close = lower.top - upper.bottom < (upper.bottom - upper.top) / 2
+    return full and close and p[0] <= q[0] and q[1] <= p[1]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -297,17 +491,15 @@ def _page_grids(page, number: int) -> tuple[list[Grid], list[Line]]:
     tables.sort(key=lambda t: t.bbox[1])
     lines = _lines(chars)
     if not tables:
-        amount = [i for i, line in enumerate(lines) if _is_amount_line(line)]
-        if len(amount) < 2:
-            return [], lines
-        return [_unruled_grid(lines, number)], []
+        grid = _unruled_grid(lines, number)
+        return ([grid], []) if grid else ([], lines)
     grids, above = [], 0.0
     for i, t in enumerate(tables):
         x0, top, x1, bottom = t.bbox
         below = tables[i + 1].bbox[1] if i + 1 < len(tables) else page.height + 1
-        inside = [c for c in chars if x0 - 1 <= (c["x0"] + c["x1"]) / 2 <= x1 + 1
-                  and top - 1 <= (c["top"] + c["bottom"]) / 2 <= bottom + 1]
-        rows, merged, edges = _ruled(t, inside)
+        band = [c for c in chars if top - 1 <= (c["top"] + c["bottom"]) / 2 <= bottom + 1]
+        inside = [c for c in band if x0 - 1 <= (c["x0"] + c["x1"]) / 2 <= x1 + 1]
+        rows, merged, edges = _ruled(t, inside + _overflow(inside, band))
         head = [ln for ln in lines if above <= (ln.top + ln.bottom) / 2 < top - 1]
         foot = [ln for ln in lines if bottom + 1 < (ln.top + ln.bottom) / 2 < below and (i + 1 == len(tables))]
         pre = _place(head, edges)
@@ -318,23 +510,59 @@ def _page_grids(page, number: int) -> tuple[list[Grid], list[Line]]:
     return grids, []
 
 
-def _unruled_grid(lines: list[Line], number: int) -> Grid:
-    """An unruled page: the lines from the first with two or more pieces are the table, those above it
-    are its title lines."""
-    first = next(i for i, line in enumerate(lines) if _is_amount_line(line))
-    start = first
-    while start > 0 and len(lines[start - 1].pieces) >= 2 and not _is_furniture(lines[start - 1]):
-        start -= 1
-    rows, merged, edges = _aligned(lines[start:])
-    pre = _place(lines[:start], edges)
+def _overflow(inside: list, band: list) -> list:
+    """The characters beside a ruled table that go on the text of its first or last column (a header
+    wider than its column, printed across the table's outer rule): on the line of a character inside,
+    each closer to the one before than a piece gap."""
+    seen = {id(c) for c in inside}
+    out: list = []
+    reach = list(inside)
+    while reach:
+        nxt = []
+        for ch in band:
+            if id(ch) in seen:
+                continue
+            if any(_same_line(ch, c) and min(abs(ch["x0"] - c["x1"]), abs(c["x0"] - ch["x1"]))
+                   <= GAP * (ch["bottom"] - ch["top"]) for c in reach):
+                seen.add(id(ch))
+                nxt.append(ch)
+        out += nxt
+        reach = nxt
+    return out
+
+
+def _same_line(a, b) -> bool:
+    return abs((a["top"] + a["bottom"]) / 2 - (b["top"] + b["bottom"]) / 2) <= max(2.0, (a["bottom"] - a["top"]) * 0.4)
+
+
+def _unruled_grid(lines: list[Line], number: int) -> Grid | None:
+    """An unruled page's table, when the page has one (two lines of amounts, one line of nothing but
+    amounts, or a 栏次 line): from its header lines (the lines above its first amount or 栏次 line, below
+    the title and the 部门/单位 line) to the line before its first 注/说明; the lines above and below it
+    are placed in its columns."""
+    fine = [_fine(line) for line in lines]
+    data = [i for i, f in enumerate(fine) if _is_data_line(f)]
+    numbers = [i for i, f in enumerate(fine) if _is_numbers_line(f)]
+    if len(data) < 2 and not numbers and not any(all(_is_number(p[2]) for p in fine[i]) for i in data):
+        return None
+    first = min(data[:1] + numbers[:1])
+    start, size = first, _size(lines[first])
+    while start > 0 and not _is_furniture(lines[start - 1]) and _size(lines[start - 1]) <= 1.2 * size:
+        start -= 1  # up to the 部门/单位/表号 line or the title (printed larger): a continued page has neither
+    end = next((i for i in range(first, len(lines)) if _is_note(lines[i])), len(lines))
+    rows, merged, edges = _aligned(lines[start:end], first - start, [i - start for i in data if i < end])
+    pre, foot = _place(lines[:start], edges), _place(lines[end:], edges)
     merged = [((r0 + len(pre), c0), (r1 + len(pre), c1)) for (r0, c0), (r1, c1) in merged]
-    return Grid(number, pre + rows, merged, edges, [norm(ln.text) for ln in lines[:start]], len(pre))
+    return Grid(number, pre + rows + foot, merged, edges, [norm(ln.text) for ln in lines[:start]], len(pre))
+
+
+def _size(line: Line) -> float:
+    return max(c["bottom"] - c["top"] for c in line.chars)
 
 
 def _is_furniture(line: Line) -> bool:
     """A line above a table that is not its header: 部门名称…, 单位：万元, 2024 年度, a 表号."""
-    t = norm(line.text)
-    return "单位" in t or "部门" in t or bool(re.search(r"公开\d+表", t))
+    return bool(_FURNITURE.search(norm(line.text)))  # not 单位 alone: 附属单位上缴收入 is a header
 
 
 # --------------------------------------------------------------------------------------------------

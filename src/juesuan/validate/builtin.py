@@ -136,10 +136,13 @@ def blank_zero_mix(ctx: Context, rule: Rule) -> None:
         if tid not in ctx.located.readable or tl.is_empty:
             continue
         blanks, zeros = [], 0
-        printed = ctx.graph.definitions if ctx.located.readable[tid].pages else {}  # a PDF prints every total
-        for key in tl.value_keys():
-            c = ctx.cells.get(key)
-            if c is None or key in structural or c.formula is not None or key in printed:
+        keys = [k for k in tl.value_keys() if k in ctx.cells]
+        # a table without formulas (a PDF, pasted values) shows its totals where the template computes
+        # them: a total is not a cell someone chose to fill with 0, as a formula cell is not
+        printed = ctx.graph.definitions if not any(ctx.cells[k].formula is not None for k in keys) else {}
+        for key in keys:
+            c = ctx.cells[key]
+            if key in structural or c.formula is not None or key in printed:
                 continue
             if c.value is None and c.parsed:  # empty, or a dash
                 blanks.append(key)

@@ -100,7 +100,8 @@ def _unreadable_message(path: Path, located) -> str:
     for tid, reading in located.readings.items():
         probs = [render(template_id("table_structure", p.message), dict(p.params, table=reading.table))
                  for p in located.problems if p.table == tid]
-        parts.append(f"{reading.table}（工作表「{reading.sheet}」，{reading.found_by}）：{'；'.join(probs) or '读不出'}")
+        where = f"PDF {reading.sheet}" if path.suffix.lower() == ".pdf" else f"工作表「{reading.sheet}」"
+        parts.append(f"{reading.table}（{where}，{reading.found_by}）：{'；'.join(probs) or '读不出'}")
     return (f"「{path}」中找到了表，但一张也读不出，无法检查：" + "；".join(parts)
             + "。请检查表头（科目代码、科目名称、各栏名称或栏次）是否完整。")
 

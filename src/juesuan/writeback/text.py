@@ -53,7 +53,8 @@ def render_reading(report: Report) -> str:
         source = f"PDF {r['sheet']}" if r.get("pages") else f"工作表「{r['sheet']}」{r['cells']}"
         lines.append(f"  {r['table']} ← {source}，按{r['found_by']}找到{state}")
         unit = r["unit"] + (f"（{r['unit_from']}）" if r["unit_from"] else "（未标明，按万元）")
-        lines.append(f"      单位：{unit}；读取 {r['rows']} {r.get('rows_unit', '行')}")
+        span = f"，{r['row_span']}" if r.get("row_span") else ""
+        lines.append(f"      单位：{unit}；读取 {r['rows']} {r.get('rows_unit', '行')}{span}")
         if r["columns"]:
             lines.append("      各栏：" + "；".join(f"{k} {v}" for k, v in r["columns"].items()))
         for item in r["ignored"]:
