@@ -94,25 +94,36 @@ class _Judge:
             return memo[(a, b)]
         return reach
 
-    def repairs(self, override: dict, need: float | None) -> int | None:
-        """How many broken relations ``override`` repairs (net of those it breaks); None as soon as it
-        cannot reach ``need`` even if every relation still to judge were repaired."""
-        delta: dict[int, Decimal] = {}
-        for k, v in override.items():
-            change = v - self.values.get(k, ZERO)
-            if change:
-                for i, c in self.coef.get(k, ()):
-                    delta[i] = delta.get(i, ZERO) + c * change
-        bad = self.bad
-        left = sum(1 for i in delta if bad[i])  # the most the relations not yet judged can repair
+    def judge(self, delta: dict, need: float | None) -> int | None:
+        """How many broken relations the changes ``delta`` (relation → what its difference gains)
+        repair, net of those they break; the broken ones are judged first, and the count stops (None)
+        as soon as even repairing every relation still to judge could not reach ``need``."""
+        bad, diff, prepared = self.bad, self.diff, self.prepared
+        broken = [i for i in delta if bad[i]]
+        left = len(broken)  # the most the relations not yet judged can repair
+        if need is not None and left < need:
+            return None
         repaired = 0
-        for i in [i for i in delta if bad[i]] + [i for i in delta if not bad[i]]:  # broken first: the bound falls fast
+        for i in broken:
+            op, _, tol = prepared[i]
+            repaired += 1 - _is_bad(op, diff[i] + delta[i], tol)
+            left -= 1
             if need is not None and repaired + left < need:
                 return None
-            op, _, tol = self.prepared[i]
-            repaired += bad[i] - _is_bad(op, self.diff[i] + delta[i], tol)
-            left -= bad[i]
+        for i in delta:
+            if not bad[i]:
+                op, _, tol = prepared[i]
+                repaired -= _is_bad(op, diff[i] + delta[i], tol)
+                if need is not None and repaired < need:
+                    return None
         return repaired
+
+
+def _add(delta: dict, occurrences, change) -> None:
+    """A cell changed by ``change``: each relation it is in gains its sign times the change."""
+    if change:
+        for i, c in occurrences:
+            delta[i] = delta.get(i, ZERO) + (change if c == 1 else -change if c == -1 else c * change)
 
 
 def find_shifts(ctx: Context, violations: list[Violation]) -> list[Violation]:
@@ -194,7 +205,7 @@ def _best_shift(ctx: Context, tid: str, tl, touching) -> Shift | None:
         before = judge.before
         need = max(MIN_REPAIRED, 0.6 * before)
         reach = judge.bad_reach(tid, cols, rows)
-        grid = _Grid(ctx, tid, cols, rows)
+        grid = _Grid(ctx, tid, cols, rows, judge)
         for a, b in (pairs if block_too else ()):
             if reach(a, b + 1) < need:
                 continue  # fewer broken relations touch rows a..b than undoing it would have to repair
@@ -218,12 +229,18 @@ def _best_shift(ctx: Context, tid: str, tl, touching) -> Shift | None:
 
 
 class _Grid:
-    """The cells of a shift group, row by row: their keys (None where the workbook has no such cell)
-    and values, looked up once for all the hypotheses tried on the group."""
+    """The cells of a shift group, row by row: their keys (None where the workbook has no such cell),
+    values and the relations each is in, looked up once for all the hypotheses tried on the group."""
 
-    def __init__(self, ctx, tid, cols, rows):
+    def __init__(self, ctx, tid, cols, rows, judge: _Judge):
         self.keys = [[CellKey(tid, r, c) if CellKey(tid, r, c) in ctx.cells else None for c in cols] for r in rows]
         self.vals = [[value(ctx, k) if k is not None else ZERO for k in line] for line in self.keys]
+        self.occ = [[judge.coef.get(k, ()) for k in line] for line in self.keys]
+        n = len(rows)
+        self.whole_from = [False] * (n + 1)  # rows[a:] all have every column's cell
+        self.whole_from[n] = True
+        for i in range(n - 1, -1, -1):
+            self.whole_from[i] = self.whole_from[i + 1] and all(k is not None for k in self.keys[i])
 
 
 def _try_tail(grid: _Grid, cols, rows, a, d, judge, before) -> Shift | None:
@@ -231,21 +248,23 @@ def _try_tail(grid: _Grid, cols, rows, a, d, judge, before) -> Shift | None:
     inserted into (d > 0) or deleted from (d < 0) the code and name columns but not the amount
     columns. Undone: rows[i] takes the amount shown at rows[i − d]; rows with no amount of their own
     (the inserted labels, or the last rows) take 0."""
-    override: dict = {}
-    keys, vals = grid.keys, grid.vals
+    if not grid.whole_from[a]:
+        return None
+    keys, vals, occ = grid.keys, grid.vals, grid.occ
+    delta: dict = {}
+    moved = 0
     for i in range(a, len(rows)):
         j = i - d
-        has_src = (j >= a or d < 0) and 0 <= j < len(rows)
+        src = (keys[j], vals[j]) if (j >= a or d < 0) and 0 <= j < len(rows) else None
+        here, places = vals[i], occ[i]
         for ci in range(len(cols)):
-            dst = keys[i][ci]
-            if dst is None:
-                return None
-            v = vals[j][ci] if has_src and keys[j][ci] is not None else ZERO
-            if v != vals[i][ci]:  # only the cells the hypothesis changes
-                override[dst] = v
-    if len(override) < MIN_MOVED:
+            v = src[1][ci] if src is not None and src[0][ci] is not None else ZERO
+            if v != here[ci]:  # only the cells the hypothesis changes
+                moved += 1
+                _add(delta, places[ci], v - here[ci])
+    if moved < MIN_MOVED:
         return None
-    repaired = judge.repairs(override, max(MIN_REPAIRED, 0.6 * before))
+    repaired = judge.judge(delta, max(MIN_REPAIRED, 0.6 * before))
     if repaired is not None and repaired >= MIN_REPAIRED and repaired >= 0.6 * before:
         # a longer displacement explains more only if it repairs more: ties go to the smaller |d|
         return Shift(repaired, abs(d), cols, rows, a, len(rows) - 1, d, tail=True)
@@ -254,21 +273,22 @@ def _try_tail(grid: _Grid, cols, rows, a, d, judge, before) -> Shift | None:
 
 def _try(grid: _Grid, cols, rows, a, b, d, judge, before) -> Shift | None:
     """The shift hypothesis rows[a..b] ← rows[a+d..b+d], if undoing it repairs enough."""
-    override: dict = {}
-    keys, vals = grid.keys, grid.vals
+    keys, vals, occ = grid.keys, grid.vals, grid.occ
+    delta: dict = {}
+    moved = 0
     for i in range(a, b + 1):
         j = i + d
         if not 0 <= j < len(rows):
             return None
         for ci in range(len(cols)):
-            src, dst = keys[j][ci], keys[i][ci]
-            if src is None or dst is None:
+            if keys[j][ci] is None or keys[i][ci] is None:
                 return None
             if vals[j][ci] != vals[i][ci]:  # only the cells the hypothesis changes
-                override[dst] = vals[j][ci]
-    if len(override) < MIN_MOVED:
+                moved += 1
+                _add(delta, occ[i][ci], vals[j][ci] - vals[i][ci])
+    if moved < MIN_MOVED:
         return None  # one wrong cell beside zeros is not a shift
-    repaired = judge.repairs(override, max(MIN_REPAIRED, 0.6 * before))
+    repaired = judge.judge(delta, max(MIN_REPAIRED, 0.6 * before))
     if repaired is not None and repaired >= MIN_REPAIRED and repaired >= 0.6 * before:
         return Shift(repaired, b - a, cols, rows, a, b, d)
     return None
