@@ -57,7 +57,8 @@ class Finding:
     sentence: str = ""
     number: str = ""
     also: list[str] = field(default_factory=list)  # other cells of a relation between tables that could be the cause
-    page: int = 0  # a table read from a PDF: the page the row is printed on (the cell is its grid position)
+    page: int = 0  # a table read from a PDF: the page the row is printed on (``cell`` is then only its place
+    # in the grid read, never shown: the JSON gives it blank)
 
     @property
     def location(self) -> str:
@@ -88,6 +89,8 @@ class Finding:
         d["message"] = self.message
         d["location"] = self.location
         d["severity_cn"] = self.severity_cn
+        if self.page:  # a PDF has no cell addresses: the page, the code and the name say where
+            d["cell"] = ""
         return d
 
 
