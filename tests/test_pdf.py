@@ -303,6 +303,7 @@ def test_pdf_reports_name_pages_and_rows_never_cells(pdfs):
         assert r["unit_from"] in (f"第{p}页" for p in r["pages"]), r
         assert all(re.search(r"第\d+列", v) for v in r["columns"].values()), r  # 06: 代码 第1列、名称 第2列…
     assert not any(_A1.search(json.dumps(r["columns"], ensure_ascii=False)) for r in data["reading"])
+    assert data["findings"] and all(f["cell"] == "" and f["page"] for f in data["findings"]), data["findings"]
 
 
 def _narr(findings):
