@@ -214,18 +214,78 @@ def _best_shift(ctx: Context, tid: str, tl, touching) -> Shift | None:
                 if cand is not None and (best is None or cand.rank > best.rank):
                     best = cand
         bad_pos = set(idx)
-        for a in edges:
-            tail = range(a, len(rows))
-            if len(tail) < MIN_MOVED or sum(1 for i in tail if i in bad_pos) < max(MIN_REPAIRED, len(tail) // 2):
-                continue  # a displacement breaks most rows below where it starts
-            if reach(a, len(rows)) < need:
-                continue
-            for k in range(1, min(MAX_DISPLACED, len(tail) - 1) + 1):
+        starts = [a for a in edges if len(rows) - a >= MIN_MOVED
+                  and sum(1 for i in range(a, len(rows)) if i in bad_pos) >= max(MIN_REPAIRED, (len(rows) - a) // 2)
+                  and reach(a, len(rows)) >= need]  # a displacement breaks most rows below where it starts
+        tails = _tail_shifts(grid, cols, rows, starts, judge, before)
+        for a in starts:
+            for k in range(1, _max_displacement(len(rows), a) + 1):
                 for d in (k, -k):
-                    cand = _try_tail(grid, cols, rows, a, d, judge, before)
+                    cand = tails[(a, d)]
                     if cand is not None and (best is None or cand.rank > best.rank):
                         best = cand
     return best
+
+
+def _max_displacement(n: int, a: int) -> int:
+    return min(MAX_DISPLACED, n - a - 1)
+
+
+def _tail_shifts(grid: "_Grid", cols, rows, starts, judge, before) -> dict:
+    """Every hypothesis "from rows[a] down, each amount stands ``d`` rows off its label" for ``a`` in
+    ``starts``: rows were inserted into (d > 0) or deleted from (d < 0) the code and name columns but
+    not the amount columns. Undone: rows[i] takes the amount shown at rows[i − d]; rows with no amount of
+    their own (the inserted labels, or the last rows) take 0. (a, d) → the Shift, or None.
+
+    For each d the changes are summed from the table's end upwards, so the hypotheses of every start
+    share the rows below: row i ≥ a + d takes rows[i − d] whatever a is; only the d rows from a take 0."""
+    n, out = len(rows), {}
+    if not starts:
+        return out
+    need = max(MIN_REPAIRED, 0.6 * before)
+    top = min(starts)
+    wanted = {a: _max_displacement(n, a) for a in starts}
+    for d in sorted({d for a, m in wanted.items() for k in range(1, m + 1) for d in (k, -k)}):
+        shared: dict = {}  # relation → what its difference gains from the rows shared by every start
+        moved, next_row = [0], n - 1  # next row to add to ``shared``
+        for a in range(n - 1, top - 1, -1):
+            first_shared = a + d if d > 0 else a
+            while next_row >= max(first_shared, 0) and next_row >= a:
+                j = next_row - d
+                new = grid.vals[j] if 0 <= j < n else None
+                _row_changes(grid, next_row, new, shared, moved)
+                next_row -= 1
+            if a not in wanted or abs(d) > wanted[a]:
+                continue
+            if not grid.whole_from[a]:
+                out[(a, d)] = None
+                continue
+            delta, count = dict(shared), [moved[0]]
+            for i in range(a, min(a + d, n)) if d > 0 else ():
+                _row_changes(grid, i, None, delta, count)  # the inserted labels' rows: no amount of their own
+            out[(a, d)] = _verdict(judge, delta, count[0], need, before, Shift(0, abs(d), cols, rows, a, n - 1, d, tail=True))
+    return out
+
+
+def _row_changes(grid: "_Grid", i: int, new, delta: dict, moved: list) -> None:
+    """Row i taking the values ``new`` (None: 0 everywhere): its changed cells added to ``delta``."""
+    here, places = grid.vals[i], grid.occ[i]
+    for ci, old in enumerate(here):
+        v = new[ci] if new is not None else ZERO
+        if v != old:
+            moved[0] += 1
+            _add(delta, places[ci], v - old)
+
+
+def _verdict(judge, delta, moved, need, before, shift: "Shift") -> "Shift | None":
+    """``shift`` with what it repairs, if it moves enough cells and repairs enough relations."""
+    if moved < MIN_MOVED:
+        return None
+    repaired = judge.judge(delta, need)
+    if repaired is not None and repaired >= MIN_REPAIRED and repaired >= 0.6 * before:
+        shift.repaired = repaired
+        return shift
+    return None
 
 
 class _Grid:
@@ -241,34 +301,6 @@ class _Grid:
         self.whole_from[n] = True
         for i in range(n - 1, -1, -1):
             self.whole_from[i] = self.whole_from[i + 1] and all(k is not None for k in self.keys[i])
-
-
-def _try_tail(grid: _Grid, cols, rows, a, d, judge, before) -> Shift | None:
-    """The hypothesis "from rows[a] down, each amount stands ``d`` rows off its label": rows were
-    inserted into (d > 0) or deleted from (d < 0) the code and name columns but not the amount
-    columns. Undone: rows[i] takes the amount shown at rows[i − d]; rows with no amount of their own
-    (the inserted labels, or the last rows) take 0."""
-    if not grid.whole_from[a]:
-        return None
-    keys, vals, occ = grid.keys, grid.vals, grid.occ
-    delta: dict = {}
-    moved = 0
-    for i in range(a, len(rows)):
-        j = i - d
-        src = (keys[j], vals[j]) if (j >= a or d < 0) and 0 <= j < len(rows) else None
-        here, places = vals[i], occ[i]
-        for ci in range(len(cols)):
-            v = src[1][ci] if src is not None and src[0][ci] is not None else ZERO
-            if v != here[ci]:  # only the cells the hypothesis changes
-                moved += 1
-                _add(delta, places[ci], v - here[ci])
-    if moved < MIN_MOVED:
-        return None
-    repaired = judge.judge(delta, max(MIN_REPAIRED, 0.6 * before))
-    if repaired is not None and repaired >= MIN_REPAIRED and repaired >= 0.6 * before:
-        # a longer displacement explains more only if it repairs more: ties go to the smaller |d|
-        return Shift(repaired, abs(d), cols, rows, a, len(rows) - 1, d, tail=True)
-    return None
 
 
 def _try(grid: _Grid, cols, rows, a, b, d, judge, before) -> Shift | None:
