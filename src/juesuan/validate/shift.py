@@ -206,11 +206,10 @@ def _best_shift(ctx: Context, tid: str, tl, touching) -> Shift | None:
         need = max(MIN_REPAIRED, 0.6 * before)
         reach = judge.bad_reach(tid, cols, rows)
         grid = _Grid(ctx, tid, cols, rows, judge)
+        blocks = _block_shifts(grid, cols, rows, pairs if block_too else [], reach, judge, before)
         for a, b in (pairs if block_too else ()):
-            if reach(a, b + 1) < need:
-                continue  # fewer broken relations touch rows a..b than undoing it would have to repair
             for d in (1, -1):
-                cand = _try(grid, cols, rows, a, b, d, judge, before)
+                cand = blocks.get((a, b, d))
                 if cand is not None and (best is None or cand.rank > best.rank):
                     best = cand
         bad_pos = set(idx)
@@ -303,27 +302,34 @@ class _Grid:
             self.whole_from[i] = self.whole_from[i + 1] and all(k is not None for k in self.keys[i])
 
 
-def _try(grid: _Grid, cols, rows, a, b, d, judge, before) -> Shift | None:
-    """The shift hypothesis rows[a..b] ← rows[a+d..b+d], if undoing it repairs enough."""
-    keys, vals, occ = grid.keys, grid.vals, grid.occ
-    delta: dict = {}
-    moved = 0
-    for i in range(a, b + 1):
-        j = i + d
-        if not 0 <= j < len(rows):
-            return None
-        for ci in range(len(cols)):
-            if keys[j][ci] is None or keys[i][ci] is None:
-                return None
-            if vals[j][ci] != vals[i][ci]:  # only the cells the hypothesis changes
-                moved += 1
-                _add(delta, occ[i][ci], vals[j][ci] - vals[i][ci])
-    if moved < MIN_MOVED:
-        return None  # one wrong cell beside zeros is not a shift
-    repaired = judge.judge(delta, max(MIN_REPAIRED, 0.6 * before))
-    if repaired is not None and repaired >= MIN_REPAIRED and repaired >= 0.6 * before:
-        return Shift(repaired, b - a, cols, rows, a, b, d)
-    return None
+def _block_shifts(grid: "_Grid", cols, rows, pairs, reach, judge, before) -> dict:
+    """Every hypothesis "rows[a..b] show the values of rows[a+d..b+d]" (d = ±1) of ``pairs``: (a, b, d)
+    → the Shift, when undoing it repairs enough. For each a and d the rows are added one by one as b
+    grows, so the blocks from one start share their rows. A block that fewer broken relations touch
+    than it would have to repair is not judged."""
+    need = max(MIN_REPAIRED, 0.6 * before)
+    ends: dict[int, list[int]] = {}
+    for a, b in pairs:
+        ends.setdefault(a, []).append(b)
+    n, out = len(rows), {}
+    for a, bs in ends.items():
+        for d in (1, -1):
+            delta: dict = {}
+            moved, i = [0], a
+            for b in sorted(bs):
+                while i is not None and i <= b:
+                    j = i + d
+                    if not 0 <= j < n or None in grid.keys[j] or None in grid.keys[i]:
+                        i = None  # a row without its cells: no block from a reaches past it
+                        break
+                    _row_changes(grid, i, grid.vals[j], delta, moved)
+                    i += 1
+                if i is None:
+                    break
+                if reach(a, b + 1) >= need:
+                    out[(a, b, d)] = _verdict(judge, dict(delta), moved[0], need, before,
+                                              Shift(0, b - a, cols, rows, a, b, d))
+    return out
 
 
 def _report(ctx: Context, tid: str, s: Shift) -> None:
