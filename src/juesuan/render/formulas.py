@@ -75,23 +75,36 @@ def _split_prefix(ref: str) -> tuple[str, int, str]:
     return (prefix + "!" if prefix else ""), row, col
 
 
-def sum_expression(layout: WorkbookLayout, terms: list[Term], home: str) -> str:
-    """An expression (without ``=``) for the signed sum of ``terms`` seen from sheet ``home``."""
+def sum_expression(layout: WorkbookLayout, terms: list[Term], home: str, memo: dict | None = None) -> str:
+    """An expression (without ``=``) for the signed sum of ``terms`` seen from sheet ``home``.
+
+    ``memo`` (a dict the caller keeps for one sheet's formulas) holds each term's reference once made."""
     if not terms:
         return "0"
+    memo = {} if memo is None else memo
     parts = []
     if all(sign == 1 for sign, _ in terms):
-        cells = [_split_prefix(cell_ref(layout, t, home)) for _, t in terms if isinstance(t, CellKey)]
-        looks = [sumif(layout, t, home) for _, t in terms if isinstance(t, Lookup)]
+        cells = [_memo(memo, ("split", t, home), lambda t=t: _split_prefix(cell_ref(layout, t, home)))
+                 for _, t in terms if isinstance(t, CellKey)]
+        looks = [_memo(memo, ("sumif", t, home), lambda t=t: sumif(layout, t, home))
+                 for _, t in terms if isinstance(t, Lookup)]
         args = compress(cells) + looks
         if len(terms) == 1 and looks:
             return args[0]  # SUMIF is a number already
         # a single cell too is SUM(C30), not =C30: a text or an error typed there is not carried upwards
         return f"SUM({','.join(args)})"
     for i, (sign, t) in enumerate(terms):
-        text = cell_ref(layout, t, home) if isinstance(t, CellKey) else sumif(layout, t, home)
+        text = _memo(memo, ("ref", t, home), lambda t=t: cell_ref(layout, t, home) if isinstance(t, CellKey)
+                     else sumif(layout, t, home))
         parts.append(("-" if sign < 0 else ("+" if i else "")) + text)
     return "".join(parts)
+
+
+def _memo(memo: dict, key, make):
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = make()
+    return found
 
 
 def defining_formula(layout: WorkbookLayout, inst: Instance) -> str:
