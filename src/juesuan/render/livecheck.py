@@ -124,12 +124,14 @@ def add_check_sheet(wb, layout: WorkbookLayout) -> None:
     ws["A1"].font = Font(name=styles.FONT_NAME, size=12, bold=True)
     ws.append([])
     ws.append(["规则", "级别", "内容", "检查项", "不符", "尾差", "状态"])
-    for row in _summary_rows(layout, rules, by_rule, texts, summary_first, detail_first + 1, len(instances)):
+    conditions: dict = {}  # when_zero → its OR(…) (shared by the summary and the detail rows)
+    for row in _summary_rows(layout, rules, by_rule, texts, (summary_first, detail_first + 1, len(instances)),
+                             conditions):
         ws.append(row)
     ws.append([])
     ws.append(DETAIL_HEADER)
     anchors: dict[CellKey, list[tuple[int, str]]] = {}
-    details, links = _detail_rows(layout, instances, detail_first + 1, anchors)
+    details, links = _detail_rows(layout, instances, detail_first + 1, anchors, conditions)
     if details:
         ws.append(details[0])  # a real row: the rows below take its styles
         _link(ws.cell(detail_first + 1, 3), links[0])
@@ -146,8 +148,10 @@ def add_check_sheet(wb, layout: WorkbookLayout) -> None:
     _text_formats(wb, texts)
 
 
-def _summary_rows(layout, rules, by_rule, texts, summary_first: int, first_detail_row: int, n_details: int):
-    """One row per relation rule (its 不符 and 尾差 summed from the details), then the text row."""
+def _summary_rows(layout, rules, by_rule, texts, rows: tuple[int, int, int], conditions: dict):
+    """One row per relation rule (its 不符 and 尾差 summed from the details), then the text row.
+    ``rows``: the first summary row, the first detail row and the number of details."""
+    summary_first, first_detail_row, n_details = rows
     last_detail_row = first_detail_row + n_details - 1
     rng = lambda col: f"${col}${first_detail_row}:${col}${last_detail_row}"
     text_rule = next((r for r in layout.profile.rules if r.check == "amount_parsed"), None)
@@ -155,8 +159,8 @@ def _summary_rows(layout, rules, by_rule, texts, summary_first: int, first_detai
     out = []
     for r in rules:
         row += 1
-        conditions = {condition_expression(layout, i) for i in by_rule[r.id]}
-        ok = f'IF({conditions.pop()},"不适用","通过")' if len(conditions) == 1 and "" not in conditions else '"通过"'
+        found = {_condition(layout, i, conditions) for i in by_rule[r.id]}
+        ok = f'IF({found.pop()},"不适用","通过")' if len(found) == 1 and "" not in found else '"通过"'
         out.append([r.id, r.severity_cn, r.text, len(by_rule[r.id]),
                     f'=SUMIF({rng("A")},"{r.id}",{rng("J")})', f'=SUMIF({rng("A")},"{r.id}",{rng("K")})',
                     f'=IF(E{row}>0,"不符",IF(F{row}>0,"尾差",{ok}))'])
@@ -168,11 +172,17 @@ def _summary_rows(layout, rules, by_rule, texts, summary_first: int, first_detai
     return out
 
 
-def _detail_rows(layout, instances, first_row: int, anchors) -> tuple[list[list], list[tuple[str, str]]]:
+def _condition(layout, inst, memo: dict) -> str:
+    found = memo.get(inst.when_zero)
+    if found is None:
+        found = memo[inst.when_zero] = condition_expression(layout, inst)
+    return found
+
+
+def _detail_rows(layout, instances, first_row: int, anchors, conditions: dict) -> tuple[list[list], list]:
     """The rows of the instances from ``first_row`` on, and the link of each row's 位置; ``anchors``
     gathers the table cell → (row, severity) the conditional formats point from."""
     counts: dict = {}
-    conditions: dict = {}
     refs: dict = {}
     rows, links = [], []
     row = first_row - 1
@@ -182,9 +192,7 @@ def _detail_rows(layout, instances, first_row: int, anchors) -> tuple[list[list]
         left = sum_expression(layout, inst.lhs, SHEET, refs)
         right = sum_expression(layout, inst.rhs, SHEET, refs)
         n = f"MAX({count_expression(layout, inst.lhs, SHEET, counts)},{count_expression(layout, inst.rhs, SHEET, counts)})"
-        when = conditions.get(inst.when_zero)
-        if when is None:
-            when = conditions[inst.when_zero] = condition_expression(layout, inst)
+        when = _condition(layout, inst, conditions)
         where = layout.a1(key)
         rows.append([inst.rule.id, inst.rule.severity_cn, where, (inst.where or ""),
                      f"={left}", f"={right}", f"=ROUND(E{row}-F{row},2)", f"=(MAX(1,{n})+1)*0.005",
