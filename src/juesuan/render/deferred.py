@@ -165,11 +165,12 @@ class DeferredSheet(Worksheet):
             proto = self._store.get((first - 1, c))
             styles.append(f' s="{proto.style_id}"' if proto is not None and proto.has_style else "")
         letters = [get_column_letter(c) for c in range(1, width + 1)]
+        heads = [(f'<c r="{letters[c]}', styles[c]) for c in range(width)]
         out, hyper = [], []
         for i, values in enumerate(rows):
             r = first + i
-            cells = "".join(_cell_xml(f"{letters[c]}{r}", styles[c], v) for c, v in enumerate(values) if v is not None)
-            out.append(f'<row r="{r}">{cells}</row>')
+            cells = [_cell_xml(f"{head}{r}\"", style, v) for (head, style), v in zip(heads, values) if v is not None]
+            out.append(f'<row r="{r}">{"".join(cells)}</row>')
             if links[i] is not None and link_col:
                 location, display = links[i]
                 hyper.append(f'<hyperlink ref="{letters[link_col - 1]}{r}" location="{_attr(location)}" '
@@ -204,19 +205,20 @@ def _attr(text: str) -> str:
     return text.replace('"', "&quot;") if '"' in text else text
 
 
-def _cell_xml(ref: str, style: str, v) -> str:
-    """One ``<c>`` as openpyxl writes it: a formula, an inline string or a number."""
+def _cell_xml(head: str, style: str, v) -> str:
+    """One ``<c>`` as openpyxl writes it: a formula, an inline string or a number (``head`` is
+    ``<c r="C46"``)."""
     if isinstance(v, str):
-        if v.startswith("=") and len(v) > 1:
-            return f'<c r="{ref}"{style}><f>{_text(v[1:])}</f><v></v></c>'
-        if v == "":
-            return f'<c r="{ref}"{style} t="inlineStr"></c>'
-        space = ' xml:space="preserve"' if v != v.strip() else ""
-        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_text(v)}</t></is></c>'
+        if v[:1] == "=" and len(v) > 1:
+            return f"{head}{style}><f>{_text(v[1:])}</f><v></v></c>"
+        if not v:
+            return f'{head}{style} t="inlineStr"></c>'
+        space = ' xml:space="preserve"' if v[0].isspace() or v[-1].isspace() else ""
+        return f'{head}{style} t="inlineStr"><is><t{space}>{_text(v)}</t></is></c>'
     if isinstance(v, bool):
-        return f'<c r="{ref}"{style} t="b"><v>{int(v)}</v></c>'
+        return f'{head}{style} t="b"><v>{int(v)}</v></c>'
     if isinstance(v, (int, float)):
-        return f'<c r="{ref}"{style} t="n"><v>{safe_string(v)}</v></c>'
+        return f'{head}{style} t="n"><v>{safe_string(v)}</v></c>'
     raise TypeError(f"deferred rows hold text and numbers only, not {type(v).__name__}")
 
 

@@ -107,9 +107,10 @@ def _memo(memo: dict, key, make):
     return found
 
 
-def defining_formula(layout: WorkbookLayout, inst: Instance) -> str:
-    """The formula of the cell a defining instance defines: ``=SUM(C8:C15)``."""
-    return "=" + sum_expression(layout, inst.rhs, inst.target.table)
+def defining_formula(layout: WorkbookLayout, inst: Instance, memo: dict | None = None) -> str:
+    """The formula of the cell a defining instance defines: ``=SUM(C8:C15)`` (``memo``: as for
+    :func:`sum_expression`)."""
+    return "=" + sum_expression(layout, inst.rhs, inst.target.table, memo)
 
 
 def col_letter(index: int) -> str:

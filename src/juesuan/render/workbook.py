@@ -160,9 +160,11 @@ def _amounts(ws, layout, tl, values):
     inputs_by_col: list[tuple[str, int, str]] = []
     blanks = layout.blanks
     definitions = graph_of(layout).definitions
+    refs: dict = {}  # the table's references, made once for all its formulas
+    col_index: dict[str, int] = {}
     for key in tl.value_keys():
         row, col = tl.address(key)
-        c = ws[f"{col}{row}"]
+        c = ws.cell(row, col_index.get(col) or col_index.setdefault(col, column_index_from_string(col)))
         if key in blanks:
             if key in values and values[key] is not None:
                 put(c, _cell_value(values[key]))  # a value where the layout has a blank: kept as given
@@ -175,7 +177,7 @@ def _amounts(ws, layout, tl, values):
             c.style = styles.AMOUNT_INPUT
             inputs_by_col.append(("", row, col))
         elif key in definitions:
-            c.value = defining_formula(layout, definitions[key])
+            c.value = defining_formula(layout, definitions[key], refs)
             c.style = styles.AMOUNT_LOCKED
         else:
             c.style = styles.AMOUNT_INPUT
