@@ -124,7 +124,7 @@ class DeferredSheet(Worksheet):
         real = self._cf
         self._cf = ConditionalFormattingList()
         ranked = [(p, sqref, formula, fill, stop) for sqref, rules in formats for p, formula, fill, stop in rules]
-        ranked += [(rule.priority, cf.sqref, rule, None, None) for cf in real for rule in cf.rules]
+        ranked += [(rule.priority, str(cf.sqref), rule, None, None) for cf in real for rule in cf.rules]
         for p, sqref, formula, fill, stop in sorted(ranked, key=lambda t: t[0]):
             rule = formula if fill is None else FormulaRule(formula=[formula], fill=fill, stopIfTrue=stop or None)
             rule.priority = p

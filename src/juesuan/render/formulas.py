@@ -46,15 +46,16 @@ def compress(cells: list[tuple[str, int, str]]) -> list[str]:
     ``cells`` are (prefix, row, column letter). ``C7, C8, C9`` → ``C7:C9``; ``D8, E8, F8`` → ``D8:F8``.
     """
     out: list[str] = []
+    n = len(cells)
+    cols = [_col_index(c[2]) for c in cells]
     i = 0
-    while i < len(cells):
+    while i < n:
         prefix, row, col = cells[i]
         j = i
         direction = None
-        while j + 1 < len(cells):
-            p2, r2, c2 = cells[j + 1]
-            pr, pc = cells[j][1], a1.col_index(cells[j][2])
-            c2i = a1.col_index(c2)
+        while j + 1 < n:
+            p2, r2, _ = cells[j + 1]
+            pr, pc, c2i = cells[j][1], cols[j], cols[j + 1]
             step = "down" if (r2 == pr + 1 and c2i == pc) else "right" if (r2 == pr and c2i == pc + 1) else None
             if p2 != prefix or step is None or (direction and step != direction):
                 break
@@ -67,6 +68,16 @@ def compress(cells: list[tuple[str, int, str]]) -> list[str]:
             out.append(f"{prefix}{col}{row}")
         i = j + 1
     return out
+
+
+_COLUMNS: dict[str, int] = {}
+
+
+def _col_index(letter: str) -> int:
+    found = _COLUMNS.get(letter)
+    if found is None:
+        found = _COLUMNS[letter] = a1.col_index(letter)
+    return found
 
 
 def _split_prefix(ref: str) -> tuple[str, int, str]:
