@@ -41,6 +41,7 @@ _DXF = re.compile(rb"<dxf>.*?</dxf>|<dxf/>", re.S)
 _AFTER_FORMATS = (b"<conditionalFormatting", b"<dataValidations", b"<hyperlinks", b"<printOptions",
                   b"<pageMargins", b"<pageSetup", b"<headerFooter", b"</worksheet>")
 _AFTER_HYPERLINKS = _AFTER_FORMATS[3:]
+_ROWS_PER_CHUNK = 2000
 
 
 class DeferredSheet(Worksheet):
@@ -134,48 +135,55 @@ class DeferredSheet(Worksheet):
     # ----------------------------------------------------------------------------------------------
     # Writing what is deferred into the sheet's XML
 
-    def finish_xml(self, xml: bytes, dxf_ids: dict[bytes, int]) -> bytes:
-        """The sheet's XML as openpyxl wrote it (real objects only), with the deferred ones put in."""
-        if self._deferred:
-            xml = self._put_rows(xml)
-        if self._formats:
-            at = _first_of(xml, _AFTER_FORMATS)
-            xml = xml[:at] + _formats_xml(self._formats, dxf_ids) + xml[at:]
-        return xml
-
-    def _put_rows(self, xml: bytes) -> bytes:
-        rows, hyper, last_row, width = self._rows_xml()
+    def xml_chunks(self, xml: bytes, dxf_ids: dict[bytes, int]):
+        """The sheet's XML as openpyxl wrote it (real objects only) with the deferred ones put in, in
+        pieces (the rows a few thousand at a time), so that the whole text is never held at once."""
+        if not self._deferred:
+            yield self._put_formats(xml, dxf_ids)
+            return
         end = xml.rindex(b"</sheetData>")
-        xml = xml[:end] + rows + xml[end:]
-        if hyper:
-            close = xml.find(b"</hyperlinks>")
-            if close >= 0:
-                xml = xml[:close] + hyper + xml[close:]
-            else:
-                at = _first_of(xml, _AFTER_HYPERLINKS)
-                xml = xml[:at] + b"<hyperlinks>" + hyper + b"</hyperlinks>" + xml[at:]
-        return _DIMENSION.sub(lambda m: _dimension(m, last_row, width), xml, count=1)
-
-    def _rows_xml(self) -> tuple[bytes, bytes, int, int]:
-        """(row elements, hyperlink elements, last row, widest column) of the deferred rows."""
-        first, rows, link_col, links = self._deferred
+        head, tail = xml[:end], xml[end:]
+        first, rows = self._deferred[0], self._deferred[1]
         width = max(map(len, rows), default=0)
+        yield _DIMENSION.sub(lambda m: _dimension(m, first + len(rows) - 1, width), head, count=1)
+        hyper: list[str] = []
+        for start in range(0, len(rows), _ROWS_PER_CHUNK):
+            yield self._rows_xml(start, width, hyper)
+        if hyper:
+            links = "".join(hyper).encode("utf-8")
+            close = tail.find(b"</hyperlinks>")
+            if close >= 0:
+                tail = tail[:close] + links + tail[close:]
+            else:
+                at = _first_of(tail, _AFTER_HYPERLINKS)
+                tail = tail[:at] + b"<hyperlinks>" + links + b"</hyperlinks>" + tail[at:]
+        yield self._put_formats(tail, dxf_ids)
+
+    def _put_formats(self, xml: bytes, dxf_ids: dict[bytes, int]) -> bytes:
+        if not self._formats:
+            return xml
+        at = _first_of(xml, _AFTER_FORMATS)
+        return xml[:at] + _formats_xml(self._formats, dxf_ids) + xml[at:]
+
+    def _rows_xml(self, start: int, width: int, hyper: list[str]) -> bytes:
+        """The row elements of deferred rows ``start`` … (one chunk); their links go to ``hyper``."""
+        first, rows, link_col, links = self._deferred
         styles = []
         for c in range(1, width + 1):
             proto = self._store.get((first - 1, c))
             styles.append(f' s="{proto.style_id}"' if proto is not None and proto.has_style else "")
         letters = [get_column_letter(c) for c in range(1, width + 1)]
         heads = [(f'<c r="{letters[c]}', styles[c]) for c in range(width)]
-        out, hyper = [], []
-        for i, values in enumerate(rows):
+        out = []
+        for i in range(start, min(start + _ROWS_PER_CHUNK, len(rows))):
             r = first + i
-            cells = [_cell_xml(f"{head}{r}\"", style, v) for (head, style), v in zip(heads, values) if v is not None]
+            cells = [_cell_xml(f"{head}{r}\"", style, v) for (head, style), v in zip(heads, rows[i]) if v is not None]
             out.append(f'<row r="{r}">{"".join(cells)}</row>')
             if links[i] is not None and link_col:
                 location, display = links[i]
                 hyper.append(f'<hyperlink ref="{letters[link_col - 1]}{r}" location="{_attr(location)}" '
                              f'display="{_attr(display)}"/>')
-        return "".join(out).encode("utf-8"), "".join(hyper).encode("utf-8"), first + len(rows) - 1, width
+        return "".join(out).encode("utf-8")
 
 
 def _first_of(xml: bytes, tags) -> int:
@@ -276,10 +284,14 @@ class BuiltWorkbook(Workbook):
             with ZipFile(filename, "w", ZIP_DEFLATED, allowZip64=True) as out:
                 for info in src.infolist():
                     data = src.read(info)
-                    if info.filename in parts:
-                        data = parts[info.filename].finish_xml(data, dxf_ids)
-                    info.compress_type = ZIP_DEFLATED
-                    out.writestr(info, data)
+                    info.compress_type = ZIP_DEFLATED  # (after reading: the stored entry is read by it)
+                    ws = parts.get(info.filename)
+                    if ws is None:
+                        out.writestr(info, data)
+                        continue
+                    with out.open(info, "w") as part:
+                        for chunk in ws.xml_chunks(data, dxf_ids):
+                            part.write(chunk)
 
 
 def _dxf_ids(styles_xml: bytes) -> dict[bytes, int]:
