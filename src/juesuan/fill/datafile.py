@@ -107,6 +107,26 @@ def _scalar(node, loader):
     return node.value
 
 
+_C_LOADER = getattr(yaml, "CSafeLoader", None)  # libyaml, where PyYAML was built with it
+
+
+def _compose(text: str):
+    """The YAML node tree of ``text``: parsed with libyaml's C parser where it is installed (tags are
+    resolved by the same Python resolver), with the pure-Python parser otherwise — and always for a file
+    that does not parse, so that the error message and its line are the ones the Python parser gives."""
+    for cls in ((_C_LOADER,) if _C_LOADER else ()) + (yaml.SafeLoader,):
+        try:
+            loader = cls(text)
+            try:
+                return loader.get_single_node()
+            finally:
+                loader.dispose()
+        except yaml.YAMLError:
+            if cls is yaml.SafeLoader:
+                raise
+    return None
+
+
 def read_datafile(path: str | Path) -> DataFile:
     """Read a YAML or JSON data file, or raise a :class:`DataFileError` naming the file."""
     path = Path(path)
@@ -130,11 +150,7 @@ def read_datafile(path: str | Path) -> DataFile:
             raise DataFileError(f"数据文件「{path}」第 {exc.lineno} 行第 {exc.colno} 列：JSON 格式错误（{exc.msg}）。") from None
     else:
         try:
-            loader = yaml.SafeLoader(text)
-            try:
-                node = loader.get_single_node()
-            finally:
-                loader.dispose()
+            node = _compose(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""

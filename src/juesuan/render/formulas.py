@@ -46,15 +46,16 @@ def compress(cells: list[tuple[str, int, str]]) -> list[str]:
     ``cells`` are (prefix, row, column letter). ``C7, C8, C9`` → ``C7:C9``; ``D8, E8, F8`` → ``D8:F8``.
     """
     out: list[str] = []
+    n = len(cells)
+    cols = [_col_index(c[2]) for c in cells]
     i = 0
-    while i < len(cells):
+    while i < n:
         prefix, row, col = cells[i]
         j = i
         direction = None
-        while j + 1 < len(cells):
-            p2, r2, c2 = cells[j + 1]
-            pr, pc = cells[j][1], a1.col_index(cells[j][2])
-            c2i = a1.col_index(c2)
+        while j + 1 < n:
+            p2, r2, _ = cells[j + 1]
+            pr, pc, c2i = cells[j][1], cols[j], cols[j + 1]
             step = "down" if (r2 == pr + 1 and c2i == pc) else "right" if (r2 == pr and c2i == pc + 1) else None
             if p2 != prefix or step is None or (direction and step != direction):
                 break
@@ -69,34 +70,58 @@ def compress(cells: list[tuple[str, int, str]]) -> list[str]:
     return out
 
 
+_COLUMNS: dict[str, int] = {}
+
+
+def _col_index(letter: str) -> int:
+    found = _COLUMNS.get(letter)
+    if found is None:
+        found = _COLUMNS[letter] = a1.col_index(letter)
+    return found
+
+
 def _split_prefix(ref: str) -> tuple[str, int, str]:
     prefix, _, cell = ref.rpartition("!")
     col, row = a1.split(cell)
     return (prefix + "!" if prefix else ""), row, col
 
 
-def sum_expression(layout: WorkbookLayout, terms: list[Term], home: str) -> str:
-    """An expression (without ``=``) for the signed sum of ``terms`` seen from sheet ``home``."""
+def sum_expression(layout: WorkbookLayout, terms: list[Term], home: str, memo: dict | None = None) -> str:
+    """An expression (without ``=``) for the signed sum of ``terms`` seen from sheet ``home``.
+
+    ``memo`` (a dict the caller keeps for one sheet's formulas) holds each term's reference once made."""
     if not terms:
         return "0"
+    memo = {} if memo is None else memo
     parts = []
     if all(sign == 1 for sign, _ in terms):
-        cells = [_split_prefix(cell_ref(layout, t, home)) for _, t in terms if isinstance(t, CellKey)]
-        looks = [sumif(layout, t, home) for _, t in terms if isinstance(t, Lookup)]
+        cells = [_memo(memo, ("split", t, home), lambda t=t: _split_prefix(cell_ref(layout, t, home)))
+                 for _, t in terms if isinstance(t, CellKey)]
+        looks = [_memo(memo, ("sumif", t, home), lambda t=t: sumif(layout, t, home))
+                 for _, t in terms if isinstance(t, Lookup)]
         args = compress(cells) + looks
         if len(terms) == 1 and looks:
             return args[0]  # SUMIF is a number already
         # a single cell too is SUM(C30), not =C30: a text or an error typed there is not carried upwards
         return f"SUM({','.join(args)})"
     for i, (sign, t) in enumerate(terms):
-        text = cell_ref(layout, t, home) if isinstance(t, CellKey) else sumif(layout, t, home)
+        text = _memo(memo, ("ref", t, home), lambda t=t: cell_ref(layout, t, home) if isinstance(t, CellKey)
+                     else sumif(layout, t, home))
         parts.append(("-" if sign < 0 else ("+" if i else "")) + text)
     return "".join(parts)
 
 
-def defining_formula(layout: WorkbookLayout, inst: Instance) -> str:
-    """The formula of the cell a defining instance defines: ``=SUM(C8:C15)``."""
-    return "=" + sum_expression(layout, inst.rhs, inst.target.table)
+def _memo(memo: dict, key, make):
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = make()
+    return found
+
+
+def defining_formula(layout: WorkbookLayout, inst: Instance, memo: dict | None = None) -> str:
+    """The formula of the cell a defining instance defines: ``=SUM(C8:C15)`` (``memo``: as for
+    :func:`sum_expression`)."""
+    return "=" + sum_expression(layout, inst.rhs, inst.target.table, memo)
 
 
 def col_letter(index: int) -> str:

@@ -12,10 +12,11 @@ cell of a failing instance. Functions used: SUM, SUMIF, COUNTIF, IF, ABS, ROUND,
 from __future__ import annotations
 
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from juesuan.render import styles
+from juesuan.render.deferred import BuiltWorkbook, DeferredSheet
 from juesuan.render.formulas import compress, sheet_prefix, sum_expression
 from juesuan.layout.workbook import WorkbookLayout
 from juesuan.layout.keys import CellKey, Lookup
@@ -42,26 +43,35 @@ def anchor(inst: Instance, layout: WorkbookLayout) -> CellKey | None:
     return next((k for _, t in terms for k in layout.keys_of(t)), None)
 
 
-def count_expression(layout: WorkbookLayout, terms, home: str) -> str:
-    """``MAX(1,COUNTIF(r,">0")+COUNTIF(r,"<0")+…)+…`` summed over terms: the live n of one side."""
+def count_expression(layout: WorkbookLayout, terms, home: str, memo: dict | None = None) -> str:
+    """``MAX(1,COUNTIF(r,">0")+COUNTIF(r,"<0")+…)+…`` summed over terms: the live n of one side.
+
+    ``memo`` (term target → its part) lets the instances of one sheet share the parts of common terms."""
     parts = []
     for _, term in terms:
-        keys = layout.lookup_keys(term) if isinstance(term, Lookup) else [term]
-        leaves = sorted({k for key in keys for k in graph_of(layout).leaves(key)},
-                        key=lambda k: _order(layout, k))
-        cells = []
-        for k in leaves:
-            row, col = layout.table(k.table).address(k)
-            cells.append((sheet_prefix(layout.sheet(k)), row, col))
-        ranges = compress(sorted(cells, key=lambda c: (c[0], c[2], c[1])))
-        counts = "+".join(f'COUNTIF({r},">0")+COUNTIF({r},"<0")' for r in ranges)
-        parts.append(f"MAX(1,{counts})" if counts else "1")
+        part = memo.get(term) if memo is not None else None
+        if part is None:
+            part = _count_part(layout, term, memo.setdefault("cells", {}) if memo is not None else {})
+            if memo is not None:
+                memo[term] = part
+        parts.append(part)
     return "+".join(parts) if parts else "1"
 
 
-def _order(layout, k):
-    row, col = layout.table(k.table).address(k)
-    return (k.table, col, row)
+def _count_part(layout: WorkbookLayout, term, addresses: dict) -> str:
+    graph = graph_of(layout)
+    keys = layout.lookup_keys(term) if isinstance(term, Lookup) else [term]
+    leaves = {k for key in keys for k in graph.leaves(key)}
+    cells = []
+    for k in leaves:
+        cell = addresses.get(k)
+        if cell is None:
+            row, col = layout.table(k.table).address(k)
+            cell = addresses[k] = (sheet_prefix(layout.sheet(k)), row, col)
+        cells.append(cell)
+    ranges = compress(sorted(cells, key=lambda c: (c[0], c[2], c[1])))
+    counts = "+".join(f'COUNTIF({r},">0")+COUNTIF({r},"<0")' for r in ranges)
+    return f"MAX(1,{counts})" if counts else "1"
 
 
 def status_formula(op: str, diff_ref: str, tol_ref: str, when_zero: str = "") -> str:
@@ -99,67 +109,109 @@ def text_ranges(layout: WorkbookLayout) -> dict[str, list[str]]:
 
 def add_check_sheet(wb, layout: WorkbookLayout) -> None:
     """Add the 校验 sheet and the conditional formatting that points at it."""
-    ws = wb.create_sheet(SHEET)
+    ws = wb.create_deferred_sheet(SHEET) if isinstance(wb, BuiltWorkbook) else wb.create_sheet(SHEET)
     rules = [r for r in layout.profile.rules if r.relations]
     instances = [i for i in graph_of(layout).instances if anchor(i, layout) is not None and (i.lhs or i.rhs)]
-    by_rule = {r.id: [i for i in instances if i.rule.id == r.id] for r in rules}
+    by_rule: dict[str, list[Instance]] = {r.id: [] for r in rules}
+    for i in instances:
+        by_rule[i.rule.id].append(i)
     rules = [r for r in rules if by_rule[r.id]]
     texts = text_ranges(layout)
-    text_rule = next((r for r in layout.profile.rules if r.check == "amount_parsed"), None)
+    summary_first = 4
+    n_summary = len(rules) + 1  # the relation rules, then the row of amounts typed as text
+    detail_first = summary_first + n_summary + 1  # header row of the details, after one blank row
     ws["A1"] = "校验（实时）：按表样中的审核关系自动计算，随填写更新。状态：通过 / 尾差（四舍五入容差之内）/ 不符。"
     ws["A1"].font = Font(name=styles.FONT_NAME, size=12, bold=True)
     ws.append([])
     ws.append(["规则", "级别", "内容", "检查项", "不符", "尾差", "状态"])
-    summary_first = 4
-    n_summary = len(rules) + 1  # the relation rules, then the row of amounts typed as text
-    detail_first = summary_first + n_summary + 1  # header row of the details, after one blank row
-    first_detail_row = detail_first + 1
-    last_detail_row = first_detail_row + len(instances) - 1
-    rng = lambda col: f"${col}${first_detail_row}:${col}${last_detail_row}"
-    row = summary_first - 1
-    for r in rules:
-        row += 1
-        conditions = {condition_expression(layout, i) for i in by_rule[r.id]}
-        ok = f'IF({conditions.pop()},"不适用","通过")' if len(conditions) == 1 and "" not in conditions else '"通过"'
-        ws.append([r.id, r.severity_cn, r.text, len(by_rule[r.id]),
-                   f'=SUMIF({rng("A")},"{r.id}",{rng("J")})', f'=SUMIF({rng("A")},"{r.id}",{rng("K")})',
-                   f'=IF(E{row}>0,"不符",IF(F{row}>0,"尾差",{ok}))'])
-    row += 1
-    count = "+".join(f"SUMPRODUCT(ISTEXT({sheet_prefix(sh)}{r})*1)" for sh, rs in texts.items() for r in rs) or "0"
-    ws.append([text_rule.id if text_rule else "", "错误", "以文本形式填写的金额（公式不会把它算进合计；单元格显示为红色）："
-               "请删除后重新输入数字", sum(len(rs) for rs in texts.values()), f"={count}", 0,
-               f'=IF(E{row}>0,"不符","通过")'])
+    conditions: dict = {}  # when_zero → its OR(…) (shared by the summary and the detail rows)
+    for row in _summary_rows(layout, rules, by_rule, texts, (summary_first, detail_first + 1, len(instances)),
+                             conditions):
+        ws.append(row)
     ws.append([])
     ws.append(DETAIL_HEADER)
-    assert ws.max_row == detail_first, (ws.max_row, detail_first)  # the SUMIF ranges above count on it
     anchors: dict[CellKey, list[tuple[int, str]]] = {}
-    row = detail_first
-    for inst in instances:
-        row += 1
-        key = anchor(inst, layout)
-        left = sum_expression(layout, [(s, t) for s, t in inst.lhs], SHEET)
-        right = sum_expression(layout, [(s, t) for s, t in inst.rhs], SHEET)
-        n = f"MAX({count_expression(layout, inst.lhs, SHEET)},{count_expression(layout, inst.rhs, SHEET)})"
-        where = layout.a1(key)
-        ws.append([inst.rule.id, inst.rule.severity_cn, where, (inst.where or ""),
-                   f"={left}", f"={right}", f"=ROUND(E{row}-F{row},2)", f"=(MAX(1,{n})+1)*0.005",
-                   status_formula(inst.op, f"G{row}", f"H{row}", condition_expression(layout, inst)),
-                   f'=IF(I{row}="不符",1,0)', f'=IF(I{row}="尾差",1,0)'])
-        _link(ws[f"C{row}"], where)
-        anchors.setdefault(key, []).append((row, inst.rule.severity))
+    details, links = _detail_rows(layout, instances, detail_first + 1, anchors, conditions)
+    if details:
+        ws.append(details[0])  # a real row: the rows below take its styles
+        _link(ws.cell(detail_first + 1, 3), links[0])
     _verdict(ws, summary_first, n_summary)
     _style(ws, summary_first, n_summary, detail_first, len(instances))
+    if isinstance(ws, DeferredSheet):
+        ws.defer_rows(details[1:], link_col=3, links=links[1:])
+    else:
+        for row, link in zip(details[1:], links[1:]):
+            ws.append(row)
+            _link(ws.cell(ws.max_row, 3), link)
+            _style_detail_row(ws, ws.max_row)
     _conditional_formats(wb, layout, anchors)
     _text_formats(wb, texts)
 
 
+def _summary_rows(layout, rules, by_rule, texts, rows: tuple[int, int, int], conditions: dict):
+    """One row per relation rule (its 不符 and 尾差 summed from the details), then the text row.
+    ``rows``: the first summary row, the first detail row and the number of details."""
+    summary_first, first_detail_row, n_details = rows
+    last_detail_row = first_detail_row + n_details - 1
+    rng = lambda col: f"${col}${first_detail_row}:${col}${last_detail_row}"
+    text_rule = next((r for r in layout.profile.rules if r.check == "amount_parsed"), None)
+    row = summary_first - 1
+    out = []
+    for r in rules:
+        row += 1
+        found = {_condition(layout, i, conditions) for i in by_rule[r.id]}
+        ok = f'IF({found.pop()},"不适用","通过")' if len(found) == 1 and "" not in found else '"通过"'
+        out.append([r.id, r.severity_cn, r.text, len(by_rule[r.id]),
+                    f'=SUMIF({rng("A")},"{r.id}",{rng("J")})', f'=SUMIF({rng("A")},"{r.id}",{rng("K")})',
+                    f'=IF(E{row}>0,"不符",IF(F{row}>0,"尾差",{ok}))'])
+    row += 1
+    count = "+".join(f"SUMPRODUCT(ISTEXT({sheet_prefix(sh)}{r})*1)" for sh, rs in texts.items() for r in rs) or "0"
+    out.append([text_rule.id if text_rule else "", "错误", "以文本形式填写的金额（公式不会把它算进合计；单元格显示为红色）："
+                "请删除后重新输入数字", sum(len(rs) for rs in texts.values()), f"={count}", 0,
+                f'=IF(E{row}>0,"不符","通过")'])
+    return out
+
+
+def _condition(layout, inst, memo: dict) -> str:
+    found = memo.get(inst.when_zero)
+    if found is None:
+        found = memo[inst.when_zero] = condition_expression(layout, inst)
+    return found
+
+
+def _detail_rows(layout, instances, first_row: int, anchors, conditions: dict) -> tuple[list[list], list]:
+    """The rows of the instances from ``first_row`` on, and the link of each row's 位置; ``anchors``
+    gathers the table cell → (row, severity) the conditional formats point from."""
+    counts: dict = {}
+    refs: dict = {}
+    rows, links = [], []
+    row = first_row - 1
+    for inst in instances:
+        row += 1
+        key = anchor(inst, layout)
+        left = sum_expression(layout, inst.lhs, SHEET, refs)
+        right = sum_expression(layout, inst.rhs, SHEET, refs)
+        n = f"MAX({count_expression(layout, inst.lhs, SHEET, counts)},{count_expression(layout, inst.rhs, SHEET, counts)})"
+        when = _condition(layout, inst, conditions)
+        where = layout.a1(key)
+        rows.append([inst.rule.id, inst.rule.severity_cn, where, (inst.where or ""),
+                     f"={left}", f"={right}", f"=ROUND(E{row}-F{row},2)", f"=(MAX(1,{n})+1)*0.005",
+                     status_formula(inst.op, f"G{row}", f"H{row}", when),
+                     f'=IF(I{row}="不符",1,0)', f'=IF(I{row}="尾差",1,0)'])
+        sheet, _, ref = where.rpartition("!")
+        links.append((f"'{sheet}'!{ref}", where))
+        anchors.setdefault(key, []).append((row, inst.rule.severity))
+    return rows, links
+
+
 LINK_FONT = Font(name=styles.FONT_NAME, size=10, color="0563C1", underline="single")
+_WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 
 
-def _link(cell, where: str) -> None:
+def _link(cell, link: tuple[str, str]) -> None:
     """位置 as a link to the table cell (the text stays 公开01表!C33)."""
-    sheet, _, ref = where.rpartition("!")
-    cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{sheet}'!{ref}", display=where)
+    location, display = link
+    cell.hyperlink = Hyperlink(ref=cell.coordinate, location=location, display=display)
     cell.font = LINK_FONT
 
 
@@ -181,22 +233,17 @@ def _verdict(ws, first: int, n: int) -> None:
 
 def _style(ws, summary_first, n_rules, detail_first, n_details):
     bold = Font(name=styles.FONT_NAME, size=10, bold=True)
-    for row in (summary_first - 1, detail_first):
-        for c in ws[row]:
-            c.font = bold
-            c.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    center = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    for row in (summary_first - 1, detail_first):  # both header rows across the details' width
+        for col in range(1, len(DETAIL_HEADER) + 1):
+            c = ws.cell(row, col)
+            c.font, c.alignment = bold, center
     for col, width in zip("ABCDEFGHIJK", (8, 6, 60, 18, 12, 12, 10, 9, 8, 6, 6)):
         ws.column_dimensions[col].width = width
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for row in ws.iter_rows(min_row=summary_first, max_row=summary_first + n_rules - 1, min_col=3, max_col=3):
-        for c in row:
-            c.alignment = wrap
-    for row in ws.iter_rows(min_row=detail_first + 1, max_row=detail_first + n_details, min_col=4, max_col=8):
-        for c in row:
-            if c.column == 4:
-                c.alignment = wrap
-            else:
-                c.number_format = styles.AMOUNT_FORMAT if c.column < 8 else "0.000"
+    for row in range(summary_first, summary_first + n_rules):
+        ws.cell(row, 3).alignment = _WRAP_TOP
+    if n_details:
+        _style_detail_row(ws, detail_first + 1)
     last = detail_first + n_details
     for area in (f"G{summary_first}:G{summary_first + n_rules - 1}", f"I{detail_first + 1}:I{last}"):
         col = area[0]
@@ -211,6 +258,14 @@ def _style(ws, summary_first, n_rules, detail_first, n_details):
     ws.protection.autoFilter = False
     ws.auto_filter.ref = f"A{detail_first}:K{last}"
     _print_setup(ws, detail_first)
+
+
+def _style_detail_row(ws, row: int) -> None:
+    """关系 wrapped; the sides and the difference as amounts, the tolerance to three places."""
+    ws.cell(row, 4).alignment = _WRAP_TOP
+    for col in (5, 6, 7):
+        ws.cell(row, col).number_format = styles.AMOUNT_FORMAT
+    ws.cell(row, 8).number_format = "0.000"
 
 
 def _print_setup(ws, detail_first: int) -> None:
@@ -233,22 +288,34 @@ def _conditional_formats(wb, layout: WorkbookLayout, anchors: dict[CellKey, list
             return None
         return refs[0] + f'="{word}"' if len(refs) == 1 else "OR(" + ",".join(f'{x}="{word}"' for x in refs) + ")"
 
+    ref = lambda r: f"{sheet_prefix(SHEET)}$I${r}"
+    by_sheet: dict[str, list] = {}
     for key, rows in anchors.items():
         row, col = layout.table(key.table).address(key)
-        ws = wb[layout.sheet(key)]
-        ref = lambda r: f"{sheet_prefix(SHEET)}$I${r}"
         levels = {lvl: [ref(r) for r, sev in rows if LEVEL_OF[sev] == lvl] for lvl in ("error", "warning", "info")}
-        for formula, fill in ((any_of(levels["error"], "不符"), FAIL_FILL), (any_of(levels["warning"], "不符"), WARN_FILL),
-                              (any_of([ref(r) for r, _ in rows], "尾差"), TAIL_FILL),
-                              (any_of(levels["info"], "不符"), TAIL_FILL)):
-            if formula:
-                ws.conditional_formatting.add(f"{col}{row}", FormulaRule(formula=[formula], fill=fill, stopIfTrue=True))
+        rules = [(formula, fill, True) for formula, fill in (
+            (any_of(levels["error"], "不符"), FAIL_FILL), (any_of(levels["warning"], "不符"), WARN_FILL),
+            (any_of([ref(r) for r, _ in rows], "尾差"), TAIL_FILL), (any_of(levels["info"], "不符"), TAIL_FILL))
+            if formula]
+        by_sheet.setdefault(layout.sheet(key), []).append((f"{col}{row}", rules))
+    for sheet, formats in by_sheet.items():
+        ws = wb[sheet]
+        if isinstance(ws, DeferredSheet):
+            ws.defer_formats(formats)
+            continue
+        for sqref, rules in formats:
+            for formula, fill, stop in rules:
+                ws.conditional_formatting.add(sqref, FormulaRule(formula=[formula], fill=fill, stopIfTrue=stop))
 
 
 def _text_formats(wb, texts: dict[str, list[str]]) -> None:
     """An amount typed as text is red at its cell (first of the cell's rules: it is the root cause)."""
     for sheet, ranges in texts.items():
         ws = wb[sheet]
-        for rng in ranges:
-            top = rng.split(":")[0]
-            ws.conditional_formatting.add(rng, FormulaRule(formula=[f"ISTEXT({top})"], fill=FAIL_FILL, stopIfTrue=True))
+        formats = [(rng, [(f"ISTEXT({rng.split(':')[0]})", FAIL_FILL, True)]) for rng in ranges]
+        if isinstance(ws, DeferredSheet):
+            ws.defer_formats(formats)
+            continue
+        for rng, rules in formats:
+            for formula, fill, stop in rules:
+                ws.conditional_formatting.add(rng, FormulaRule(formula=[formula], fill=fill, stopIfTrue=stop))

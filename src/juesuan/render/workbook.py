@@ -12,9 +12,11 @@ from typing import Union
 
 from openpyxl import Workbook
 from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from juesuan.render import styles
+from juesuan.render.deferred import BuiltWorkbook
 from juesuan.render.formulas import compress, defining_formula
 from juesuan.layout.tables import TableLayout
 from juesuan.layout.workbook import WorkbookLayout
@@ -34,10 +36,11 @@ def build_workbook(layout: WorkbookLayout, values: dict[CellKey, Value] | None =
     """The workbook of ``layout``; ``values`` are typed-in amounts (a given derived cell becomes a
     constant instead of its formula). ``live_checks`` adds the 校验 sheet (:mod:`juesuan.livecheck`)."""
     values = values or {}
-    wb = Workbook()
+    wb = BuiltWorkbook()
     wb.remove(wb.active)
+    styles.add_table_styles(wb)
     for spec in layout.profile.tables:
-        _render_table(wb.create_sheet(spec.number), layout, layout.tables[spec.id], values)
+        _render_table(wb.create_deferred_sheet(spec.number), layout, layout.tables[spec.id], values)
     if live_checks:
         from juesuan.render.livecheck import add_check_sheet
 
@@ -106,16 +109,13 @@ def _header(ws, tl):
     rows = list(spec.header_rows)
     for row in range(min(rows), max(rows) + 1):
         for col in range(1, column_index_from_string(spec.last_col) + 1):
-            c = ws.cell(row=row, column=col)
-            c.font, c.alignment = styles.HEADER_FONT, styles.CENTER
+            ws.cell(row=row, column=col).style = styles.HEADER
 
 
-def _text(ws, ref, value, align=styles.LEFT, fmt=None):
+def _text(ws, ref, value, style=styles.TEXT):
     c = ws[ref]
     put(c, value)
-    c.font, c.alignment = styles.BODY_FONT, align
-    if fmt:
-        c.number_format = fmt
+    c.style = style
     return c
 
 
@@ -127,16 +127,16 @@ def _paired_body(ws, tl):
             label = tl.line_label(line)
             if label:
                 _text(ws, f"{side.label_col}{row}", label)
-            _text(ws, f"{side.line_col}{row}", line, styles.CENTER)
+            _text(ws, f"{side.line_col}{row}", line, styles.TEXT_CENTER)
 
 
 def _coded_body(ws, tl):
     spec = tl.spec
     first = spec.first_row
-    _text(ws, f"{spec.code_col}{first}", "合计", styles.CENTER)
+    _text(ws, f"{spec.code_col}{first}", "合计", styles.TEXT_CENTER)
     ws.merge_cells(f"{spec.code_col}{first}:{spec.name_col}{first}")
     for i, row in enumerate(tl.rows[1:], start=1):
-        _text(ws, f"{spec.code_col}{first + i}", row.code, styles.LEFT, styles.CODE_FORMAT)
+        _text(ws, f"{spec.code_col}{first + i}", row.code, styles.CODE)
         _text(ws, f"{spec.name_col}{first + i}", row.name)
 
 
@@ -144,12 +144,12 @@ def _economic_body(ws, tl):
     spec = tl.spec
     for code in tl.econ_codes:
         row, ccol, ncol, _ = tl.econ_pos[code]
-        _text(ws, f"{ccol}{row}", code, styles.LEFT, styles.CODE_FORMAT)
+        _text(ws, f"{ccol}{row}", code, styles.CODE)
         _text(ws, f"{ncol}{row}", tl.econ_names[code])
     trow = tl.totals_row
     for total in spec.totals:
         a, b = total.label_merge.split(":")
-        _text(ws, f"{a}{trow}", total.key, styles.CENTER)
+        _text(ws, f"{a}{trow}", total.key, styles.TEXT_CENTER)
         ws.merge_cells(f"{a}{trow}:{b}{trow}")
 
 
@@ -160,31 +160,32 @@ def _amounts(ws, layout, tl, values):
     inputs_by_col: list[tuple[str, int, str]] = []
     blanks = layout.blanks
     definitions = graph_of(layout).definitions
+    refs: dict = {}  # the table's references, made once for all its formulas
+    col_index: dict[str, int] = {}
     for key in tl.value_keys():
         row, col = tl.address(key)
-        c = ws[f"{col}{row}"]
-        c.font, c.number_format = styles.BODY_FONT, styles.AMOUNT_FORMAT
-        c.alignment = styles.RIGHT
+        c = ws.cell(row, col_index.get(col) or col_index.setdefault(col, column_index_from_string(col)))
         if key in blanks:
             if key in values and values[key] is not None:
                 put(c, _cell_value(values[key]))  # a value where the layout has a blank: kept as given
-                c.protection = styles.UNLOCKED
+                c.style = styles.AMOUNT_GIVEN
+            else:
+                c.style = styles.AMOUNT_LOCKED
             continue
         if key in values:
             put(c, _cell_value(values[key]))
-            c.protection, c.fill = styles.UNLOCKED, styles.INPUT_FILL
+            c.style = styles.AMOUNT_INPUT
             inputs_by_col.append(("", row, col))
         elif key in definitions:
-            c.value = defining_formula(layout, definitions[key])
-            c.protection = styles.LOCKED
+            c.value = defining_formula(layout, definitions[key], refs)
+            c.style = styles.AMOUNT_LOCKED
         else:
-            c.protection, c.fill = styles.UNLOCKED, styles.INPUT_FILL
+            c.style = styles.AMOUNT_INPUT
             inputs_by_col.append(("", row, col))
     if inputs_by_col:
-        dv = styles.amount_validation()
         inputs_by_col.sort(key=lambda t: (column_index_from_string(t[2]), t[1]))
-        for rng in compress(inputs_by_col):
-            dv.add(rng)
+        dv = styles.amount_validation()
+        dv.sqref = MultiCellRange(" ".join(compress(inputs_by_col)))  # one parse, not one merge per range
         ws.add_data_validation(dv)
 
 
@@ -195,10 +196,12 @@ def _cell_value(value: Value):
 
 
 def _borders(ws, tl, ncols):
+    """Every cell of the table has its grid: the styled ones by their named style, the others here."""
     top = min(tl.spec.header_rows)
     for row in ws.iter_rows(min_row=top, max_row=tl.last_row, min_col=1, max_col=ncols):
         for c in row:
-            c.border = styles.BORDER
+            if not c.has_style:
+                c.style = styles.GRID
 
 
 def _notes(ws, tl, ncols):

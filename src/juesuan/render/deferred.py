@@ -1,0 +1,305 @@
+"""Thousands of uniform rows and conditional formats without one openpyxl object each.
+
+openpyxl builds a ``Cell`` per value (type checks, style arrays) and a ``Rule`` with its own
+``DifferentialStyle`` per conditional format, and serialises each through lxml, hashing every dxf again
+at save. For the 校验 sheet of a large template (10,000 rows) and the conditional formats that point
+at it from the tables (13,000 rules) that was most of the build. A :class:`DeferredSheet` keeps them as
+plain values — rows styled like the real row above them, each with an optional internal link; rules as
+(range, formula, fill) — and when the workbook is saved they are written straight into the sheet's XML.
+The rest of every sheet (real cells, views, protection, filter, validations, print setup) is still
+written by openpyxl, and the colours are the dxf entries openpyxl writes for the sheet's real rules.
+
+What is deferred stays an ordinary part of the worksheet for code that looks at it in memory: the first
+read of the sheet's cells (``ws["C46"]``, ``ws.iter_rows()``, ``ws.max_row`` …) or of its
+``conditional_formatting`` makes them real openpyxl objects, and from then on openpyxl saves them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+from copy import copy
+from zipfile import ZIP_DEFLATED, ZIP_STORED, ZipFile
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.compat import safe_string
+from openpyxl.formatting.formatting import ConditionalFormattingList
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+from openpyxl.xml.functions import tostring
+
+_DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"\s*/>')
+_DXFS = re.compile(rb"<dxfs[^>]*>(.*?)</dxfs>", re.S)
+_DXF = re.compile(rb"<dxf>.*?</dxf>|<dxf/>", re.S)
+# elements a worksheet's XML has after its conditional formats / hyperlinks (CT_Worksheet order)
+_AFTER_FORMATS = (b"<conditionalFormatting", b"<dataValidations", b"<hyperlinks", b"<printOptions",
+                  b"<pageMargins", b"<pageSetup", b"<headerFooter", b"</worksheet>")
+_AFTER_HYPERLINKS = _AFTER_FORMATS[3:]
+_ROWS_PER_CHUNK = 2000
+
+
+class DeferredSheet(Worksheet):
+    """A worksheet that can hold rows and conditional formats not yet made into openpyxl objects."""
+
+    _deferred: list | None = None  # [first row, rows, link column, links]
+    _formats: list | None = None  # [(range, [(formula, fill, stop)])], priorities 1… in this order
+    _writing = False
+
+    # openpyxl keeps a worksheet's cells in ``_cells`` and reads them only through it, so this is where
+    # deferred rows become cells (except while the workbook writes the sheet's real rows).
+    @property
+    def _cells(self):
+        if self._deferred and not self._writing:
+            self._materialize_rows()
+        return self._store
+
+    @_cells.setter
+    def _cells(self, value):
+        self._store = value
+
+    @property
+    def conditional_formatting(self) -> ConditionalFormattingList:
+        if self._formats and not self._writing:
+            self._materialize_formats()
+        return self._cf
+
+    @conditional_formatting.setter
+    def conditional_formatting(self, value):
+        self._cf = value
+
+    @property
+    def deferred(self) -> bool:
+        return bool(self._deferred or self._formats)
+
+    def defer_rows(self, rows: list[list], link_col: int | None = None, links: list | None = None) -> None:
+        """Append ``rows`` (plain values; a string starting with ``=`` is a formula, as in ``append``)
+        below the last row, each cell styled like the cell above it. ``links[i]`` is (location,
+        display) of an internal link in column ``link_col`` of row i, or None."""
+        if self._deferred:
+            self._materialize_rows()
+        first = self.max_row + 1
+        if first < 2:
+            raise ValueError("deferred rows take their style from a real row above them")
+        self._deferred = [first, rows, link_col, links or [None] * len(rows)]
+
+    def defer_formats(self, formats: list[tuple[str, list[tuple[str, object, bool]]]]) -> None:
+        """Add conditional formats — (range, [(formula, PatternFill, stopIfTrue)]) — with the priorities
+        ``conditional_formatting.add`` would give them now, in this order."""
+        cf = self._cf
+        numbered = []
+        for sqref, rules in formats:
+            ranked = []
+            for formula, fill, stop in rules:
+                cf.max_priority += 1
+                ranked.append((cf.max_priority, formula, fill, stop))
+            numbered.append((sqref, ranked))
+        self._formats = (self._formats or []) + numbered
+
+    def _materialize_rows(self) -> None:
+        first, rows, link_col, links = self._deferred
+        self._deferred = None
+        width = max(map(len, rows), default=0)
+        above = [self._store.get((first - 1, c)) for c in range(1, width + 1)]
+        for i, values in enumerate(rows):
+            r = first + i
+            for c, v in enumerate(values, start=1):
+                if v is None:
+                    continue
+                cell = self._store[(r, c)] = Cell(self, row=r, column=c, value=v)
+                proto = above[c - 1]
+                if proto is not None and proto.has_style:
+                    cell._style = copy(proto._style)  # as openpyxl's own sheet copier does
+            if links[i] is not None and link_col:
+                cell = self._store[(r, link_col)]
+                cell.hyperlink = Hyperlink(ref=cell.coordinate, location=links[i][0], display=links[i][1])
+        self._current_row = max(self._current_row, first + len(rows) - 1)
+
+    def _materialize_formats(self) -> None:
+        formats, self._formats = self._formats, None
+        real = self._cf
+        self._cf = ConditionalFormattingList()
+        ranked = [(p, sqref, formula, fill, stop) for sqref, rules in formats for p, formula, fill, stop in rules]
+        ranked += [(rule.priority, str(cf.sqref), rule, None, None) for cf in real for rule in cf.rules]
+        for p, sqref, formula, fill, stop in sorted(ranked, key=lambda t: t[0]):
+            rule = formula if fill is None else FormulaRule(formula=[formula], fill=fill, stopIfTrue=stop or None)
+            rule.priority = p
+            self._cf.add(sqref, rule)
+        self._cf.max_priority = real.max_priority
+
+    # ----------------------------------------------------------------------------------------------
+    # Writing what is deferred into the sheet's XML
+
+    def xml_chunks(self, xml: bytes, dxf_ids: dict[bytes, int]):
+        """The sheet's XML as openpyxl wrote it (real objects only) with the deferred ones put in, in
+        pieces (the rows a few thousand at a time), so that the whole text is never held at once."""
+        if not self._deferred:
+            yield self._put_formats(xml, dxf_ids)
+            return
+        end = xml.rindex(b"</sheetData>")
+        head, tail = xml[:end], xml[end:]
+        first, rows = self._deferred[0], self._deferred[1]
+        width = max(map(len, rows), default=0)
+        yield _DIMENSION.sub(lambda m: _dimension(m, first + len(rows) - 1, width), head, count=1)
+        hyper: list[str] = []
+        for start in range(0, len(rows), _ROWS_PER_CHUNK):
+            yield self._rows_xml(start, width, hyper)
+        if hyper:
+            links = "".join(hyper).encode("utf-8")
+            close = tail.find(b"</hyperlinks>")
+            if close >= 0:
+                tail = tail[:close] + links + tail[close:]
+            else:
+                at = _first_of(tail, _AFTER_HYPERLINKS)
+                tail = tail[:at] + b"<hyperlinks>" + links + b"</hyperlinks>" + tail[at:]
+        yield self._put_formats(tail, dxf_ids)
+
+    def _put_formats(self, xml: bytes, dxf_ids: dict[bytes, int]) -> bytes:
+        if not self._formats:
+            return xml
+        at = _first_of(xml, _AFTER_FORMATS)
+        return xml[:at] + _formats_xml(self._formats, dxf_ids) + xml[at:]
+
+    def _rows_xml(self, start: int, width: int, hyper: list[str]) -> bytes:
+        """The row elements of deferred rows ``start`` … (one chunk); their links go to ``hyper``."""
+        first, rows, link_col, links = self._deferred
+        styles = []
+        for c in range(1, width + 1):
+            proto = self._store.get((first - 1, c))
+            styles.append(f' s="{proto.style_id}"' if proto is not None and proto.has_style else "")
+        letters = [get_column_letter(c) for c in range(1, width + 1)]
+        heads = [(f'<c r="{letters[c]}', styles[c]) for c in range(width)]
+        out = []
+        for i in range(start, min(start + _ROWS_PER_CHUNK, len(rows))):
+            r = first + i
+            cells = [_cell_xml(f"{head}{r}\"", style, v) for (head, style), v in zip(heads, rows[i]) if v is not None]
+            out.append(f'<row r="{r}">{"".join(cells)}</row>')
+            if links[i] is not None and link_col:
+                location, display = links[i]
+                hyper.append(f'<hyperlink ref="{letters[link_col - 1]}{r}" location="{_attr(location)}" '
+                             f'display="{_attr(display)}"/>')
+        return "".join(out).encode("utf-8")
+
+
+def _first_of(xml: bytes, tags) -> int:
+    return min(i for i in (xml.find(t) for t in tags) if i >= 0)
+
+
+def _dimension(m, last_row: int, width: int) -> bytes:
+    c1, r1 = m.group(1).decode(), int(m.group(2))
+    c2 = m.group(3).decode() if m.group(3) else c1
+    col = get_column_letter(max(column_index_from_string(c2), width))
+    return f'<dimension ref="{c1}{r1}:{col}{last_row}"/>'.encode()
+
+
+def _text(text: str) -> str:
+    """``text`` escaped for an element's content (str.replace: much faster than str.translate)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _attr(text: str) -> str:
+    text = _text(text)
+    return text.replace('"', "&quot;") if '"' in text else text
+
+
+def _cell_xml(head: str, style: str, v) -> str:
+    """One ``<c>`` as openpyxl writes it: a formula, an inline string or a number (``head`` is
+    ``<c r="C46"``)."""
+    if isinstance(v, str):
+        if v[:1] == "=" and len(v) > 1:
+            return f"{head}{style}><f>{_text(v[1:])}</f><v></v></c>"
+        if not v:
+            return f'{head}{style} t="inlineStr"></c>'
+        space = ' xml:space="preserve"' if v[0].isspace() or v[-1].isspace() else ""
+        return f'{head}{style} t="inlineStr"><is><t{space}>{_text(v)}</t></is></c>'
+    if isinstance(v, bool):
+        return f'{head}{style} t="b"><v>{int(v)}</v></c>'
+    if isinstance(v, (int, float)):
+        return f'{head}{style} t="n"><v>{safe_string(v)}</v></c>'
+    raise TypeError(f"deferred rows hold text and numbers only, not {type(v).__name__}")
+
+
+def dxf_key(fill) -> bytes:
+    """The XML openpyxl writes for the differential style of a rule with this fill (and nothing else)."""
+    return tostring(DifferentialStyle(fill=fill).to_tree())
+
+
+def _formats_xml(formats, dxf_ids: dict[bytes, int]) -> bytes:
+    out = []
+    ids: dict[int, int] = {}  # id(fill) → dxf index
+    for sqref, rules in formats:
+        parts = []
+        for priority, formula, fill, stop in rules:
+            stop_attr = ' stopIfTrue="1"' if stop else ""
+            dxf = ids.get(id(fill))
+            if dxf is None:
+                dxf = ids[id(fill)] = dxf_ids[dxf_key(fill)]
+            parts.append(f'<cfRule type="expression" priority="{priority}" dxfId="{dxf}"'
+                         f'{stop_attr}><formula>{_text(formula)}</formula></cfRule>')
+        out.append(f'<conditionalFormatting sqref="{sqref}">{"".join(parts)}</conditionalFormatting>')
+    return "".join(out).encode("utf-8")
+
+
+class BuiltWorkbook(Workbook):
+    """The generated workbook: an openpyxl workbook that can hold :class:`DeferredSheet` sheets."""
+
+    def create_deferred_sheet(self, title: str) -> DeferredSheet:
+        ws = DeferredSheet(parent=self, title=title)
+        self._add_sheet(ws)
+        return ws
+
+    def save(self, filename) -> None:
+        pending = [ws for ws in self.worksheets if isinstance(ws, DeferredSheet) and ws.deferred]
+        if not pending:
+            return super().save(filename)
+        self.properties.modified = datetime.datetime.now(tz=datetime.timezone.utc).replace(tzinfo=None)
+        stored = io.BytesIO()
+        for ws in pending:
+            ws._writing = True
+        try:
+            ExcelWriter(self, ZipFile(stored, "w", ZIP_STORED, allowZip64=True)).save()
+        finally:
+            for ws in pending:
+                ws._writing = False
+        with ZipFile(stored) as src:
+            dxf_ids = _dxf_ids(src.read("xl/styles.xml"))
+            fills = {id(r[2]): r[2] for ws in pending for _, rules in (ws._formats or ()) for r in rules}
+            needed = {dxf_key(fill) for fill in fills.values()}
+            if not needed <= dxf_ids.keys():  # a colour no real rule wrote: let openpyxl write them all
+                for ws in pending:
+                    ws.conditional_formatting, ws.max_row
+                return super().save(filename)
+            parts = {ws.path.lstrip("/"): ws for ws in pending}
+            with ZipFile(filename, "w", ZIP_DEFLATED, allowZip64=True) as out:
+                for info in src.infolist():
+                    data = src.read(info)
+                    info.compress_type = ZIP_DEFLATED  # (after reading: the stored entry is read by it)
+                    ws = parts.get(info.filename)
+                    if ws is None:
+                        out.writestr(info, data)
+                        continue
+                    with out.open(info, "w") as part:
+                        for chunk in ws.xml_chunks(data, dxf_ids):
+                            part.write(chunk)
+
+
+def _dxf_ids(styles_xml: bytes) -> dict[bytes, int]:
+    """dxf XML → its index in the workbook's ``<dxfs>``."""
+    m = _DXFS.search(styles_xml)
+    if not m:
+        return {}
+    out: dict[bytes, int] = {}
+    for i, dxf in enumerate(_DXF.findall(m.group(1))):
+        out.setdefault(dxf, i)
+    return out

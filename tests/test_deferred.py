@@ -1,0 +1,115 @@
+"""Deferred rows and conditional formats (juesuan.render.deferred): written straight into the sheet XML
+at save, they give the same workbook as real openpyxl objects; read in memory, they become real objects."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import openpyxl
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Font, PatternFill
+
+from juesuan.api import build_template, fill_workbook
+from juesuan.demo import sample_path
+from juesuan.render.deferred import BuiltWorkbook, DeferredSheet
+from juesuan.util.names import CHECK_SHEET
+
+from . import bookdump
+
+RED = PatternFill(fill_type="solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
+BLUE = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
+
+
+def _saved(wb, path):
+    wb.save(path)
+    return path
+
+
+def test_a_template_saved_from_deferred_rows_equals_one_made_of_real_cells(tmp_path):
+    _, fast = build_template("某某局", 2024, **bookdump.TEMPLATE_ARGS)
+    _, real = build_template("某某局", 2024, **bookdump.TEMPLATE_ARGS)
+    assert all(ws.deferred for ws in fast.worksheets if isinstance(ws, DeferredSheet))
+    for ws in real.worksheets:  # reading in memory makes every deferred row and format real
+        ws.max_row, ws.conditional_formatting
+    assert not any(ws.deferred for ws in real.worksheets if isinstance(ws, DeferredSheet))
+    a = bookdump.dump(_saved(fast, tmp_path / "fast.xlsx"))
+    b = bookdump.dump(_saved(real, tmp_path / "real.xlsx"))
+    assert a == b
+    assert sum(1 for line in a if line.startswith(f"[{CHECK_SHEET}] cell I")) > 100
+
+
+def test_the_check_sheet_reads_in_memory_as_it_reads_from_the_file(tmp_path):
+    _, wb = fill_workbook(sample_path("careful"))
+    path = _saved(wb, tmp_path / "careful.xlsx")
+    ws = wb[CHECK_SHEET]
+    assert ws.deferred  # saving did not make the rows real …
+    loaded = openpyxl.load_workbook(path)[CHECK_SHEET]
+    values = lambda sheet: [[c.value if c.value != "" else None for c in row] for row in sheet.iter_rows()]
+    in_memory = values(ws)  # … reading them does ('' in memory is an empty cell in the file, as always)
+    assert not ws.deferred
+    assert in_memory == values(loaded)
+    last = ws.max_row
+    assert ws.cell(last, 3).hyperlink.location == loaded.cell(last, 3).hyperlink.location
+    assert ws.cell(last, 8).number_format == loaded.cell(last, 8).number_format == "0.000"
+
+
+def _small_book():
+    wb = BuiltWorkbook()
+    wb.remove(wb.active)
+    ws = wb.create_deferred_sheet("数据")
+    ws.append(["名称", "值", "公式"])
+    ws.append(["第一行", 1, "=B2*2"])
+    ws["A2"].font = Font(name="宋体", size=10, bold=True)
+    ws["C2"].number_format = "0.00"
+    ws.defer_rows([[" 前后有空格 ", 2.5, "=IF(B3>1,\"大\",\"小\")"],
+                   ["A&B <c> \"d\"", None, "=B4<>0"],
+                   ["末行", True, "="],
+                   ["", 0, None]],
+                  link_col=1, links=[("'数据'!A1", "回到表头"), None, ("'数据'!B2", "数据!B2"), None])
+    ws.conditional_formatting.add("B2:B9", FormulaRule(formula=["B2>1"], fill=BLUE))
+    ws.conditional_formatting.add("C2:C9", FormulaRule(formula=["C2>1"], fill=RED))
+    ws.defer_formats([("A3", [('A3="x"', RED, True), ("A3<>\"\"", BLUE, False)])])
+    return wb
+
+
+def test_deferred_rows_keep_text_numbers_formulas_styles_and_links(tmp_path):
+    path = _saved(_small_book(), tmp_path / "small.xlsx")
+    ws = openpyxl.load_workbook(path)["数据"]
+    assert [ws.cell(r, c).value for r in (3, 4, 5, 6) for c in (1, 2, 3)] == [
+        " 前后有空格 ", 2.5, '=IF(B3>1,"大","小")', 'A&B <c> "d"', None, "=B4<>0", "末行", True, "=", None, 0, None]
+    assert ws["A3"].font.b and ws["A4"].font.name == "宋体" and ws["C5"].number_format == "0.00"
+    assert ws["B4"].number_format == "General" and not ws["B4"].has_style  # a None is no cell at all
+    assert ws["A3"].hyperlink.location == "'数据'!A1" and ws["A3"].hyperlink.display == "回到表头"
+    assert ws["A4"].hyperlink is None and ws["A5"].hyperlink.location == "'数据'!B2"
+    assert ws.dimensions == "A1:C6"
+    rules = sorted(((str(cf.sqref), r.formula[0], r.priority, r.stopIfTrue, r.dxf.fill.fgColor.rgb)
+                    for cf in ws.conditional_formatting for r in cf.rules), key=lambda t: t[2])
+    # the deferred formats take the priorities add() would have given them after the real rule
+    assert rules == [("B2:B9", "B2>1", 1, None, "FFDDEBF7"), ("C2:C9", "C2>1", 2, None, "FFFFC7CE"),
+                     ("A3", 'A3="x"', 3, True, "FFFFC7CE"), ("A3", 'A3<>""', 4, None, "FFDDEBF7")]
+
+
+def test_a_colour_no_real_rule_has_is_written_by_openpyxl(tmp_path):
+    """The dxf of a deferred rule is found among the dxfs openpyxl wrote; a colour that is not there
+    makes everything real first, and openpyxl writes it."""
+    wb = _small_book()
+    ws = wb["数据"]
+    green = PatternFill(fill_type="solid", start_color="FFC6EFCE", end_color="FFC6EFCE")
+    ws.defer_formats([("C3", [("C3=1", green, True)])])
+    path = _saved(wb, tmp_path / "green.xlsx")
+    assert not ws.deferred
+    loaded = openpyxl.load_workbook(path)["数据"]
+    fills = {str(cf.sqref): [r.dxf.fill.fgColor.rgb for r in cf.rules] for cf in loaded.conditional_formatting}
+    assert fills["C3"] == ["FFC6EFCE"] and fills["A3"] == ["FFFFC7CE", "FFDDEBF7"]
+    assert loaded["A4"].value == 'A&B <c> "d"'
+
+
+def test_the_written_xml_is_utf8_not_character_references():
+    wb = _small_book()
+    buf = io.BytesIO()
+    wb.save(buf)
+    xml = zipfile.ZipFile(buf).read("xl/worksheets/sheet1.xml").decode("utf-8")
+    assert "<t xml:space=\"preserve\"> 前后有空格 </t>" in xml
+    deferred = xml.split('<row r="3"')[1].split("</sheetData>")[0]
+    assert "A&amp;B &lt;c&gt;" in deferred and "<f>B4&lt;&gt;0</f>" in deferred and "&#" not in deferred
