@@ -148,6 +148,11 @@ def pdfs(libreoffice, tmp_path_factory) -> dict[str, Path]:
     books["shanghai-errors"] = published_copy(sh_errors, folder / "shanghai-errors-fit.xlsx", fit=True)
     books["unruled"] = published_copy(xlsx["careful"], folder / "unruled.xlsx", borders=False)
     books["long-unruled"] = published_copy(xlsx["long"], folder / "long-unruled.xlsx", borders=False)
+    from .books import constants_copy
+    from .golden import _special
+
+    shifted = _special("shift03", constants_copy(xlsx["careful"], folder / "careful-values.xlsx"), folder / "shifted.xlsx")
+    books["shifted"] = published_copy(shifted, folder / "shifted-print.xlsx")
     notice = folder / "notice.txt"
     notice.write_text("关于召开年度工作会议的通知\n\n各科室：定于下周一上午九时召开会议，请准时参加。\n", encoding="utf-8")
     docx = _narrative_docx(xlsx["careful"], folder)
@@ -304,6 +309,18 @@ def test_pdf_reports_name_pages_and_rows_never_cells(pdfs):
         assert all(re.search(r"第\d+列", v) for v in r["columns"].values()), r  # 06: 代码 第1列、名称 第2列…
     assert not any(_A1.search(json.dumps(r["columns"], ensure_ascii=False)) for r in data["reading"])
     assert data["findings"] and all(f["cell"] == "" and f["page"] for f in data["findings"]), data["findings"]
+
+
+def test_a_shift_in_a_pdf_is_told_by_page_and_row(pdfs):
+    """A block pasted one row off, printed: the S-03 finding says where by page, code and name (a PDF has
+    no D18), and it is the one the workbook gives."""
+    book = [f for f in check(pdfs["shifted.xlsx"]).findings if f.rule == "S-03"]
+    printed = [f for f in check(pdfs["shifted"]).findings if f.rule == "S-03"]
+    assert len(book) == len(printed) == 1
+    assert book[0].params["repaired"] == printed[0].params["repaired"]
+    message = printed[0].message
+    assert not _A1.search(message), message
+    assert re.search(r"第\d+页「2080505 机关事业单位基本养老保险缴费支出」第2栏 的 118\.97", message), message
 
 
 def _narr(findings):

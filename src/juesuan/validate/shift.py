@@ -343,11 +343,14 @@ def _report(ctx: Context, tid: str, s: Shift) -> None:
     cols = sorted((a1.col_index(a1.split(c.a1)[0]), a1.split(c.a1)[0]) for c in cells)
     top, left, right = min(rows), cols[0][1], cols[-1][1]
     span = f"{left}{top}:{right}{max(rows)}"
+    if _printed(ctx, tid):  # a PDF: no cell addresses, the rows by page and label
+        ends = sorted(cells, key=lambda c: a1.order(c.a1))
+        span = f"{_place(ctx, ends[0])}至{_place(ctx, ends[-1])}"
     src = ctx.cells[CellKey(tid, s.rows[s.a + s.d], min(s.cols))]
     dst = ctx.cells[CellKey(tid, s.rows[s.a], min(s.cols))]
     f = add(ctx, ctx.rule_of_check("shift"), first, "shifted",
-            {"span": span, "direction": "向下" if s.d == 1 else "向上", "source": src.a1,
-             "value": value(ctx, src.key), "target": dst.a1, "repaired": s.repaired}, kind="shift")
+            {"span": span, "direction": "向下" if s.d == 1 else "向上", "source": _place(ctx, src),
+             "value": value(ctx, src.key), "target": _place(ctx, dst), "repaired": s.repaired}, kind="shift")
     f.cell = f"{left}{top}"
 
 
@@ -362,8 +365,29 @@ def _report_tail(ctx: Context, tid: str, s: Shift) -> None:
     dst = ctx.cells[CellKey(tid, s.rows[i], col)]
     code, name = tl.describe(dst.key)
     f = add(ctx, ctx.rule_of_check("shift"), start.key, "displaced",
-            {"start": start.a1, "rows": abs(s.d), "direction": "向下" if s.d > 0 else "向上",
-             "source": src.a1, "value": value(ctx, src.key), "code": code, "name": name,
+            {"start": _place(ctx, start), "rows": abs(s.d), "direction": "向下" if s.d > 0 else "向上",
+             "source": _place(ctx, src), "value": value(ctx, src.key), "code": code, "name": name,
              "repaired": s.repaired}, kind="shift")
     f.params["cells"] = [ctx.cells[CellKey(tid, r, c)].a1 for r in s.rows[s.a:] for c in s.cols
                          if CellKey(tid, r, c) in ctx.cells]
+
+
+def _printed(ctx: Context, tid: str) -> bool:
+    """Whether the table was read from a PDF (its rows have pages, its cells no address)."""
+    sheet = ctx.located.sheets.get(tid)
+    return bool(sheet is not None and sheet.pages)
+
+
+def _place(ctx: Context, cell) -> str:
+    """Where a cell is, as the user can find it: ``C12`` in a workbook; in a PDF the page and the row's
+    code and name (``第3页「2010301 行政运行」第1栏``)."""
+    tid = cell.key.table
+    if not _printed(ctx, tid):
+        return cell.a1
+    pages = ctx.located.sheets[tid].pages
+    row = a1.split(cell.a1)[1]
+    page = pages[row - 1] if 0 < row <= len(pages) else pages[0]
+    code, name = ctx.layout.table(tid).describe(cell.key)
+    label = " ".join(x for x in (code, name) if x)
+    column = f"第{cell.key.col}栏" if isinstance(cell.key.col, int) else ""
+    return f"第{page}页「{label}」{column}"
