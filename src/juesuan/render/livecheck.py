@@ -299,23 +299,20 @@ def _conditional_formats(wb, layout: WorkbookLayout, anchors: dict[CellKey, list
             if formula]
         by_sheet.setdefault(layout.sheet(key), []).append((f"{col}{row}", rules))
     for sheet, formats in by_sheet.items():
-        ws = wb[sheet]
-        if isinstance(ws, DeferredSheet):
-            ws.defer_formats(formats)
-            continue
-        for sqref, rules in formats:
-            for formula, fill, stop in rules:
-                ws.conditional_formatting.add(sqref, FormulaRule(formula=[formula], fill=fill, stopIfTrue=stop))
+        _put_formats(wb[sheet], formats)
+
+
+def _put_formats(ws, formats) -> None:
+    """(range, [(formula, fill, stop)]) conditional formats onto ``ws`` (kept for the fast save when deferred)."""
+    if isinstance(ws, DeferredSheet):
+        ws.defer_formats(formats)
+        return
+    for sqref, rules in formats:
+        for formula, fill, stop in rules:
+            ws.conditional_formatting.add(sqref, FormulaRule(formula=[formula], fill=fill, stopIfTrue=stop))
 
 
 def _text_formats(wb, texts: dict[str, list[str]]) -> None:
     """An amount typed as text is red at its cell (first of the cell's rules: it is the root cause)."""
     for sheet, ranges in texts.items():
-        ws = wb[sheet]
-        formats = [(rng, [(f"ISTEXT({rng.split(':')[0]})", FAIL_FILL, True)]) for rng in ranges]
-        if isinstance(ws, DeferredSheet):
-            ws.defer_formats(formats)
-            continue
-        for rng, rules in formats:
-            for formula, fill, stop in rules:
-                ws.conditional_formatting.add(rng, FormulaRule(formula=[formula], fill=fill, stopIfTrue=stop))
+        _put_formats(wb[sheet], [(rng, [(f"ISTEXT({rng.split(':')[0]})", FAIL_FILL, True)]) for rng in ranges])
