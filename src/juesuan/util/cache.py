@@ -14,6 +14,7 @@ full disk, a damaged or foreign entry — means the object is built as if there 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -90,6 +91,7 @@ def _load(path: Path, key: str) -> tuple | None:
 
 
 def _store(folder: Path, path: Path, kind: str, key: str, value) -> None:
+    tmp = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         data = _FORMAT + pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL)
@@ -101,7 +103,6 @@ def _store(folder: Path, path: Path, kind: str, key: str, value) -> None:
             if old != path:
                 old.unlink(missing_ok=True)
     except Exception:  # a cache that cannot be written only costs time
-        try:
-            os.unlink(tmp)  # type: ignore[possibly-undefined]
-        except Exception:
-            pass
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                Path(tmp).unlink(missing_ok=True)

@@ -66,7 +66,7 @@ class _Judge:
     once; a hypothesis adds to it only what the cells it changes contribute (exact: Decimal)."""
 
     def __init__(self, values: dict, prepared: list):
-        self.values, self.prepared = values, prepared
+        self.prepared = prepared
         self.diff: list[Decimal] = []
         self.coef: dict = {}  # cell → [(relation, its net sign in that relation)]
         for i, (_, terms, _) in enumerate(prepared):
@@ -80,6 +80,7 @@ class _Judge:
                     self.coef.setdefault(k, []).append((i, c))
         self.bad = [_is_bad(op, d, tol) for (op, _, tol), d in zip(prepared, self.diff)]
         self.before = sum(self.bad)
+        self.need = max(MIN_REPAIRED, 0.6 * self.before)  # what a hypothesis must repair to explain them
         self.touch = {k: {i for i, _ in occ} for k, occ in self.coef.items()}
 
     def bad_reach(self, tid: str, cols, rows):
@@ -94,27 +95,27 @@ class _Judge:
             return memo[(a, b)]
         return reach
 
-    def judge(self, delta: dict, need: float | None) -> int | None:
+    def judge(self, delta: dict) -> int | None:
         """How many broken relations the changes ``delta`` (relation → what its difference gains)
-        repair, net of those they break; the broken ones are judged first, and the count stops (None)
-        as soon as even repairing every relation still to judge could not reach ``need``."""
-        bad, diff, prepared = self.bad, self.diff, self.prepared
+        repair, net of those they break, if that reaches ``need``; else None. The broken ones are judged
+        first, and the count stops as soon as the bar is out of reach."""
+        bad, diff, prepared, need = self.bad, self.diff, self.prepared, self.need
         broken = [i for i in delta if bad[i]]
         left = len(broken)  # the most the relations not yet judged can repair
-        if need is not None and left < need:
+        if left < need:
             return None
         repaired = 0
         for i in broken:
             op, _, tol = prepared[i]
             repaired += 1 - _is_bad(op, diff[i] + delta[i], tol)
             left -= 1
-            if need is not None and repaired + left < need:
+            if repaired + left < need:
                 return None
         for i in delta:
             if not bad[i]:
                 op, _, tol = prepared[i]
                 repaired -= _is_bad(op, diff[i] + delta[i], tol)
-                if need is not None and repaired < need:
+                if repaired < need:
                     return None
         return repaired
 
@@ -202,11 +203,9 @@ def _best_shift(ctx: Context, tid: str, tl, touching) -> Shift | None:
         prepared = _prepare(ctx, [ctx.expanded[i] for i in seen])
         values = {k: value(ctx, k) for _, terms, _ in prepared for _, k in terms}
         judge = _Judge(values, prepared)
-        before = judge.before
-        need = max(MIN_REPAIRED, 0.6 * before)
         reach = judge.bad_reach(tid, cols, rows)
         grid = _Grid(ctx, tid, cols, rows, judge)
-        blocks = _block_shifts(grid, cols, rows, pairs if block_too else [], reach, judge, before)
+        blocks = _block_shifts(grid, cols, rows, pairs if block_too else [], reach, judge)
         for a, b in (pairs if block_too else ()):
             for d in (1, -1):
                 cand = blocks.get((a, b, d))
@@ -215,8 +214,8 @@ def _best_shift(ctx: Context, tid: str, tl, touching) -> Shift | None:
         bad_pos = set(idx)
         starts = [a for a in edges if len(rows) - a >= MIN_MOVED
                   and sum(1 for i in range(a, len(rows)) if i in bad_pos) >= max(MIN_REPAIRED, (len(rows) - a) // 2)
-                  and reach(a, len(rows)) >= need]  # a displacement breaks most rows below where it starts
-        tails = _tail_shifts(grid, cols, rows, starts, judge, before)
+                  and reach(a, len(rows)) >= judge.need]  # a displacement breaks most rows below where it starts
+        tails = _tail_shifts(grid, cols, rows, starts, judge)
         for a in starts:
             for k in range(1, _max_displacement(len(rows), a) + 1):
                 for d in (k, -k):
@@ -230,7 +229,7 @@ def _max_displacement(n: int, a: int) -> int:
     return min(MAX_DISPLACED, n - a - 1)
 
 
-def _tail_shifts(grid: "_Grid", cols, rows, starts, judge, before) -> dict:
+def _tail_shifts(grid: "_Grid", cols, rows, starts, judge) -> dict:
     """Every hypothesis "from rows[a] down, each amount stands ``d`` rows off its label" for ``a`` in
     ``starts``: rows were inserted into (d > 0) or deleted from (d < 0) the code and name columns but
     not the amount columns. Undone: rows[i] takes the amount shown at rows[i − d]; rows with no amount of
@@ -241,50 +240,51 @@ def _tail_shifts(grid: "_Grid", cols, rows, starts, judge, before) -> dict:
     n, out = len(rows), {}
     if not starts:
         return out
-    need = max(MIN_REPAIRED, 0.6 * before)
     top = min(starts)
     wanted = {a: _max_displacement(n, a) for a in starts}
     for d in sorted({d for a, m in wanted.items() for k in range(1, m + 1) for d in (k, -k)}):
         shared: dict = {}  # relation → what its difference gains from the rows shared by every start
-        moved, next_row = [0], n - 1  # next row to add to ``shared``
+        moved, next_row = 0, n - 1  # next row to add to ``shared``
         for a in range(n - 1, top - 1, -1):
             first_shared = a + d if d > 0 else a
             while next_row >= max(first_shared, 0) and next_row >= a:
                 j = next_row - d
                 new = grid.vals[j] if 0 <= j < n else None
-                _row_changes(grid, next_row, new, shared, moved)
+                moved += _row_changes(grid, next_row, new, shared)
                 next_row -= 1
             if a not in wanted or abs(d) > wanted[a]:
                 continue
             if not grid.whole_from[a]:
                 out[(a, d)] = None
                 continue
-            delta, count = dict(shared), [moved[0]]
+            delta, count = dict(shared), moved
             for i in range(a, min(a + d, n)) if d > 0 else ():
-                _row_changes(grid, i, None, delta, count)  # the inserted labels' rows: no amount of their own
-            out[(a, d)] = _verdict(judge, delta, count[0], need, before, Shift(0, abs(d), cols, rows, a, n - 1, d, tail=True))
+                count += _row_changes(grid, i, None, delta)  # the inserted labels' rows: no amount of their own
+            out[(a, d)] = _verdict(judge, delta, count, Shift(0, abs(d), cols, rows, a, n - 1, d, tail=True))
     return out
 
 
-def _row_changes(grid: "_Grid", i: int, new, delta: dict, moved: list) -> None:
-    """Row i taking the values ``new`` (None: 0 everywhere): its changed cells added to ``delta``."""
-    here, places = grid.vals[i], grid.occ[i]
+def _row_changes(grid: "_Grid", i: int, new, delta: dict) -> int:
+    """Row i taking the values ``new`` (None: 0 everywhere): its changed cells added to ``delta``;
+    returns how many cells changed."""
+    here, places, moved = grid.vals[i], grid.occ[i], 0
     for ci, old in enumerate(here):
         v = new[ci] if new is not None else ZERO
         if v != old:
-            moved[0] += 1
+            moved += 1
             _add(delta, places[ci], v - old)
+    return moved
 
 
-def _verdict(judge, delta, moved, need, before, shift: "Shift") -> "Shift | None":
+def _verdict(judge: _Judge, delta, moved: int, shift: "Shift") -> "Shift | None":
     """``shift`` with what it repairs, if it moves enough cells and repairs enough relations."""
     if moved < MIN_MOVED:
         return None
-    repaired = judge.judge(delta, need)
-    if repaired is not None and repaired >= MIN_REPAIRED and repaired >= 0.6 * before:
-        shift.repaired = repaired
-        return shift
-    return None
+    repaired = judge.judge(delta)
+    if repaired is None:
+        return None
+    shift.repaired = repaired
+    return shift
 
 
 class _Grid:
@@ -302,12 +302,11 @@ class _Grid:
             self.whole_from[i] = self.whole_from[i + 1] and all(k is not None for k in self.keys[i])
 
 
-def _block_shifts(grid: "_Grid", cols, rows, pairs, reach, judge, before) -> dict:
+def _block_shifts(grid: "_Grid", cols, rows, pairs, reach, judge) -> dict:
     """Every hypothesis "rows[a..b] show the values of rows[a+d..b+d]" (d = ±1) of ``pairs``: (a, b, d)
     → the Shift, when undoing it repairs enough. For each a and d the rows are added one by one as b
     grows, so the blocks from one start share their rows. A block that fewer broken relations touch
     than it would have to repair is not judged."""
-    need = max(MIN_REPAIRED, 0.6 * before)
     ends: dict[int, list[int]] = {}
     for a, b in pairs:
         ends.setdefault(a, []).append(b)
@@ -315,20 +314,19 @@ def _block_shifts(grid: "_Grid", cols, rows, pairs, reach, judge, before) -> dic
     for a, bs in ends.items():
         for d in (1, -1):
             delta: dict = {}
-            moved, i = [0], a
+            moved, i = 0, a
             for b in sorted(bs):
                 while i is not None and i <= b:
                     j = i + d
                     if not 0 <= j < n or None in grid.keys[j] or None in grid.keys[i]:
                         i = None  # a row without its cells: no block from a reaches past it
                         break
-                    _row_changes(grid, i, grid.vals[j], delta, moved)
+                    moved += _row_changes(grid, i, grid.vals[j], delta)
                     i += 1
                 if i is None:
                     break
-                if reach(a, b + 1) >= need:
-                    out[(a, b, d)] = _verdict(judge, dict(delta), moved[0], need, before,
-                                              Shift(0, b - a, cols, rows, a, b, d))
+                if reach(a, b + 1) >= judge.need:
+                    out[(a, b, d)] = _verdict(judge, dict(delta), moved, Shift(0, b - a, cols, rows, a, b, d))
     return out
 
 
