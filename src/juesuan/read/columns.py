@@ -31,9 +31,8 @@ def numbers_row(region: Region, rows, words: ReadingWords) -> dict[int, int]:
     for r in rows:
         nums = {}
         has_word = False
-        for c in range(1, region.width + 1):
-            v = region.sheet.value(r, c)
-            if v is None:
+        for c, v in region.sheet.row_values(r):
+            if c > region.width:
                 continue
             if norm(v) in words.number_headers:
                 has_word = True

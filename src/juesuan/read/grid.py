@@ -61,7 +61,12 @@ def _cell_text(v) -> str:
 def header_word(value) -> tuple[str, str | None]:
     if isinstance(value, str):
         return _header_word(value)
+    if value is None:
+        return _NO_WORD
     return _header_word_uncached(value)
+
+
+_NO_WORD = ("", None)
 
 
 @lru_cache(maxsize=1 << 14)

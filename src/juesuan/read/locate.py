@@ -256,15 +256,18 @@ def _name_column(reader: _Reader, code_cols: list[int], hr: int) -> int | None:
     """The 科目名称 column: the header word nearest the code header (科目名称 before 项目), on either
     side of the code columns; else the column right of them."""
     region = reader.region
-    best = None
+    ranks: dict[str, int] = {}
     for rank, word in enumerate(norm(w) for w in reader.words.name_headers):
-        for r in range(max(region.top, hr - 2), min(region.bottom, hr + 2) + 1):
-            for c in range(1, region.width + 1):
-                if c in code_cols or header_word(region.sheet.value(r, c))[0] != word:
-                    continue
-                score = (rank, abs(r - hr), abs(c - code_cols[-1]))
-                if best is None or score < best[0]:
-                    best = (score, c)
+        ranks.setdefault(word, rank)
+    best = None
+    for r in range(max(region.top, hr - 2), min(region.bottom, hr + 2) + 1):
+        for c, v in region.sheet.row_values(r):
+            rank = ranks.get(header_word(v)[0])
+            if rank is None or c in code_cols or c > region.width:
+                continue
+            score = (rank, abs(r - hr), abs(c - code_cols[-1]))
+            if best is None or score < best[0]:
+                best = (score, c)
     return best[1] if best else code_cols[-1] + 1
 
 
@@ -344,13 +347,12 @@ def _coded_rows(reader: _Reader, first: int, code_cols, name_col, cols: dict[int
         code = _row_code(region, r, code_cols, carry)
         raw_name = region.sheet.value(r, name_col) if name_col else None
         name = norm(raw_name) if raw_name is not None else ""
-        label = norm(shown(region.sheet, r, code_cols[0]))
-        if total_at is None and (code in totals or label in totals or (not code and name in totals)):
+        if total_at is None and (code in totals or (not code and name in totals)
+                                 or norm(shown(region.sheet, r, code_cols[0])) in totals):
             total_at = r
             reader.last_row = max(reader.last_row, r)
             continue
-        values = [region.sheet.value(r, c) for c in cols.values()]
-        if not code and not name and all(v is None for v in values):
+        if not code and not name and all(region.sheet.value(r, c) is None for c in cols.values()):
             continue
         body.append((r, CodeRow(code, "" if raw_name is None else str(raw_name).strip())))
     tl.rows = [TOTAL_ROW] + [row for _, row in body]

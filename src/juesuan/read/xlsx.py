@@ -67,12 +67,20 @@ class Sheet:
             c0 = self.start[1] + 1
             out = [(c0 + i, v) for i, v in enumerate(self.rows[r]) if v is not None and v != ""]
         if self.errors:
-            errs = {c: t for (rr, c), t in self.errors.items() if rr == row}
+            errs = self._errors_by_row().get(row)
             if errs:
                 merged = dict(out)
                 merged.update(errs)
                 out = sorted(merged.items())
         return out
+
+    def _errors_by_row(self) -> dict[int, dict[int, str]]:
+        cached = self.__dict__.get("_row_errors")
+        if cached is None:
+            cached = self.__dict__["_row_errors"] = {}
+            for (r, c), t in self.errors.items():
+                cached.setdefault(r, {})[c] = t
+        return cached
 
     def head_index(self, rows: int = 15) -> dict[str, list[tuple[int, int]]]:
         """Normalised text → its (row, col) places in the first ``rows`` rows (computed once)."""

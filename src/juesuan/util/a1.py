@@ -8,6 +8,9 @@ from __future__ import annotations
 
 def col_index(letters: str) -> int:
     """``A`` → 1, ``Z`` → 26, ``AA`` → 27."""
+    n = _INDEX.get(letters)
+    if n is not None:
+        return n
     n = 0
     for ch in letters.upper():
         n = n * 26 + ord(ch) - 64
@@ -16,11 +19,21 @@ def col_index(letters: str) -> int:
 
 def col_letter(index: int) -> str:
     """1 → ``A``, 27 → ``AA``."""
+    if 0 < index < len(_LETTERS):
+        return _LETTERS[index]
+    return _col_letter(index)
+
+
+def _col_letter(index: int) -> str:
     out = ""
     while index > 0:
         index, rem = divmod(index - 1, 26)
         out = chr(65 + rem) + out
     return out
+
+
+_LETTERS = ("",) + tuple(_col_letter(i) for i in range(1, 703))  # A … ZZ: every column a table uses
+_INDEX = {letters: i for i, letters in enumerate(_LETTERS) if i}
 
 
 def split(a1: str) -> tuple[str, int]:

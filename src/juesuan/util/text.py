@@ -8,7 +8,14 @@ from functools import lru_cache
 
 def nfkc(text: str) -> str:
     """NFKC-normalise ``text`` and drop all white space (退职（役）费 == 退职(役)费)."""
+    return _nfkc_str(text) if len(text) < 200 else _nfkc_uncached(text)
+
+
+def _nfkc_uncached(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+_nfkc_str = lru_cache(maxsize=1 << 16)(_nfkc_uncached)  # names repeat across rows and workbooks
 
 
 def norm(text) -> str:

@@ -55,26 +55,29 @@ def _signed_sum(ctx: Context, terms) -> Decimal:
     return total
 
 
-def expand(ctx: Context, side) -> list[tuple[int, CellKey]] | None:
+def expand(ctx: Context, side, readable=None) -> list[tuple[int, CellKey]] | None:
     """A side's terms as the workbook's cells, or None if the workbook lacks a cell or table it needs."""
     out = []
+    cells = ctx.cells
+    readable = ctx.located.readable if readable is None else readable
     for sign, term in side:
         if isinstance(term, CellKey):
-            if term not in ctx.cells:
+            if term not in cells:
                 return None
             out.append((sign, term))
         else:
-            if term.table not in ctx.located.readable:
+            if term.table not in readable:
                 return None
             out.extend((sign, k) for k in term_keys(ctx, term))
     return out
 
 
-def applies(ctx: Context, inst: Instance) -> bool:
+def applies(ctx: Context, inst: Instance, readable=None) -> bool:
     """Whether a conditional instance applies: its condition's tables are read and its cells all 0."""
     if not inst.when_zero:
         return True
-    if any(k.table not in ctx.located.readable for k in inst.when_zero):
+    readable = ctx.located.readable if readable is None else readable
+    if any(k.table not in readable for k in inst.when_zero):
         return False
     return all(value(ctx, k) == 0 for k in inst.when_zero if k in ctx.cells)
 
@@ -83,16 +86,17 @@ def evaluate(ctx: Context) -> list[Violation]:
     """Judge every instance of the layout; returns the violations (tails and mismatches)."""
     out = []
     malformed = {t.spec.id: [c for c in t.malformed_codes() if c] for t in ctx.layout.tables_of("coded")}
+    readable, tables_of = ctx.located.readable, ctx.profile.relation_tables  # the same for every instance
     for inst in ctx.graph.instances:
-        if not applies(ctx, inst):
+        if inst.when_zero and not applies(ctx, inst, readable):
             ctx.skipped.add(inst.rule.id)
             continue
         ctx.judged.add(inst.rule.id)
-        lost = [t for t in relation_tables(ctx.profile, inst) if t not in ctx.located.readable]
+        lost = [t for t in tables_of(inst.rule.relations[inst.rel_no]) if t not in readable]
         if lost:  # a table the relation names is missing or unreadable: not evaluated, never compared with 0
             ctx.not_evaluated.setdefault(inst.rule.id, set()).update(lost)
             continue
-        lhs, rhs = expand(ctx, inst.lhs), expand(ctx, inst.rhs)
+        lhs, rhs = expand(ctx, inst.lhs, readable), expand(ctx, inst.rhs, readable)
         if lhs is None or rhs is None:
             _not_evaluated(ctx, inst)
             continue
