@@ -15,6 +15,7 @@ from juesuan.layout.tables import TableLayout
 from juesuan.model.profile import Profile
 
 _SHAPES: dict[tuple, dict] = {}  # layout signature → what is computed once per shape (instances, leaves …)
+_PLACEMENTS: dict[tuple, dict] = {}  # shape and every cell's place → what depends on where cells stand
 
 
 class WorkbookLayout:
@@ -65,6 +66,23 @@ class WorkbookLayout:
                 _SHAPES.clear()
             shape = _SHAPES[self.signature] = {}
         return shape
+
+    @cached_property
+    def placement(self) -> dict:
+        """A cache shared by every layout of the same shape placed alike: the same sheet names, every
+        cell at the same address, the same lines absent — the workbooks of a folder made from one
+        template. What depends on where the cells stand (a cell's model formula, which cells a
+        relation's terms find) is computed once per placement. A layout's cells must not move after
+        this is first used (the validator only reads them)."""
+        key = (self.signature, tuple(sorted(self.sheet_names.items())),
+               tuple((tid, None if t.positions is None else tuple(t.positions.items()), tuple(sorted(t.absent)))
+                     for tid, t in self.tables.items()))
+        placement = _PLACEMENTS.get(key)
+        if placement is None:
+            if len(_PLACEMENTS) > 64:
+                _PLACEMENTS.clear()
+            placement = _PLACEMENTS[key] = {}
+        return placement
 
     @cached_property
     def blanks(self) -> set[CellKey]:

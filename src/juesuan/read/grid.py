@@ -89,6 +89,13 @@ def is_small_int(value) -> int | None:
         return None
     if isinstance(value, (int, float)) and float(value).is_integer() and 0 < value < 100:
         return int(value)
+    if isinstance(value, str):
+        return _small_int_text(value)
+    return _small_int_text(norm(value))
+
+
+@lru_cache(maxsize=1 << 14)
+def _small_int_text(value: str) -> int | None:
     t = norm(value)
     return int(t) if _INT_RE.fullmatch(t) and int(t) > 0 else None
 

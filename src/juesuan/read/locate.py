@@ -407,7 +407,7 @@ def _paired(reader: _Reader) -> None:
         hits: dict[int, list[tuple[int, list[int]]]] = {}
         for r in region.rows(start):
             for c, t in region.texts(r):
-                lines = labels.get(_label_key(t))
+                lines = labels.get(_label_key_str(t))  # the text is normalised already
                 if lines:
                     hits.setdefault(c, []).append((r, lines))
         if not hits:

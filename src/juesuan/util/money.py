@@ -46,6 +46,8 @@ def parse_amount(value) -> tuple[Decimal | None, bool]:
     """
     if value is None:
         return None, True
+    if type(value) is float and (value == 0 or 1e-11 < abs(value) < 1e14):
+        return Decimal(repr(value)), True  # what a spreadsheet holds nearly always, well inside the range
     if isinstance(value, str):
         text = unicodedata.normalize("NFKC", value).strip().replace(" ", "")
         if text == "" or text in BLANK_MARKS:

@@ -38,7 +38,9 @@ class Cell:
     @property
     def shown(self) -> Decimal | None:
         """The value as the sheet shows it, in the table's own unit."""
-        return None if self.value is None else self.value * self.scale
+        if self.value is None or self.scale == 1:
+            return self.value
+        return self.value * self.scale
 
 
 @dataclass

@@ -72,6 +72,10 @@ def expand(ctx: Context, side, readable=None) -> list[tuple[int, CellKey]] | Non
     return out
 
 
+def _frozen(terms):
+    return None if terms is None else tuple(terms)
+
+
 def applies(ctx: Context, inst: Instance, readable=None) -> bool:
     """Whether a conditional instance applies: its condition's tables are read and its cells all 0."""
     if not inst.when_zero:
@@ -87,6 +91,8 @@ def evaluate(ctx: Context) -> list[Violation]:
     out = []
     malformed = {t.spec.id: [c for c in t.malformed_codes() if c] for t in ctx.layout.tables_of("coded")}
     readable, tables_of = ctx.located.readable, ctx.profile.relation_tables  # the same for every instance
+    # which cells each side finds depends only on where the cells stand and which tables are read
+    expansions = ctx.layout.placement.setdefault(("expanded", frozenset(readable)), {})
     for inst in ctx.graph.instances:
         if inst.when_zero and not applies(ctx, inst, readable):
             ctx.skipped.add(inst.rule.id)
@@ -96,7 +102,11 @@ def evaluate(ctx: Context) -> list[Violation]:
         if lost:  # a table the relation names is missing or unreadable: not evaluated, never compared with 0
             ctx.not_evaluated.setdefault(inst.rule.id, set()).update(lost)
             continue
-        lhs, rhs = expand(ctx, inst.lhs, readable), expand(ctx, inst.rhs, readable)
+        hit = expansions.get(id(inst))
+        if hit is None or hit[0] is not inst:
+            hit = expansions[id(inst)] = (inst, _frozen(expand(ctx, inst.lhs, readable)),
+                                          _frozen(expand(ctx, inst.rhs, readable)))
+        _, lhs, rhs = hit
         if lhs is None or rhs is None:
             _not_evaluated(ctx, inst)
             continue

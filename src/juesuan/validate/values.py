@@ -118,15 +118,12 @@ def _is_model_formula(ctx: Context, cell: Cell, inst) -> bool:
 
 def _model_formula(ctx: Context, inst, plain) -> str:
     """The model's formula of ``inst``'s cell, as :func:`plain` gives it: made once per instance and
-    placing of its cells (the workbooks of a folder made from one template share it)."""
-    layout = ctx.layout
-    where = tuple((layout.table(t.table).address(t), layout.sheet(t)) for _, t in inst.rhs if isinstance(t, CellKey))
-    memo = layout.shape.setdefault("model_formulas", {})
-    key = (id(inst), layout.sheet(inst.target), where)
-    text = memo.get(key)
-    if text is None:
-        text = memo[key] = plain(defining_formula(layout, inst))
-    return text
+    placement of the cells (the workbooks of a folder made from one template share it)."""
+    memo = ctx.layout.placement.setdefault("model_formulas", {})
+    hit = memo.get(id(inst))
+    if hit is None or hit[0] is not inst:  # the instance itself is kept: its id is not reused while it is
+        hit = memo[id(inst)] = (inst, plain(defining_formula(ctx.layout, inst)))
+    return hit[1]
 
 
 def simple_formula(text: str | None) -> Decimal | None:
