@@ -11,7 +11,7 @@ renders it as text or JSON and turns it into an exit code.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
@@ -82,7 +82,8 @@ class Finding:
         return render(self.template, self.params)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = {name: getattr(self, name) for name in _FINDING_FIELDS}  # as dataclasses.asdict, without its deep copy
+        d["relations"], d["also"] = list(self.relations), list(self.also)
         for k in ("expected", "actual", "difference", "tolerance"):
             d[k] = None if d[k] is None else float(d[k])
         d["params"] = _plain(self.params)
@@ -92,6 +93,9 @@ class Finding:
         if self.page:  # a PDF has no cell addresses: the page, the code and the name say where
             d["cell"] = ""
         return d
+
+
+_FINDING_FIELDS = tuple(f.name for f in fields(Finding))
 
 
 @dataclass
