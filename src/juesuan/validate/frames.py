@@ -97,11 +97,9 @@ def _code_format(ctx):
 
 
 def _lookup(keys):
-    """An array → whether each value is among ``keys``: a pandas Index hashed once, when the schema is built."""
-    import pandas as pd
-
-    index = pd.Index(sorted(keys), dtype=object)
-    return lambda values: index.get_indexer(values) >= 0
+    """An array → whether each value is among ``keys``: a set hashed once, when the schema is built."""
+    known = frozenset(keys)
+    return lambda values: _mapped(known.__contains__, values, bool)
 
 
 @register("known_code", "series")
@@ -116,13 +114,12 @@ def _known_code(ctx):
 
 def _same_name(official: dict[str, str]):
     """The name typed is the catalog's (NFKC, as :func:`juesuan.util.text.nfkc`), or there is none to compare."""
+    import numpy as np
     import pandas as pd
 
-    names = pd.Series(official, dtype=object)  # indexed by code, hashed once
-
     def check(df):
-        expected = names.reindex(_array(df["code"])).to_numpy()
-        return _passed(df, (expected != expected) | (_array(df["name"]) == "") | (expected == _array(df["name_key"])))
+        expected = np.array(list(map(official.get, _array(df["code"]))), dtype=object)  # None: not in the catalog
+        return _passed(df, pd.isna(expected) | (_array(df["name"]) == "") | (expected == _array(df["name_key"])))
     return check
 
 
@@ -142,7 +139,7 @@ def _unique_code(ctx):
 
     def check(df):
         codes = _array(df["code"])
-        return _passed(df, ~((codes != "") & pd.Index(_keyed(df, codes)).duplicated(keep="first")))
+        return _passed(df, ~((codes != "") & pd.Index(_keyed(df, codes), dtype=object).duplicated(keep="first")))
     return check
 
 
@@ -157,7 +154,7 @@ def _has_parent(ctx):
         codes = _array(df["code"])
         below = _well_formed(codes) & (_mapped(len, codes, np.intp) > 3)  # a 款 or 项 needs its 类 or 款
         parents = np.array(list(map(operator.itemgetter(slice(None, -2)), codes)), dtype=object)
-        return _passed(df, ~below | pd.Index(_keyed(df, parents)).isin(_keyed(df, codes)))
+        return _passed(df, ~below | pd.Index(_keyed(df, parents), dtype=object).isin(_keyed(df, codes)))
     return check
 
 
