@@ -59,16 +59,19 @@ def match_columns(region: Region, rows, cols, wanted: dict[int, list[str]], word
     numbers = numbers_row(region, rows, words)
     out = ColumnMatch(headers={c: "·".join(w) for c, w in heads.items() if w})
     candidates = []
+    have_sets = {c: set(have) for c, have in heads.items()}
     for k, path in wanted.items():
         if not path:
             continue
         leaf, upper = path[-1], path[:-1]
         alts = _alternatives(words, leaf, extra.get(k, ()))
+        uppers = [{norm(w) for w in words.words_for(u)} for u in upper]  # an upper word, or one in its place
         for c, have in heads.items():
-            hit = max((score for w, score in alts if w in have), default=0)
+            present = have_sets[c]
+            hit = max((score for w, score in alts if w in present), default=0)
             if not hit:
                 continue
-            ctx = sum(1 for u in upper if any(norm(w) in have for w in words.words_for(u)))
+            ctx = sum(1 for u in uppers if not u.isdisjoint(present))
             candidates.append(((hit, ctx, numbers.get(c) == k, -len(have), -c), k, c))
     candidates.sort(reverse=True)
     taken: set[int] = set()

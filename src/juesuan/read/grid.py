@@ -51,6 +51,13 @@ def shown(sheet: Sheet, r: int, c: int):
 
 
 def _cell_text(v) -> str:
+    kind = type(v)  # the exact types first: what a sheet nearly always holds
+    if kind is str:
+        return norm(v)
+    if kind is float:
+        return str(int(v)) if v.is_integer() else repr(v)
+    if kind is int:
+        return str(v)
     if isinstance(v, float) and not isinstance(v, bool):
         return str(int(v)) if v.is_integer() else repr(v)
     if isinstance(v, int) and not isinstance(v, bool):
@@ -124,7 +131,8 @@ class Region:
         cache = self.sheet.__dict__.setdefault("_row_texts", {})
         out = cache.get(r)
         if out is None:
-            out = cache[r] = [(c, _cell_text(v)) for c, v in self.sheet.row_values(r) if c <= self.width]
+            width = self.width
+            out = cache[r] = [(c, _cell_text(v)) for c, v in self.sheet.row_values(r) if c <= width]
         return out
 
     def column_words(self, c: int, rows) -> list[str]:

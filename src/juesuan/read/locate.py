@@ -126,7 +126,8 @@ class _Reader:
 
     def put(self, key: CellKey, r: int, c: int) -> None:
         self.tl.positions[key] = (r, col_letter(c))
-        self.last_row = max(self.last_row, r)
+        if r > self.last_row:
+            self.last_row = r
 
     def is_note(self, r: int) -> bool:
         """A row whose first text is a 注/说明 (in any column: a 序号 column pushes it right), or says the

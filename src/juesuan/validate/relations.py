@@ -89,30 +89,21 @@ def applies(ctx: Context, inst: Instance, readable=None) -> bool:
 def evaluate(ctx: Context) -> list[Violation]:
     """Judge every instance of the layout; returns the violations (tails and mismatches)."""
     out = []
-    malformed = {t.spec.id: [c for c in t.malformed_codes() if c] for t in ctx.layout.tables_of("coded")}
-    readable, tables_of = ctx.located.readable, ctx.profile.relation_tables  # the same for every instance
-    # which cells each side finds depends only on where the cells stand and which tables are read
-    expansions = ctx.layout.placement.setdefault(("expanded", frozenset(readable)), {})
-    for inst in ctx.graph.instances:
+    readable = ctx.located.readable
+    for inst, lost, lhs, rhs, covered in _plan(ctx, readable):
         if inst.when_zero and not applies(ctx, inst, readable):
             ctx.skipped.add(inst.rule.id)
             continue
         ctx.judged.add(inst.rule.id)
-        lost = [t for t in tables_of(inst.rule.relations[inst.rel_no]) if t not in readable]
         if lost:  # a table the relation names is missing or unreadable: not evaluated, never compared with 0
             ctx.not_evaluated.setdefault(inst.rule.id, set()).update(lost)
             continue
-        hit = expansions.get(id(inst))
-        if hit is None or hit[0] is not inst:
-            hit = expansions[id(inst)] = (inst, _frozen(expand(ctx, inst.lhs, readable)),
-                                          _frozen(expand(ctx, inst.rhs, readable)))
-        _, lhs, rhs = hit
         if lhs is None or rhs is None:
             _not_evaluated(ctx, inst)
             continue
         if not lhs and not rhs:
             continue
-        if inst.code is not None and _covered_by_malformed(inst, lhs, rhs, malformed):
+        if covered:
             # the root cause is reported once, at the malformed code (R02-4); the relation still fails
             v = judge(ctx, inst, lhs, rhs)
             if v:
@@ -127,6 +118,30 @@ def evaluate(ctx: Context) -> list[Violation]:
                 v.what = {"template": "relation.one_sided", "params": {"code": inst.code, "table": table}}
             out.append(v)
     return out
+
+
+def _plan(ctx: Context, readable) -> list[tuple]:
+    """Per instance, what does not depend on the values — the tables it names that are not read, the
+    cells each side finds, whether a malformed code covers a missing side — in the order judged. It
+    depends only on where the cells stand and which tables are read: kept per placement."""
+    instances = ctx.graph.instances
+    memo = ctx.layout.placement.setdefault("plans", {})
+    key = frozenset(readable)
+    hit = memo.get(key)
+    if hit is not None and hit[0] is instances:
+        return hit[1]
+    malformed = {t.spec.id: [c for c in t.malformed_codes() if c] for t in ctx.layout.tables_of("coded")}
+    steps = []
+    for inst in instances:
+        lost = tuple(t for t in relation_tables(ctx.profile, inst) if t not in readable)
+        lhs = rhs = None
+        if not lost:
+            lhs, rhs = _frozen(expand(ctx, inst.lhs, readable)), _frozen(expand(ctx, inst.rhs, readable))
+        covered = (lhs is not None and rhs is not None and (lhs or rhs) and inst.code is not None
+                   and _covered_by_malformed(inst, lhs, rhs, malformed))
+        steps.append((inst, lost, lhs, rhs, bool(covered)))
+    memo[key] = (instances, steps)
+    return steps
 
 
 def relation_tables(profile, inst: Instance) -> tuple[str, ...]:
