@@ -31,12 +31,10 @@ def numbers_row(region: Region, rows, words: ReadingWords) -> dict[int, int]:
     for r in rows:
         nums = {}
         has_word = False
-        for c, v in region.sheet.row_values(r):
-            if c > region.width:
-                continue
-            if norm(v) in words.number_headers:
+        for c, t in region.texts(r):  # normalised as norm() does it; a number as its digits
+            if t in words.number_headers:
                 has_word = True
-            n = is_small_int(v)
+            n = is_small_int(t)
             if n is not None:
                 nums[c] = n
         seq = [nums[c] for c in sorted(nums)]

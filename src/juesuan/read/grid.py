@@ -135,20 +135,44 @@ class Region:
             out = cache[r] = [(c, _cell_text(v)) for c, v in self.sheet.row_values(r) if c <= width]
         return out
 
+    def first_text(self, r: int) -> tuple[int, str] | None:
+        """``texts(r)[0]`` (None for an empty row), without making the texts of the whole row."""
+        cached = self.sheet.__dict__.get("_row_texts", {}).get(r)
+        if cached is not None:
+            return cached[0] if cached else None
+        for c, v in self.sheet.row_values(r):  # left to right: the first is the only candidate
+            return (c, _cell_text(v)) if c <= self.width else None
+        return None
+
     def column_words(self, c: int, rows) -> list[str]:
         """The header words above column ``c`` in ``rows``, top to bottom, merged cells included, 栏次
         numbers left out."""
         words = []
+        value, merges = self.sheet.value, merge_map(self.sheet)
         for r in rows:
-            v = shown(self.sheet, r, c)
-            if v is None or is_small_int(v) is not None:
-                continue
-            w, _ = header_word(v)
-            if ":" in w or _YEAR_WORD.fullmatch(w) or _TAG_WORD.fullmatch(w):
-                continue  # page furniture above the header (部门名称：…, 单位：万元, 2024 年度)
+            v = value(r, c)
+            if v is None:  # as shown(): a cell inside a merged range shows the range's value
+                top = merges.get((r, c))
+                if top is None or (v := value(*top)) is None:
+                    continue
+            w = _column_word_text(v) if isinstance(v, str) else _column_word(v)
             if w and w not in words:
                 words.append(w)
         return words
+
+
+def _column_word(v) -> str:
+    """A header cell as a column's word ("" for a 栏次 number or page furniture above the header:
+    部门名称：…, 单位：万元, 2024 年度)."""
+    if is_small_int(v) is not None:
+        return ""
+    w, _ = header_word(v)
+    if ":" in w or _YEAR_WORD.fullmatch(w) or _TAG_WORD.fullmatch(w):
+        return ""
+    return w
+
+
+_column_word_text = lru_cache(maxsize=1 << 14)(_column_word)  # the same header texts on every sheet
 
 
 def cell_name(r: int, c: int) -> str:

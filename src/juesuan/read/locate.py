@@ -132,10 +132,10 @@ class _Reader:
     def is_note(self, r: int) -> bool:
         """A row whose first text is a 注/说明 (in any column: a 序号 column pushes it right), or says the
         table has no data."""
-        texts = self.region.texts(r)
-        if not texts:
+        first = self.region.first_text(r)
+        if first is None:
             return False
-        t = texts[0][1]  # normalised: “：” is “:”
+        t = first[1]  # normalised: “：” is “:”
         return bool(self._note_re.match(t)) or t.rstrip("。").endswith("故本表无数据")
 
     def notes_below(self, r: int) -> None:

@@ -54,8 +54,14 @@ def run_builtins(ctx: Context) -> None:
 
 
 def cells_of(ctx: Context, refs) -> list[CellKey]:
-    """The cells that references in the relation notation (``T04[33..60,4]``) stand for."""
-    return [k for text in refs for k in ref_cells(parse_ref(text, ctx.profile), ctx.layout)]
+    """The cells that references in the relation notation (``T04[33..60,4]``) stand for (resolved once
+    per layout shape: they depend on the tables' rows, not on where they stand)."""
+    memo = ctx.layout.shape.setdefault("cells_of", {})
+    key = tuple(refs)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = [k for text in refs for k in ref_cells(parse_ref(text, ctx.profile), ctx.layout)]
+    return list(found)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from juesuan.rules.instances import Instance
 from juesuan.validate.report import Finding
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     """One amount cell of a table: where it is, what it holds, and the value the checks use."""
 

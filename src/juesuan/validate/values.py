@@ -26,12 +26,13 @@ def read_cells(ctx: Context) -> None:
             continue
         for key in tl.absent:
             ctx.cells[key] = Cell(key, sheet.name, "", None, value=Decimal(0), absent=True)
+        name, value_at, formulas, address = sheet.name, sheet.value, sheet.formulas, tl.address
         for key in tl.value_keys():
-            row, col = tl.address(key)
+            row, col = address(key)
             c = a1.col_index(col)
-            raw = sheet.value(row, c)
-            f = sheet.formulas.get((row, c))
-            cell = Cell(key, sheet.name, f"{col}{row}", raw)
+            raw = value_at(row, c)
+            f = formulas.get((row, c))
+            cell = Cell(key, name, f"{col}{row}", raw)
             if f is not None:
                 cell.formula, cell.cached = f
             if f is not None and not cell.cached:
