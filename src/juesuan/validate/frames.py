@@ -471,13 +471,17 @@ def failures(schema, df) -> list[tuple[str, Any]]:
     missing = [c for c in schema.columns if c not in df.columns]
     if missing:
         raise ModelError(f"表格检查 {schema.name}：数据缺少列 {'、'.join(missing)}")
+    import numpy as np
+
     out = []
     runs = [(chk, None) for chk in schema.checks]  # frame checks first, then the columns' (pandera's order)
     runs += [(chk, col) for col, column in schema.columns.items() for chk in column.checks]
+    columns = {col: df[col] for _, col in runs if col is not None}
+    labels = df.index.to_numpy()
     for chk, col in runs:
-        result = chk(df[col] if col is not None else df)
+        result = chk(columns[col] if col is not None else df)
         passed = result.check_output
         if getattr(passed, "shape", None) != (len(df),):
             raise ModelError(f"表格检查「{chk.name}」没有逐行给出结果")
-        out.extend((str(chk.name), int(i)) for i in df.index[~passed.to_numpy(dtype=bool)])
+        out.extend((str(chk.name), int(i)) for i in labels[np.flatnonzero(~passed.to_numpy(dtype=bool))])
     return out

@@ -83,7 +83,8 @@ def applies(ctx: Context, inst: Instance, readable=None) -> bool:
     readable = ctx.located.readable if readable is None else readable
     if any(k.table not in readable for k in inst.when_zero):
         return False
-    return all(value(ctx, k) == 0 for k in inst.when_zero if k in ctx.cells)
+    known = ctx.values  # every cell's value, once computed_values has run
+    return all((known[k] if k in known else value(ctx, k)) == 0 for k in inst.when_zero if k in ctx.cells)
 
 
 def evaluate(ctx: Context) -> list[Violation]:
