@@ -119,3 +119,31 @@ def test_a_row_read_at_once_is_the_row_read_cell_by_cell(rows, start, errors):
     for r in range(0, 10):
         one_by_one = [(c, sheet.value(r, c)) for c in range(1, 12) if sheet.value(r, c) is not None]
         assert sheet.row_values(r) == one_by_one
+
+
+_CELL_PARTS = st.sampled_from([b'<f>SUM(D7:H7)</f>', b'<f t="shared" ref="B1:B3" si="0">A1*2</f>', b'<f/>',
+                               b'<f>A1&amp;B1</f>', b'<v>12.5</v>', b'<v></v>', b'<v/>', b'\n', b' ',
+                               b'<is><t>x</t></is>', b'<extLst/>', b'<fo/>'])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([b'<c r="C7">', b'<c s="5" r="AB12" t="n">', b'<c r="A1" s="1">',
+                                           b'<c  r="D3">']),
+                          st.lists(_CELL_PARTS, max_size=4)), max_size=12),
+       st.sampled_from([b"", b"<conditionalFormatting><cfRule><formula>A1&gt;0</formula></cfRule>"
+                             b"</conditionalFormatting>", b"<dataValidation><formula1>0</formula1></dataValidation>"]))
+def test_the_formula_scan_reads_each_formula_as_the_cell_by_cell_scan(cells, tail):
+    """The formula scan takes the usual cell (``<c …><f>…</f><v>…</v></c>``) in one match; on any cell
+    it gives what reading the cell part by part (its general path) gives."""
+    from juesuan.read import xlsx
+
+    xml = (b'<sheetData><row r="1">' + b"".join(head + b"".join(parts) + b"</c>" for head, parts in cells)
+           + b"</row></sheetData>" + tail)
+    reference, pos = {}, 0  # every formula through the general path
+    while (i := xml.find(b"<f", pos)) >= 0:
+        c, end = xml.rfind(b"<c ", 0, i), xml.find(b"</c>", i)
+        if c < 0 or end < 0:
+            break
+        xlsx._formula_cell(xml, c, i, end, reference)
+        pos = end + 4
+    assert xlsx.scan_formulas(xml) == reference

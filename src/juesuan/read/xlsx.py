@@ -212,6 +212,11 @@ def _col_index(letters: bytes) -> int:
     return n
 
 
+# a formula cell as writers write it: <c r="C7" …><f>SUM(D7:H7)</f><v>12.5</v></c> (its value directly after)
+_FORMULA_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*>\s*(<f\b[^>]*?(?:/>|>([^<]*)</f>))\s*'
+                           rb'<v\b[^>]*?(?:/>|>([^<]*)</v>)')
+
+
 def scan_formulas(xml: bytes) -> dict[tuple[int, int], tuple[str, bool]]:
     """(row, col) → (formula text, has a cached value) for every formula cell of a sheet's XML."""
     out = {}
@@ -224,17 +229,25 @@ def scan_formulas(xml: bytes) -> dict[tuple[int, int], tuple[str, bool]]:
         end = xml.find(b"</c>", i)
         if c < 0 or end < 0:
             break
-        head = xml[c: xml.find(b">", c) + 1]
-        m = _REF_RE.search(head)
-        fm = _F_RE.match(xml, i)
-        if m and fm:
-            body = xml[i:end]
-            vm = _V_RE.search(body)
-            cached = bool(vm and vm.group(1))
-            text = _unescape((fm.group(1) or b"").decode("utf-8"))
-            out[(int(m.group(2)), _col_index(m.group(1)))] = (text, cached)
+        m = _FORMULA_CELL.match(xml, c)
+        if m and m.start(3) == i and m.end() <= end:  # the usual cell, in one match
+            text = _unescape((m.group(4) or b"").decode("utf-8"))
+            out[(int(m.group(2)), _col_index(m.group(1)))] = (text, bool(m.group(5)))
+        else:
+            _formula_cell(xml, c, i, end, out)
         pos = end + 4
     return out
+
+
+def _formula_cell(xml: bytes, c: int, i: int, end: int, out: dict) -> None:
+    """The formula at ``i`` of the cell starting at ``c``, its value anywhere before ``end``."""
+    head = xml[c: xml.find(b">", c) + 1]
+    m = _REF_RE.search(head)
+    fm = _F_RE.match(xml, i)
+    if m and fm:
+        vm = _V_RE.search(xml[i:end])
+        text = _unescape((fm.group(1) or b"").decode("utf-8"))
+        out[(int(m.group(2)), _col_index(m.group(1)))] = (text, bool(vm and vm.group(1)))
 
 
 _ERR_RE = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*?\bt="e"[^>]*>(?:(?!</c>).)*?<v>([^<]*)</v>', re.S)

@@ -5,6 +5,7 @@ formula is a finding (V-03), a formula that is neither cached nor the model's ca
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from decimal import Decimal
 
 from juesuan.layout.keys import CellKey
@@ -99,22 +100,26 @@ def _compute(ctx: Context, cell: Cell, stack) -> None:
             add(ctx, ctx.rule_of_check("uncomputable_formula"), cell.key, "not_model", {"formula": cell.formula})
         return
     total = Decimal(0)
+    below = stack + (cell.key,)
     for sign, term in inst.rhs:
         for k in term_keys(ctx, term):
-            total += sign * value(ctx, k, stack + (cell.key,))
+            total += sign * value(ctx, k, below)
             if ctx.cells[k].unknown:
                 cell.unknown = True
     cell.value = total
 
 
+@lru_cache(maxsize=1 << 14)
+def _plain(text: str) -> str:
+    """A formula as it is compared with the model's: ``$`` and spaces aside, upper case, no ``=``."""
+    text = "".join(text.replace("$", "").split()).upper().lstrip("=")
+    single = _SINGLE_SUM.fullmatch(text)  # =SUM(C30) and =C30 (written before 0.x) mean the same
+    return single.group(1) if single else text
+
+
 def _is_model_formula(ctx: Context, cell: Cell, inst) -> bool:
     """Whether a formula is the one the model gives this cell (``$`` and spaces aside)."""
-    def plain(text: str) -> str:
-        text = "".join(text.replace("$", "").split()).upper().lstrip("=")
-        single = _SINGLE_SUM.fullmatch(text)  # =SUM(C30) and =C30 (written before 0.x) mean the same
-        return single.group(1) if single else text
-
-    return plain(cell.formula or "") == _model_formula(ctx, inst, plain)
+    return _plain(cell.formula or "") == _model_formula(ctx, inst, _plain)
 
 
 def _model_formula(ctx: Context, inst, plain) -> str:
