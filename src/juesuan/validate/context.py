@@ -81,6 +81,7 @@ class Context:
     read_notes: list = field(default_factory=list)  # what the reader read with reservations
     sheet_names: list | None = None  # every sheet of the file (None: not known, as for a PDF)
     values: dict = field(default_factory=dict)  # key → the value the checks use, once every formula is valued
+    summed: dict | None = None  # defining instance → the cells its formula sums here (values._summed_cells)
 
     @property
     def layout(self) -> WorkbookLayout:

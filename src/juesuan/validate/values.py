@@ -101,12 +101,24 @@ def _compute(ctx: Context, cell: Cell, stack) -> None:
         return
     total = Decimal(0)
     below = stack + (cell.key,)
-    for sign, term in inst.rhs:
-        for k in term_keys(ctx, term):
-            total += sign * value(ctx, k, below)
-            if ctx.cells[k].unknown:
-                cell.unknown = True
+    for sign, k in _summed_cells(ctx, inst):
+        total += sign * value(ctx, k, below)
+        if ctx.cells[k].unknown:
+            cell.unknown = True
     cell.value = total
+
+
+def _summed_cells(ctx: Context, inst) -> tuple:
+    """(sign, cell) of every cell the formula of ``inst`` sums on this workbook: what :func:`term_keys`
+    finds for its terms. It depends only on where the cells stand and which tables are read: kept per
+    placement."""
+    memo = ctx.summed
+    if memo is None:
+        memo = ctx.summed = ctx.layout.placement.setdefault(("summed", frozenset(ctx.located.readable)), {})
+    hit = memo.get(id(inst))
+    if hit is None or hit[0] is not inst:
+        hit = memo[id(inst)] = (inst, tuple((sign, k) for sign, term in inst.rhs for k in term_keys(ctx, term)))
+    return hit[1]
 
 
 @lru_cache(maxsize=1 << 14)
