@@ -363,10 +363,13 @@ def _coded_rows(reader: _Reader, first: int, code_cols, name_col, cols: dict[int
         tl.row_of[0] = total_at
         for k, c in cols.items():
             reader.put(CellKey(spec.id, 0, k), total_at, c)
-    for i, (rr, _) in enumerate(body, start=1):
+    letters = [(k, col_letter(c)) for k, c in cols.items()]
+    for i, (rr, _) in enumerate(body, start=1):  # as reader.put, cell by cell
         tl.row_of[i] = rr
-        for k, c in cols.items():
-            reader.put(CellKey(spec.id, i, k), rr, c)
+        for k, letter in letters:
+            tl.positions[CellKey(spec.id, i, k)] = (rr, letter)
+    if body and letters:
+        reader.last_row = max(reader.last_row, body[-1][0])
     tl.code_col, tl.name_col = col_letter(code_cols[-1]), col_letter(name_col or code_cols[-1] + 1)
     reader.reading.rows = len(body)
 
@@ -403,14 +406,16 @@ def _paired(reader: _Reader) -> None:
     tl, spec, region, profile = reader.tl, reader.spec, reader.region, reader.profile
     start = region.top + (0 if region.how == "工作表名" else 1)
     sides = []
-    for side in spec.sides:
-        labels = _side_labels(spec, profile, side)
+    side_labels = [(side, _side_labels(spec, profile, side)) for side in spec.sides]
+    known = set().union(*(labels for _, labels in side_labels))
+    found = [(r, c, key) for r in region.rows(start) for c, t in region.texts(r)
+             if (key := _label_key_str(t)) in known]  # the texts are normalised already
+    for side, labels in side_labels:
         hits: dict[int, list[tuple[int, list[int]]]] = {}
-        for r in region.rows(start):
-            for c, t in region.texts(r):
-                lines = labels.get(_label_key_str(t))  # the text is normalised already
-                if lines:
-                    hits.setdefault(c, []).append((r, lines))
+        for r, c, key in found:
+            lines = labels.get(key)
+            if lines:
+                hits.setdefault(c, []).append((r, lines))
         if not hits:
             reader.problem("missing_lines", lines=_ranges(list(range(side.first_line, side.last_line + 1))))
             continue

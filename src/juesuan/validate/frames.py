@@ -327,10 +327,11 @@ def frames_of(ctx: CheckContext, doc: int) -> dict[str, tuple[list[tuple], list]
     for tl in ctx.layout.tables_of("coded"):
         if tl.spec.id not in ctx.located.readable:
             continue
+        table = f"{doc}:{tl.spec.id}"
         for i, row in enumerate(tl.rows):
             if i:
                 code, name = _text(row.code), _text(row.name)
-                code_rows.append((f"{doc}:{tl.spec.id}", code, name, nfkc(name)))
+                code_rows.append((table, code, name, nfkc(name)))
                 code_where.append((tl.spec.id, i))
     econ_rows, econ_where = [], []
     for tl6 in ctx.layout.tables_of("economic"):
@@ -340,10 +341,12 @@ def frames_of(ctx: CheckContext, doc: int) -> dict[str, tuple[list[tuple], list]
                 econ_rows.append((f"{doc}:{tl6.spec.id}", _text(code), name, nfkc(name)))
                 econ_where.append(code)
     amounts, amount_where = [], []
+    tables: dict[str, str] = {}
     for k, c in ctx.cells.items():
         if (c.formula is not None and not c.cached) or c.absent:
             continue  # computed here from the model, or not in the file: nothing typed to check
-        amounts.append((f"{doc}:{k.table}", c.shown if c.parsed else None, c.parsed))
+        table = tables.get(k.table) or tables.setdefault(k.table, f"{doc}:{k.table}")
+        amounts.append((table, c.shown if c.parsed else None, c.parsed))
         amount_where.append(k)
     return {"code_rows": (code_rows, code_where), "econ_rows": (econ_rows, econ_where),
             "amounts": (amounts, amount_where)}
