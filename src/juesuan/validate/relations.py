@@ -51,7 +51,14 @@ def _signed_sum(ctx: Context, terms) -> Decimal:
     known = ctx.values
     for s, k in terms:
         v = known.get(k)
-        total += s * (v if v is not None else value(ctx, k))
+        if v is None:
+            v = value(ctx, k)
+        if s == 1:  # nearly every term: no multiplication
+            total += v
+        elif s == -1:
+            total -= v
+        else:
+            total += s * v
     return total
 
 
