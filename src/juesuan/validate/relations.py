@@ -19,11 +19,14 @@ from juesuan.validate.values import term_keys, value
 def leafcount(ctx: Context, terms) -> int:
     """Σ over terms of the number of non-zero input cells each one sums (at least 1 a term)."""
     total = 0
-    memo = ctx.leaves_memo
+    memo, known = ctx.leaves_memo, ctx.values
+    graph = None
     for _, key in terms:
         nz = memo.get(key)
         if nz is None:
-            nz = memo[key] = sum(1 for k in ctx.graph.leaves(key) if k in ctx.cells and value(ctx, k) != 0)
+            graph = graph or ctx.graph
+            nz = memo[key] = sum(1 for k in graph.leaves(key)
+                                 if k in ctx.cells and (known[k] if k in known else value(ctx, k)) != 0)
         total += max(1, nz)
     return total
 
