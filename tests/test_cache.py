@@ -66,3 +66,43 @@ def test_the_cached_profile_equals_the_parsed_one(tmp_path, monkeypatch):
         assert [(r.id, [x.expr for x in r.relations]) for r in p.rules] == \
             [(r.id, [x.expr for x in r.relations]) for r in parsed.rules]
         assert p.reading == parsed.reading
+
+
+def test_workbooks_of_one_template_share_work_but_not_findings(tmp_path):
+    """What is kept per shape and per placement (instances, model formulas, the cells a relation's
+    terms find, the plan of judged relations) is shared by the workbooks it fits and no other: a
+    folder of one template with rows moved, a table missing and amounts changed gives each file the
+    report it gets checked with nothing remembered."""
+    import openpyxl
+
+    from juesuan.api import fill_workbook
+    from juesuan.demo import sample_path
+    from juesuan.layout import workbook
+    from juesuan.util.atomic import save_workbook
+    from juesuan.validate.engine import check
+
+    files = {}
+    for name in ("careful", "published"):
+        _, wb = fill_workbook(sample_path(name))
+        files[name] = save_workbook(wb, tmp_path / f"{name}.xlsx", force=True)
+    edits = {
+        "changed": lambda wb: wb["公开03表"].cell(12, 4, 123.45),  # one amount
+        "moved": lambda wb: wb["公开05表"].insert_rows(10),  # every row below moves down
+        "no07": lambda wb: wb.remove(wb["公开07表"]),  # a table the relations name is missing
+        "moved01": lambda wb: wb["公开01表"].insert_rows(8, 2),
+    }
+    for name, edit in edits.items():
+        wb = openpyxl.load_workbook(files["careful"])
+        edit(wb)
+        wb.save(tmp_path / f"{name}.xlsx")
+        files[name] = tmp_path / f"{name}.xlsx"
+    order = ["careful", "moved", "changed", "no07", "careful", "published", "moved01", "moved", "no07", "changed"]
+    shared = [check(files[n]).to_dict() for n in order]
+    alone = []
+    for n in order:
+        workbook._SHAPES.clear()
+        workbook._PLACEMENTS.clear()
+        alone.append(check(files[n]).to_dict())
+    assert shared == alone
+    # the edits did change what was found: the shared work was really shared across different files
+    assert len({str(r["findings"]) for r in alone}) >= 4
