@@ -90,19 +90,22 @@ def test_deferred_rows_keep_text_numbers_formulas_styles_and_links(tmp_path):
                      ("A3", 'A3="x"', 3, True, "FFFFC7CE"), ("A3", 'A3<>""', 4, None, "FFDDEBF7")]
 
 
-def test_a_colour_no_real_rule_has_is_written_by_openpyxl(tmp_path):
-    """The dxf of a deferred rule is found among the dxfs openpyxl wrote; a colour that is not there
-    makes everything real first, and openpyxl writes it."""
+def test_a_colour_no_real_rule_has_gets_its_own_differential_style(tmp_path):
+    """Each deferred rule's colour is registered before writing: one no real rule has is written too,
+    and one a real rule has is shared with it (one dxf per colour)."""
     wb = _small_book()
     ws = wb["数据"]
     green = PatternFill(fill_type="solid", start_color="FFC6EFCE", end_color="FFC6EFCE")
     ws.defer_formats([("C3", [("C3=1", green, True)])])
     path = _saved(wb, tmp_path / "green.xlsx")
-    assert not ws.deferred
+    assert ws.deferred  # written straight into the XML all the same
     loaded = openpyxl.load_workbook(path)["数据"]
     fills = {str(cf.sqref): [r.dxf.fill.fgColor.rgb for r in cf.rules] for cf in loaded.conditional_formatting}
     assert fills["C3"] == ["FFC6EFCE"] and fills["A3"] == ["FFFFC7CE", "FFDDEBF7"]
+    assert fills["B2:B9"] == ["FFDDEBF7"] and fills["C2:C9"] == ["FFFFC7CE"]
     assert loaded["A4"].value == 'A&B <c> "d"'
+    dxfs = zipfile.ZipFile(path).read("xl/styles.xml").decode("utf-8").split("<dxfs")[1].split("</dxfs>")[0]
+    assert dxfs.count("<dxf>") == 3
 
 
 def test_the_written_xml_is_utf8_not_character_references():

@@ -7,7 +7,8 @@ at it from the tables (13,000 rules) that was most of the build. A :class:`Defer
 plain values — rows styled like the real row above them, each with an optional internal link; rules as
 (range, formula, fill) — and when the workbook is saved they are written straight into the sheet's XML.
 The rest of every sheet (real cells, views, protection, filter, validations, print setup) is still
-written by openpyxl, and the colours are the dxf entries openpyxl writes for the sheet's real rules.
+written by openpyxl; the deferred rules' colours are registered as the workbook's differential styles
+before it writes.
 
 What is deferred stays an ordinary part of the worksheet for code that looks at it in memory: the first
 read of the sheet's cells (``ws["C46"]``, ``ws.iter_rows()``, ``ws.max_row`` …) or of its
@@ -20,23 +21,22 @@ import datetime
 import io
 import re
 from copy import copy
-from zipfile import ZIP_DEFLATED, ZIP_STORED, ZipFile
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.compat import safe_string
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
-from openpyxl.xml.functions import tostring
 
 _DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"\s*/>')
-_DXFS = re.compile(rb"<dxfs[^>]*>(.*?)</dxfs>", re.S)
-_DXF = re.compile(rb"<dxf>.*?</dxf>|<dxf/>", re.S)
 # elements a worksheet's XML has after its conditional formats / hyperlinks (CT_Worksheet order)
 _AFTER_FORMATS = (b"<conditionalFormatting", b"<dataValidations", b"<hyperlinks", b"<printOptions",
                   b"<pageMargins", b"<pageSetup", b"<headerFooter", b"</worksheet>")
@@ -135,7 +135,7 @@ class DeferredSheet(Worksheet):
     # ----------------------------------------------------------------------------------------------
     # Writing what is deferred into the sheet's XML
 
-    def xml_chunks(self, xml: bytes, dxf_ids: dict[bytes, int]):
+    def xml_chunks(self, xml: bytes, dxf_ids: dict[int, int]):
         """The sheet's XML as openpyxl wrote it (real objects only) with the deferred ones put in, in
         pieces (the rows a few thousand at a time), so that the whole text is never held at once."""
         if not self._deferred:
@@ -159,7 +159,7 @@ class DeferredSheet(Worksheet):
                 tail = tail[:at] + b"<hyperlinks>" + links + b"</hyperlinks>" + tail[at:]
         yield self._put_formats(tail, dxf_ids)
 
-    def _put_formats(self, xml: bytes, dxf_ids: dict[bytes, int]) -> bytes:
+    def _put_formats(self, xml: bytes, dxf_ids: dict[int, int]) -> bytes:
         if not self._formats:
             return xml
         at = _first_of(xml, _AFTER_FORMATS)
@@ -230,21 +230,13 @@ def _cell_xml(head: str, style: str, v) -> str:
     raise TypeError(f"deferred rows hold text and numbers only, not {type(v).__name__}")
 
 
-def dxf_key(fill) -> bytes:
-    """The XML openpyxl writes for the differential style of a rule with this fill (and nothing else)."""
-    return tostring(DifferentialStyle(fill=fill).to_tree())
-
-
-def _formats_xml(formats, dxf_ids: dict[bytes, int]) -> bytes:
+def _formats_xml(formats, dxf_ids: dict[int, int]) -> bytes:
     out = []
-    ids: dict[int, int] = {}  # id(fill) → dxf index
     for sqref, rules in formats:
         parts = []
         for priority, formula, fill, stop in rules:
             stop_attr = ' stopIfTrue="1"' if stop else ""
-            dxf = ids.get(id(fill))
-            if dxf is None:
-                dxf = ids[id(fill)] = dxf_ids[dxf_key(fill)]
+            dxf = dxf_ids[id(fill)]
             parts.append(f'<cfRule type="expression" priority="{priority}" dxfId="{dxf}"'
                          f'{stop_attr}><formula>{_text(formula)}</formula></cfRule>')
         out.append(f'<conditionalFormatting sqref="{sqref}">{"".join(parts)}</conditionalFormatting>')
@@ -252,7 +244,9 @@ def _formats_xml(formats, dxf_ids: dict[bytes, int]) -> bytes:
 
 
 class BuiltWorkbook(Workbook):
-    """The generated workbook: an openpyxl workbook that can hold :class:`DeferredSheet` sheets."""
+    """The generated workbook: an openpyxl workbook that can hold :class:`DeferredSheet` sheets, saved
+    in one pass — each sheet's XML made in memory (openpyxl's own writer goes through a temporary file
+    per sheet) and the deferred parts put in as it goes into the zip."""
 
     def create_deferred_sheet(self, title: str) -> DeferredSheet:
         ws = DeferredSheet(parent=self, title=title)
@@ -260,46 +254,49 @@ class BuiltWorkbook(Workbook):
         return ws
 
     def save(self, filename) -> None:
-        pending = [ws for ws in self.worksheets if isinstance(ws, DeferredSheet) and ws.deferred]
-        if not pending:
-            return super().save(filename)
         self.properties.modified = datetime.datetime.now(tz=datetime.timezone.utc).replace(tzinfo=None)
-        stored = io.BytesIO()
-        for ws in pending:
-            ws._writing = True
-        try:
-            ExcelWriter(self, ZipFile(stored, "w", ZIP_STORED, allowZip64=True)).save()
-        finally:
-            for ws in pending:
-                ws._writing = False
-        with ZipFile(stored) as src:
-            dxf_ids = _dxf_ids(src.read("xl/styles.xml"))
-            fills = {id(r[2]): r[2] for ws in pending for _, rules in (ws._formats or ()) for r in rules}
-            needed = {dxf_key(fill) for fill in fills.values()}
-            if not needed <= dxf_ids.keys():  # a colour no real rule wrote: let openpyxl write them all
-                for ws in pending:
-                    ws.conditional_formatting, ws.max_row
-                return super().save(filename)
-            parts = {ws.path.lstrip("/"): ws for ws in pending}
-            with ZipFile(filename, "w", ZIP_DEFLATED, allowZip64=True) as out:
-                for info in src.infolist():
-                    data = src.read(info)
-                    info.compress_type = ZIP_DEFLATED  # (after reading: the stored entry is read by it)
-                    ws = parts.get(info.filename)
-                    if ws is None:
-                        out.writestr(info, data)
-                        continue
-                    with out.open(info, "w") as part:
-                        for chunk in ws.xml_chunks(data, dxf_ids):
-                            part.write(chunk)
+        pending = [ws for ws in self.worksheets if isinstance(ws, DeferredSheet) and ws.deferred]
+        _Writer(self, ZipFile(filename, "w", ZIP_DEFLATED, allowZip64=True), _dxf_ids(self, pending)).save()
 
 
-def _dxf_ids(styles_xml: bytes) -> dict[bytes, int]:
-    """dxf XML → its index in the workbook's ``<dxfs>``."""
-    m = _DXFS.search(styles_xml)
-    if not m:
-        return {}
-    out: dict[bytes, int] = {}
-    for i, dxf in enumerate(_DXF.findall(m.group(1))):
-        out.setdefault(dxf, i)
+def _dxf_ids(wb, sheets) -> dict[int, int]:
+    """id(fill) → the index of its differential style, for the deferred formats' fills: registered now,
+    in the order they are first used (a real rule with the same colour shares it, as openpyxl shares)."""
+    out: dict[int, int] = {}
+    for ws in sheets:
+        for _, rules in ws._formats or ():
+            for _, _, fill, _ in rules:
+                if id(fill) not in out:
+                    out[id(fill)] = wb._differential_styles.add(DifferentialStyle(fill=fill))
     return out
+
+
+class _Writer(ExcelWriter):
+    """openpyxl's writer, but each worksheet's XML made in memory, and a deferred sheet's completed."""
+
+    def __init__(self, workbook, archive, dxf_ids: dict[int, int]):
+        super().__init__(workbook, archive)
+        self.dxf_ids = dxf_ids
+
+    def write_worksheet(self, ws):
+        ws._drawing = SpreadsheetDrawing()
+        ws._drawing.charts = ws._charts
+        ws._drawing.images = ws._images
+        deferred = isinstance(ws, DeferredSheet) and ws.deferred
+        writer = WorksheetWriter(ws, io.BytesIO())
+        if deferred:
+            ws._writing = True  # openpyxl writes the real objects only
+        try:
+            writer.write()
+        finally:
+            if deferred:
+                ws._writing = False
+        ws._rels = writer._rels
+        xml = writer.read()
+        if deferred:
+            with self._archive.open(ws.path[1:], "w", force_zip64=True) as part:
+                for chunk in ws.xml_chunks(xml, self.dxf_ids):
+                    part.write(chunk)
+        else:
+            self._archive.writestr(ws.path[1:], xml)
+        self.manifest.append(ws)
