@@ -36,12 +36,23 @@ from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from juesuan.render.cells import clean_text
+
 _DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"\s*/>')
 # elements a worksheet's XML has after its conditional formats / hyperlinks (CT_Worksheet order)
 _AFTER_FORMATS = (b"<conditionalFormatting", b"<dataValidations", b"<hyperlinks", b"<printOptions",
                   b"<pageMargins", b"<pageSetup", b"<headerFooter", b"</worksheet>")
 _AFTER_HYPERLINKS = _AFTER_FORMATS[3:]
 _ROWS_PER_CHUNK = 2000
+_ROW = re.compile(rb'<row r="(\d+)"')
+_LETTERS: dict[int, str] = {}
+
+
+def _letter(col: int) -> str:
+    found = _LETTERS.get(col)
+    if found is None:
+        found = _LETTERS[col] = get_column_letter(col)
+    return found
 
 
 class DeferredSheet(Worksheet):
@@ -49,14 +60,18 @@ class DeferredSheet(Worksheet):
 
     _deferred: list | None = None  # [first row, rows, link column, links]
     _formats: list | None = None  # [(range, [(formula, fill, stop)])], priorities 1… in this order
+    _loose: dict | None = None  # row → {column: (value, style array, text)}: cells put with put_cell
     _writing = False
 
     # openpyxl keeps a worksheet's cells in ``_cells`` and reads them only through it, so this is where
-    # deferred rows become cells (except while the workbook writes the sheet's real rows).
+    # deferred rows and loose cells become cells (except while the workbook writes the sheet's real rows).
     @property
     def _cells(self):
-        if self._deferred and not self._writing:
-            self._materialize_rows()
+        if not self._writing:
+            if self._deferred:
+                self._materialize_rows()
+            if self._loose:
+                self._materialize_cells()
         return self._store
 
     @_cells.setter
@@ -75,7 +90,56 @@ class DeferredSheet(Worksheet):
 
     @property
     def deferred(self) -> bool:
-        return bool(self._deferred or self._formats)
+        return bool(self._deferred or self._formats or self._loose)
+
+    def put_cell(self, row: int, col: int, value, style, text: bool = False) -> None:
+        """Set the cell at (``row``, ``col``) to ``value`` with ``style`` (a style array, shared by the
+        cells of a kind: see :class:`juesuan.render.styles.CellKinds`), kept as these three until the
+        cell is read or saved. A string is a formula when it begins with ``=``, unless ``text`` (then it
+        is text, cleaned as :func:`juesuan.render.cells.put` cleans it)."""
+        if text and isinstance(value, str):
+            value = clean_text(value)
+        real = self._store.get((row, col))
+        if real is None and self._deferred:  # deferred rows stay last: they become cells first
+            real = self.cell(row, col)
+        if real is not None:  # an openpyxl cell there already: it takes the value and the style
+            real.value = value
+            if text and isinstance(value, str):
+                real.data_type = "s"
+            real._style = copy(style)
+            return
+        loose = self._loose
+        if loose is None:
+            loose = self._loose = {}
+        cells = loose.get(row)
+        if cells is None:
+            cells = loose[row] = {}
+        cells[col] = (value, style, text)
+        if row > self._current_row:
+            self._current_row = row
+
+    def style_blanks(self, rows: range, cols: range, style) -> None:
+        """Every cell of the area (``rows`` × ``cols``) without a style takes ``style`` (a loose cell
+        where there is none), as a loop over ``iter_rows`` would do, without making the loose cells
+        openpyxl cells."""
+        store, loose = self._store, self._loose or {}
+        for r in rows:
+            cells = loose.get(r, ())
+            for c in cols:
+                if c in cells:
+                    continue
+                real = store.get((r, c))
+                if real is None:
+                    self.put_cell(r, c, None, style)
+                elif not real.has_style:
+                    real._style = copy(style)
+
+    def calculate_dimension(self) -> str:
+        if not (self._writing and self._loose):
+            return super().calculate_dimension()
+        rows = {r for r, _ in self._store} | self._loose.keys()
+        cols = {c for _, c in self._store} | {c for cells in self._loose.values() for c in cells}
+        return f"{get_column_letter(min(cols))}{min(rows)}:{get_column_letter(max(cols))}{max(rows)}"
 
     def defer_rows(self, rows: list[list], link_col: int | None = None, links: list | None = None) -> None:
         """Append ``rows`` (plain values; a string starting with ``=`` is a formula, as in ``append``)
@@ -120,6 +184,18 @@ class DeferredSheet(Worksheet):
                 cell.hyperlink = Hyperlink(ref=cell.coordinate, location=links[i][0], display=links[i][1])
         self._current_row = max(self._current_row, first + len(rows) - 1)
 
+    def _materialize_cells(self, rows=None) -> None:
+        """Loose cells (of ``rows``, else all) made openpyxl cells."""
+        loose = self._loose
+        for r in list(loose) if rows is None else rows:
+            for c, (v, style, text) in loose.pop(r).items():
+                cell = self._store[(r, c)] = Cell(self, row=r, column=c, value=v)
+                if text and isinstance(v, str):
+                    cell.data_type = "s"
+                cell._style = copy(style)
+        if not loose:
+            self._loose = None
+
     def _materialize_formats(self) -> None:
         formats, self._formats = self._formats, None
         real = self._cf
@@ -135,20 +211,43 @@ class DeferredSheet(Worksheet):
     # ----------------------------------------------------------------------------------------------
     # Writing what is deferred into the sheet's XML
 
+    def prepare_write(self) -> None:
+        """Before openpyxl writes the sheet: loose cells in a row that has openpyxl cells (or a row
+        height …) become openpyxl cells, so that each row is written whole by one side; the style of
+        each kind of loose cell is registered in the workbook."""
+        if not self._loose:
+            return
+        real_rows = {r for r, _ in self._store} | set(self.row_dimensions)
+        self._materialize_cells([r for r in self._loose if r in real_rows])
+        if not self._loose:
+            return
+        ids: dict[int, str] = {}
+        for cells in self._loose.values():
+            for _, style, _ in cells.values():
+                if id(style) not in ids:
+                    ids[id(style)] = f' s="{self.parent._cell_styles.add(style)}"' if any(style) else ""
+        self._style_attrs = ids
+
     def xml_chunks(self, xml: bytes, dxf_ids: dict[int, int]):
         """The sheet's XML as openpyxl wrote it (real objects only) with the deferred ones put in, in
         pieces (the rows a few thousand at a time), so that the whole text is never held at once."""
-        if not self._deferred:
+        if not self._deferred and not self._loose:
             yield self._put_formats(xml, dxf_ids)
             return
-        end = xml.rindex(b"</sheetData>")
-        head, tail = xml[:end], xml[end:]
-        first, rows = self._deferred[0], self._deferred[1]
-        width = max(map(len, rows), default=0)
-        yield _DIMENSION.sub(lambda m: _dimension(m, first + len(rows) - 1, width), head, count=1)
+        xml = xml.replace(b"<sheetData/>", b"<sheetData></sheetData>", 1)
+        start, end = xml.index(b"<sheetData>") + len(b"<sheetData>"), xml.rindex(b"</sheetData>")
+        head, tail = xml[:start], xml[end:]
         hyper: list[str] = []
-        for start in range(0, len(rows), _ROWS_PER_CHUNK):
-            yield self._rows_xml(start, width, hyper)
+        if self._deferred:
+            first, rows = self._deferred[0], self._deferred[1]
+            width = max(map(len, rows), default=0)
+            yield _DIMENSION.sub(lambda m: _dimension(m, first + len(rows) - 1, width), head, count=1)
+            yield xml[start:end]
+            for i in range(0, len(rows), _ROWS_PER_CHUNK):
+                yield self._rows_xml(i, width, hyper)
+        else:
+            yield head
+            yield from self._merged_rows(xml[start:end])
         if hyper:
             links = "".join(hyper).encode("utf-8")
             close = tail.find(b"</hyperlinks>")
@@ -158,6 +257,31 @@ class DeferredSheet(Worksheet):
                 at = _first_of(tail, _AFTER_HYPERLINKS)
                 tail = tail[:at] + b"<hyperlinks>" + links + b"</hyperlinks>" + tail[at:]
         yield self._put_formats(tail, dxf_ids)
+
+    def _merged_rows(self, real: bytes):
+        """openpyxl's rows (``real``, the content of ``<sheetData>``) and the loose rows, in row order."""
+        starts = [m.start() for m in _ROW.finditer(real)] + [len(real)]
+        pieces = [(int(_ROW.match(real, a).group(1)), a, b) for a, b in zip(starts, starts[1:])]
+        loose = sorted(self._loose)
+        out: list[bytes] = []
+        i = 0
+        for r in loose:
+            while i < len(pieces) and pieces[i][0] < r:
+                out.append(real[pieces[i][1]:pieces[i][2]])
+                i += 1
+            out.append(self._loose_row(r))
+            if len(out) >= _ROWS_PER_CHUNK:
+                yield b"".join(out)
+                out = []
+        out += [real[a:b] for _, a, b in pieces[i:]]
+        yield b"".join(out)
+
+    def _loose_row(self, r: int) -> bytes:
+        cells = self._loose[r]
+        ids = self._style_attrs
+        parts = [_cell_xml(f'<c r="{_letter(c)}{r}"', ids[id(style)], v, text)
+                 for c, (v, style, text) in sorted(cells.items())]
+        return f'<row r="{r}">{"".join(parts)}</row>'.encode("utf-8")
 
     def _put_formats(self, xml: bytes, dxf_ids: dict[int, int]) -> bytes:
         if not self._formats:
@@ -213,11 +337,11 @@ def _attr(text: str) -> str:
     return text.replace('"', "&quot;") if '"' in text else text
 
 
-def _cell_xml(head: str, style: str, v) -> str:
-    """One ``<c>`` as openpyxl writes it: a formula, an inline string or a number (``head`` is
-    ``<c r="C46"``)."""
+def _cell_xml(head: str, style: str, v, text: bool = False) -> str:
+    """One ``<c>`` as openpyxl writes it: a formula (unless ``text``), an inline string, a number or
+    nothing (``head`` is ``<c r="C46"``)."""
     if isinstance(v, str):
-        if v[:1] == "=" and len(v) > 1:
+        if v[:1] == "=" and len(v) > 1 and not text:
             return f"{head}{style}><f>{_text(v[1:])}</f><v></v></c>"
         if not v:
             return f'{head}{style} t="inlineStr"></c>'
@@ -227,6 +351,8 @@ def _cell_xml(head: str, style: str, v) -> str:
         return f'{head}{style} t="b"><v>{int(v)}</v></c>'
     if isinstance(v, (int, float)):
         return f'{head}{style} t="n"><v>{safe_string(v)}</v></c>'
+    if v is None:
+        return f'{head}{style} t="n"></c>'
     raise TypeError(f"deferred rows hold text and numbers only, not {type(v).__name__}")
 
 
@@ -283,6 +409,8 @@ class _Writer(ExcelWriter):
         ws._drawing.charts = ws._charts
         ws._drawing.images = ws._images
         deferred = isinstance(ws, DeferredSheet) and ws.deferred
+        if deferred:
+            ws.prepare_write()
         writer = WorksheetWriter(ws, io.BytesIO())
         if deferred:
             ws._writing = True  # openpyxl writes the real objects only

@@ -98,10 +98,10 @@ def add_table_styles(wb) -> None:
 class CellKinds:
     """The style of each kind of cell of one sheet, resolved once: a cell then takes its kind's style by
     one copy of a small array, instead of openpyxl hashing and looking up each of its font, border,
-    fill, protection and format again (what the named styles above do for the tables, without adding a
-    name to the workbook's 单元格样式 list). Each kind is given as ``font=…, border=…`` attributes."""
+    fill, protection and format again. Each kind is given as ``font=…, border=…`` attributes, or is
+    a named style of the workbook (:meth:`named`)."""
 
-    def __init__(self, ws, **kinds: dict):
+    def __init__(self, ws=None, **kinds: dict):
         self._arrays = {}
         for kind, parts in kinds.items():
             proto = Cell(ws)  # not in the sheet: it only registers the parts in the workbook's lists
@@ -109,5 +109,22 @@ class CellKinds:
                 setattr(proto, attr, value)
             self._arrays[kind] = proto._style
 
+    @classmethod
+    def named(cls, wb, names) -> "CellKinds":
+        """The kinds of ``wb``'s named styles ``names``: a cell of one is as ``cell.style = name``."""
+        kinds = cls()
+        kinds._arrays = {name: wb._named_styles[name].as_tuple() for name in names}
+        return kinds
+
+    def style(self, kind: str):
+        """The style array of ``kind``, shared (never changed): for
+        :meth:`juesuan.render.deferred.DeferredSheet.put_cell`."""
+        return self._arrays[kind]
+
     def apply(self, cell, kind: str) -> None:
         cell._style = copy(self._arrays[kind])
+
+
+def table_kinds(wb) -> CellKinds:
+    """The table cells' kinds: their named styles (registered by :func:`add_table_styles`)."""
+    return CellKinds.named(wb, _table_styles())
