@@ -60,8 +60,15 @@ def count_expression(layout: WorkbookLayout, terms, home: str, memo: dict | None
 
 def _count_part(layout: WorkbookLayout, term, addresses: dict) -> str:
     graph = graph_of(layout)
-    keys = layout.lookup_keys(term) if isinstance(term, Lookup) else [term]
-    leaves = {k for key in keys for k in graph.leaves(key)}
+    if isinstance(term, Lookup):
+        keys = layout.lookup_keys(term)
+        leaves = graph.leaves(keys[0]) if len(keys) == 1 else frozenset().union(*map(graph.leaves, keys))
+    else:
+        leaves = graph.leaves(term)
+    by_leaves = addresses.setdefault("leaves", {})  # terms that sum the same cells count them alike
+    found = by_leaves.get(leaves)
+    if found is not None:
+        return found
     cells = []
     for k in leaves:
         cell = addresses.get(k)
@@ -69,9 +76,10 @@ def _count_part(layout: WorkbookLayout, term, addresses: dict) -> str:
             row, col = layout.table(k.table).address(k)
             cell = addresses[k] = (sheet_prefix(layout.sheet(k)), row, col)
         cells.append(cell)
-    ranges = compress(sorted(cells, key=lambda c: (c[0], c[2], c[1])))
+    ranges = compress(sorted(cells, key=lambda c: (c[0], c[2], c[1]))) if len(cells) > 1 else compress(cells)
     counts = "+".join(f'COUNTIF({r},">0")+COUNTIF({r},"<0")' for r in ranges)
-    return f"MAX(1,{counts})" if counts else "1"
+    found = by_leaves[leaves] = f"MAX(1,{counts})" if counts else "1"
+    return found
 
 
 def status_formula(op: str, diff_ref: str, tol_ref: str, when_zero: str = "") -> str:
