@@ -24,14 +24,18 @@ from copy import copy
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.compat import safe_string
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Border
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
@@ -133,6 +137,15 @@ class DeferredSheet(Worksheet):
                     self.put_cell(r, c, None, style)
                 elif not real.has_style:
                     real._style = copy(style)
+
+    def merge_cells(self, range_string=None, start_row=None, start_column=None, end_row=None, end_column=None):
+        """As openpyxl merges (the same cells, borders and protection), each style resolved once."""
+        if range_string is None:
+            range_string = CellRange(min_col=start_column, min_row=start_row, max_col=end_column,
+                                     max_row=end_row).coord
+        mcr = _MergedRange(self, range_string)
+        self.merged_cells.add(mcr)
+        self._clean_merge_range(mcr)
 
     def calculate_dimension(self) -> str:
         if not (self._writing and self._loose):
@@ -386,6 +399,48 @@ def _formats_xml(formats, dxf_ids: dict[int, int]) -> bytes:
                          f'{stop_attr}><formula>{_text(formula)}</formula></cfRule>')
         out.append(f'<conditionalFormatting sqref="{sqref}">{"".join(parts)}</conditionalFormatting>')
     return "".join(out).encode("utf-8")
+
+
+class _MergedRange(MergedCellRange):
+    """openpyxl's merged range, formatted as openpyxl formats it — the edge cells take the top-left
+    cell's borders, every cell its protection — each style resolved once per workbook (a style's
+    index stands for its value), not hashed again cell by cell."""
+
+    def format(self):
+        start, cells = self.start_cell, self.ws._cells
+        memo = self.ws.parent.__dict__.setdefault("_merge_styles", {})
+        for name in ("top", "left", "right", "bottom"):
+            side = getattr(start.border, name)
+            if side and side.style is None:
+                continue
+            start_border = start._style.borderId  # (read each time: the start is an edge cell too)
+            for coord in getattr(self, name):
+                cell = self._cell(cells, coord)
+                key = ("border", cell._style.borderId if cell._style else 0, start_border, name)
+                found = memo.get(key)
+                if found is None:
+                    cell.border += Border(**{name: side})  # as openpyxl does: the first time only
+                    found = memo[key] = cell._style.borderId
+                elif not cell._style:
+                    cell._style = StyleArray()
+                cell._style.borderId = found
+        if start.protection is None:
+            return
+        key = ("protection", start._style.protectionId)
+        protection = memo.get(key)
+        if protection is None:
+            protection = memo[key] = self.ws.parent._protections.add(copy(start.protection))
+        for coord in self.cells:
+            cell = self._cell(cells, coord)
+            if not cell._style:
+                cell._style = StyleArray()
+            cell._style.protectionId = protection
+
+    def _cell(self, cells, coord):
+        cell = cells.get(coord)
+        if cell is None:
+            cell = cells[coord] = MergedCell(self.ws, row=coord[0], column=coord[1])
+        return cell
 
 
 class BuiltWorkbook(Workbook):
