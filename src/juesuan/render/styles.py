@@ -90,9 +90,11 @@ def _table_styles() -> dict[str, dict]:
 
 
 def add_table_styles(wb) -> None:
-    """Register the table cells' named styles in ``wb`` (once, before any cell takes one)."""
+    """Register the table cells' named styles in ``wb`` (once, before any cell takes one). Their fonts,
+    borders … are shared by every workbook, not copied for each: openpyxl's style objects cannot be
+    changed in place (a cell's ``font`` is an immutable proxy), a style is only ever replaced."""
     for name, parts in _table_styles().items():
-        wb.add_named_style(NamedStyle(name=name, **{k: copy(v) for k, v in parts.items()}))
+        wb.add_named_style(NamedStyle(name=name, **parts))
 
 
 class CellKinds:
