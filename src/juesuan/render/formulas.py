@@ -97,30 +97,34 @@ def sum_expression(layout: WorkbookLayout, terms: list[Term], home: str, memo: d
     if not terms:
         return "0"
     memo = {} if memo is None else memo
-    parts = []
+    mine = memo.get(home)
+    if mine is None:  # cell parts, SUMIFs and signed references, each by term
+        mine = memo[home] = ({}, {}, {})
     if all(sign == 1 for sign, _ in terms):
+        split, sumifs, _ = mine
         cells, looks = [], []
         for _, t in terms:
             if isinstance(t, CellKey):
-                found = memo.get(("split", t, home))
+                found = split.get(t)
                 if found is None:
-                    found = memo[("split", t, home)] = cell_parts(layout, t, home)
+                    found = split[t] = cell_parts(layout, t, home)
                 cells.append(found)
             elif isinstance(t, Lookup):
-                found = memo.get(("sumif", t, home))
+                found = sumifs.get(t)
                 if found is None:
-                    found = memo[("sumif", t, home)] = sumif(layout, t, home)
+                    found = sumifs[t] = sumif(layout, t, home)
                 looks.append(found)
         args = compress(cells) + looks if cells else looks
         if len(terms) == 1 and looks:
             return args[0]  # SUMIF is a number already
         # a single cell too is SUM(C30), not =C30: a text or an error typed there is not carried upwards
         return f"SUM({','.join(args)})"
+    refs = mine[2]
+    parts = []
     for i, (sign, t) in enumerate(terms):
-        text = memo.get(("ref", t, home))
+        text = refs.get(t)
         if text is None:
-            text = memo[("ref", t, home)] = (cell_ref(layout, t, home) if isinstance(t, CellKey)
-                                             else sumif(layout, t, home))
+            text = refs[t] = cell_ref(layout, t, home) if isinstance(t, CellKey) else sumif(layout, t, home)
         parts.append(("-" if sign < 0 else ("+" if i else "")) + text)
     return "".join(parts)
 
