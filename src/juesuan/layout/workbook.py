@@ -101,8 +101,20 @@ class WorkbookLayout:
         found = memo.get(lookup)
         if found is None:
             tl = self.table(lookup.table)
-            found = memo[lookup] = [CellKey(tl.spec.id, i, lookup.col) for i, r in enumerate(tl.rows)
-                                    if i and r.code == lookup.code]
+            rows = self._rows_by_code(tl)
+            found = memo[lookup] = [CellKey(tl.spec.id, i, lookup.col) for i in rows.get(lookup.code, ())]
+        return found
+
+    def _rows_by_code(self, tl: TableLayout) -> dict[str, list[int]]:
+        """Code → the indexes of a coded table's rows with it (not 合计), in order: made once per shape
+        (its codes are part of the signature), so that a look-up does not scan every row."""
+        index = self.shape.setdefault("rows by code", {})
+        found = index.get(tl.spec.id)
+        if found is None:
+            found = index[tl.spec.id] = {}
+            for i, r in enumerate(tl.rows):
+                if i:
+                    found.setdefault(r.code, []).append(i)
         return found
 
     def keys_of(self, term) -> list[CellKey]:

@@ -39,27 +39,35 @@ def add_input_sheet(wb, spec: NarrativeSpec, items: list[tuple[str, str]], value
     if NARRATIVE_DATA_SHEET in wb.sheetnames:
         del wb[NARRATIVE_DATA_SHEET]
     ws = wb.create_sheet(NARRATIVE_DATA_SHEET)
+    kinds = _kinds(ws)
     put(ws.cell(1, 1), "情况说明数据（第三部分 情况说明所需、公开表中没有的数据；金额单位：万元）")
-    ws.cell(1, 1).font = styles.HEADER_FONT
+    kinds.apply(ws.cell(1, 1), "title")
     for c, text in enumerate(HEADER, start=1):
         put(ws.cell(2, c), text)
-        ws.cell(2, c).font, ws.cell(2, c).border = styles.HEADER_FONT, styles.BORDER
+        kinds.apply(ws.cell(2, c), "header")
     for r, (key, label, kind) in enumerate(input_rows(spec, items), start=3):
         put(ws.cell(r, 1), label)
         cell = ws.cell(r, 2)
         v = values.get(key)
         if v is not None:
             put(cell, float(v) if isinstance(v, Decimal) else v)
-        cell.protection, cell.fill, cell.border = styles.UNLOCKED, styles.INPUT_FILL, styles.BORDER
-        if kind == "amount":
-            cell.number_format = styles.AMOUNT_FORMAT
+        kinds.apply(cell, "amount" if kind == "amount" else "input")
         put(ws.cell(r, 3), KIND_NOTE[kind])
         for c in (1, 3):
-            ws.cell(r, c).font, ws.cell(r, c).border = styles.BODY_FONT, styles.BORDER
+            kinds.apply(ws.cell(r, c), "body")
     ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 52, 40
     ws.column_dimensions["C"].width = 22
     ws.protection.sheet = True
     ws.protection.formatColumns = False
+
+
+def _kinds(ws) -> styles.CellKinds:
+    """The sheet's kinds of cell: title, header, label / note, input (text, count) and amount input."""
+    framed = dict(border=styles.BORDER)
+    given = dict(framed, protection=styles.UNLOCKED, fill=styles.INPUT_FILL)
+    return styles.CellKinds(ws, title=dict(font=styles.HEADER_FONT), header=dict(framed, font=styles.HEADER_FONT),
+                            body=dict(framed, font=styles.BODY_FONT), input=given,
+                            amount=dict(given, number_format=styles.AMOUNT_FORMAT))
 
 
 def _value(kind: str, raw):

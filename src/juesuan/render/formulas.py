@@ -45,9 +45,13 @@ def compress(cells: list[tuple[str, int, str]]) -> list[str]:
 
     ``cells`` are (prefix, row, column letter). ``C7, C8, C9`` → ``C7:C9``; ``D8, E8, F8`` → ``D8:F8``.
     """
+    if len(cells) == 1:
+        prefix, row, col = cells[0]
+        return [f"{prefix}{col}{row}"]
     out: list[str] = []
     n = len(cells)
-    cols = [_col_index(c[2]) for c in cells]
+    known = _COLUMNS
+    cols = [known.get(c[2]) or _col_index(c[2]) for c in cells]
     i = 0
     while i < n:
         prefix, row, col = cells[i]
@@ -80,10 +84,10 @@ def _col_index(letter: str) -> int:
     return found
 
 
-def _split_prefix(ref: str) -> tuple[str, int, str]:
-    prefix, _, cell = ref.rpartition("!")
-    col, row = a1.split(cell)
-    return (prefix + "!" if prefix else ""), row, col
+def cell_parts(layout: WorkbookLayout, key: CellKey, home: str) -> tuple[str, int, str]:
+    """(prefix, row, column letter) of :func:`cell_ref`: ``("'公开03表'!", 8, "C")``, ``("", 8, "C")``."""
+    row, col = layout.table(key.table).address(key)
+    return ("" if key.table == home else sheet_prefix(layout.sheet(key))), row, col
 
 
 def sum_expression(layout: WorkbookLayout, terms: list[Term], home: str, memo: dict | None = None) -> str:
@@ -93,29 +97,36 @@ def sum_expression(layout: WorkbookLayout, terms: list[Term], home: str, memo: d
     if not terms:
         return "0"
     memo = {} if memo is None else memo
-    parts = []
+    mine = memo.get(home)
+    if mine is None:  # cell parts, SUMIFs and signed references, each by term
+        mine = memo[home] = ({}, {}, {})
     if all(sign == 1 for sign, _ in terms):
-        cells = [_memo(memo, ("split", t, home), lambda t=t: _split_prefix(cell_ref(layout, t, home)))
-                 for _, t in terms if isinstance(t, CellKey)]
-        looks = [_memo(memo, ("sumif", t, home), lambda t=t: sumif(layout, t, home))
-                 for _, t in terms if isinstance(t, Lookup)]
-        args = compress(cells) + looks
+        split, sumifs, _ = mine
+        cells, looks = [], []
+        for _, t in terms:
+            if isinstance(t, CellKey):
+                found = split.get(t)
+                if found is None:
+                    found = split[t] = cell_parts(layout, t, home)
+                cells.append(found)
+            elif isinstance(t, Lookup):
+                found = sumifs.get(t)
+                if found is None:
+                    found = sumifs[t] = sumif(layout, t, home)
+                looks.append(found)
+        args = compress(cells) + looks if cells else looks
         if len(terms) == 1 and looks:
             return args[0]  # SUMIF is a number already
         # a single cell too is SUM(C30), not =C30: a text or an error typed there is not carried upwards
         return f"SUM({','.join(args)})"
+    refs = mine[2]
+    parts = []
     for i, (sign, t) in enumerate(terms):
-        text = _memo(memo, ("ref", t, home), lambda t=t: cell_ref(layout, t, home) if isinstance(t, CellKey)
-                     else sumif(layout, t, home))
+        text = refs.get(t)
+        if text is None:
+            text = refs[t] = cell_ref(layout, t, home) if isinstance(t, CellKey) else sumif(layout, t, home)
         parts.append(("-" if sign < 0 else ("+" if i else "")) + text)
     return "".join(parts)
-
-
-def _memo(memo: dict, key, make):
-    found = memo.get(key)
-    if found is None:
-        found = memo[key] = make()
-    return found
 
 
 def defining_formula(layout: WorkbookLayout, inst: Instance, memo: dict | None = None) -> str:

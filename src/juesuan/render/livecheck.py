@@ -47,31 +47,47 @@ def count_expression(layout: WorkbookLayout, terms, home: str, memo: dict | None
     """``MAX(1,COUNTIF(r,">0")+COUNTIF(r,"<0")+…)+…`` summed over terms: the live n of one side.
 
     ``memo`` (term target → its part) lets the instances of one sheet share the parts of common terms."""
+    memo = {} if memo is None else memo
     parts = []
     for _, term in terms:
-        part = memo.get(term) if memo is not None else None
+        part = memo.get(term)
         if part is None:
-            part = _count_part(layout, term, memo.setdefault("cells", {}) if memo is not None else {})
-            if memo is not None:
-                memo[term] = part
+            part = memo[term] = _count_part(layout, term, memo)
         parts.append(part)
     return "+".join(parts) if parts else "1"
 
 
-def _count_part(layout: WorkbookLayout, term, addresses: dict) -> str:
+def _count_part(layout: WorkbookLayout, term, memo: dict) -> str:
     graph = graph_of(layout)
-    keys = layout.lookup_keys(term) if isinstance(term, Lookup) else [term]
-    leaves = {k for key in keys for k in graph.leaves(key)}
+    if isinstance(term, Lookup):
+        keys = layout.lookup_keys(term)
+        leaves = graph.leaves(keys[0]) if len(keys) == 1 else frozenset().union(*map(graph.leaves, keys))
+    else:
+        leaves = graph.leaves(term)
+    by_leaves = memo.get(_BY_LEAVES)  # terms that sum the same cells count them alike
+    if by_leaves is None:
+        by_leaves = memo[_BY_LEAVES] = {}
+        memo[_ADDRESSES] = {}
+    found = by_leaves.get(leaves)
+    if found is not None:
+        return found
+    addresses = memo[_ADDRESSES]
     cells = []
     for k in leaves:
         cell = addresses.get(k)
         if cell is None:
             row, col = layout.table(k.table).address(k)
-            cell = addresses[k] = (sheet_prefix(layout.sheet(k)), row, col)
+            cell = addresses[k] = (sheet_prefix(layout.sheet(k)), col, row)  # sorts by sheet, column, row
         cells.append(cell)
-    ranges = compress(sorted(cells, key=lambda c: (c[0], c[2], c[1])))
+    if len(cells) > 1:
+        cells.sort()
+    ranges = compress([(prefix, row, col) for prefix, col, row in cells])
     counts = "+".join(f'COUNTIF({r},">0")+COUNTIF({r},"<0")' for r in ranges)
-    return f"MAX(1,{counts})" if counts else "1"
+    found = by_leaves[leaves] = f"MAX(1,{counts})" if counts else "1"
+    return found
+
+
+_BY_LEAVES, _ADDRESSES = ("count", "by leaves"), ("count", "addresses")  # memo entries, never a term
 
 
 def status_formula(op: str, diff_ref: str, tol_ref: str, when_zero: str = "") -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from copy import copy
 
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Protection, Side
 from openpyxl.styles.fonts import DEFAULT_FONT
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -89,6 +90,43 @@ def _table_styles() -> dict[str, dict]:
 
 
 def add_table_styles(wb) -> None:
-    """Register the table cells' named styles in ``wb`` (once, before any cell takes one)."""
+    """Register the table cells' named styles in ``wb`` (once, before any cell takes one). Their fonts,
+    borders … are shared by every workbook, not copied for each: openpyxl's style objects cannot be
+    changed in place (a cell's ``font`` is an immutable proxy), a style is only ever replaced."""
     for name, parts in _table_styles().items():
-        wb.add_named_style(NamedStyle(name=name, **{k: copy(v) for k, v in parts.items()}))
+        wb.add_named_style(NamedStyle(name=name, **parts))
+
+
+class CellKinds:
+    """The style of each kind of cell of one sheet, resolved once: a cell then takes its kind's style by
+    one copy of a small array, instead of openpyxl hashing and looking up each of its font, border,
+    fill, protection and format again. Each kind is given as ``font=…, border=…`` attributes, or is
+    a named style of the workbook (:meth:`named`)."""
+
+    def __init__(self, ws=None, **kinds: dict):
+        self._arrays = {}
+        for kind, parts in kinds.items():
+            proto = Cell(ws)  # not in the sheet: it only registers the parts in the workbook's lists
+            for attr, value in parts.items():
+                setattr(proto, attr, value)
+            self._arrays[kind] = proto._style
+
+    @classmethod
+    def named(cls, wb, names) -> "CellKinds":
+        """The kinds of ``wb``'s named styles ``names``: a cell of one is as ``cell.style = name``."""
+        kinds = cls()
+        kinds._arrays = {name: wb._named_styles[name].as_tuple() for name in names}
+        return kinds
+
+    def style(self, kind: str):
+        """The style array of ``kind``, shared (never changed): for
+        :meth:`juesuan.render.deferred.DeferredSheet.put_cell`."""
+        return self._arrays[kind]
+
+    def apply(self, cell, kind: str) -> None:
+        cell._style = copy(self._arrays[kind])
+
+
+def table_kinds(wb) -> CellKinds:
+    """The table cells' kinds: their named styles (registered by :func:`add_table_styles`)."""
+    return CellKinds.named(wb, _table_styles())

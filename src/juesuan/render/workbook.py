@@ -13,10 +13,9 @@ from typing import Union
 from openpyxl import Workbook
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.cell_range import MultiCellRange
-from openpyxl.worksheet.worksheet import Worksheet
 
 from juesuan.render import styles
-from juesuan.render.deferred import BuiltWorkbook
+from juesuan.render.deferred import BuiltWorkbook, DeferredSheet
 from juesuan.render.formulas import compress, defining_formula
 from juesuan.layout.tables import TableLayout
 from juesuan.layout.workbook import WorkbookLayout
@@ -39,8 +38,9 @@ def build_workbook(layout: WorkbookLayout, values: dict[CellKey, Value] | None =
     wb = BuiltWorkbook()
     wb.remove(wb.active)
     styles.add_table_styles(wb)
+    kinds = styles.table_kinds(wb)
     for spec in layout.profile.tables:
-        _render_table(wb.create_deferred_sheet(spec.number), layout, layout.tables[spec.id], values)
+        _render_table(wb.create_deferred_sheet(spec.number), layout, layout.tables[spec.id], values, kinds)
     if live_checks:
         from juesuan.render.livecheck import add_check_sheet
 
@@ -56,20 +56,23 @@ def build_workbook(layout: WorkbookLayout, values: dict[CellKey, Value] | None =
 # Private helpers
 
 
-def _render_table(ws: Worksheet, layout: WorkbookLayout, tl: TableLayout, values) -> None:
+def _render_table(ws: DeferredSheet, layout: WorkbookLayout, tl: TableLayout, values, kinds) -> None:
+    """The table on ``ws``: first what openpyxl cells hold (titles, header, merged labels, notes), then
+    the body's codes, names and amounts and the grid as loose cells (``put_cell``): a merge or a read
+    after them would make them openpyxl cells."""
     spec = tl.spec
     for col, width in spec.widths.items():
         ws.column_dimensions[col].width = width
     last = spec.last_col
     ncols = column_index_from_string(last)
     _furniture(ws, layout, tl, ncols)
-    _header(ws, tl)
+    _header(ws, tl, kinds)
+    note_end = _notes(ws, tl, ncols)
     body = _BODIES.get(tl.kind)
     if body is not None:
-        body(ws, tl)
-    _amounts(ws, layout, tl, values)
-    _borders(ws, tl, ncols)
-    note_end = _notes(ws, tl, ncols)
+        body(ws, tl, kinds)
+    _amounts(ws, layout, tl, values, kinds)
+    ws.style_blanks(range(min(spec.header_rows), tl.last_row + 1), range(1, ncols + 1), kinds.style(styles.GRID))
     _sheet_setup(ws, tl, ncols, note_end)
 
 
@@ -96,7 +99,7 @@ def _furniture(ws, layout, tl, ncols):
     unit.font, unit.alignment = styles.BODY_FONT, styles.RIGHT
 
 
-def _header(ws, tl):
+def _header(ws, tl, kinds):
     spec = tl.spec
     for row, cells in spec.header_rows.items():
         for i, text in enumerate(cells):
@@ -109,81 +112,91 @@ def _header(ws, tl):
     rows = list(spec.header_rows)
     for row in range(min(rows), max(rows) + 1):
         for col in range(1, column_index_from_string(spec.last_col) + 1):
-            ws.cell(row=row, column=col).style = styles.HEADER
+            kinds.apply(ws.cell(row=row, column=col), styles.HEADER)
 
 
 def _text(ws, ref, value, style=styles.TEXT):
+    """An openpyxl cell (one a merge starts from)."""
     c = ws[ref]
     put(c, value)
     c.style = style
     return c
 
 
-def _paired_body(ws, tl):
+def _loose_text(ws, row: int, col: str, value, kinds, kind=styles.TEXT) -> None:
+    ws.put_cell(row, _col_index(col), value, kinds.style(kind), text=True)
+
+
+def _paired_body(ws, tl, kinds):
     spec = tl.spec
     for side in spec.sides:
         for line in range(side.first_line, side.last_line + 1):
             row = spec.first_row + line - side.first_line
             label = tl.line_label(line)
             if label:
-                _text(ws, f"{side.label_col}{row}", label)
-            _text(ws, f"{side.line_col}{row}", line, styles.TEXT_CENTER)
+                _loose_text(ws, row, side.label_col, label, kinds)
+            _loose_text(ws, row, side.line_col, line, kinds, styles.TEXT_CENTER)
 
 
-def _coded_body(ws, tl):
+def _coded_body(ws, tl, kinds):
     spec = tl.spec
     first = spec.first_row
     _text(ws, f"{spec.code_col}{first}", "合计", styles.TEXT_CENTER)
     ws.merge_cells(f"{spec.code_col}{first}:{spec.name_col}{first}")
     for i, row in enumerate(tl.rows[1:], start=1):
-        _text(ws, f"{spec.code_col}{first + i}", row.code, styles.CODE)
-        _text(ws, f"{spec.name_col}{first + i}", row.name)
+        _loose_text(ws, first + i, spec.code_col, row.code, kinds, styles.CODE)
+        _loose_text(ws, first + i, spec.name_col, row.name, kinds)
 
 
-def _economic_body(ws, tl):
+def _economic_body(ws, tl, kinds):
     spec = tl.spec
-    for code in tl.econ_codes:
-        row, ccol, ncol, _ = tl.econ_pos[code]
-        _text(ws, f"{ccol}{row}", code, styles.CODE)
-        _text(ws, f"{ncol}{row}", tl.econ_names[code])
     trow = tl.totals_row
-    for total in spec.totals:
+    for total in spec.totals:  # merged: before the loose cells
         a, b = total.label_merge.split(":")
         _text(ws, f"{a}{trow}", total.key, styles.TEXT_CENTER)
         ws.merge_cells(f"{a}{trow}:{b}{trow}")
+    for code in tl.econ_codes:
+        row, ccol, ncol, _ = tl.econ_pos[code]
+        _loose_text(ws, row, ccol, code, kinds, styles.CODE)
+        _loose_text(ws, row, ncol, tl.econ_names[code], kinds)
 
 
 _BODIES = {"paired": _paired_body, "coded": _coded_body, "economic": _economic_body}
+_COLUMNS: dict[str, int] = {}
 
 
-def _amounts(ws, layout, tl, values):
+def _col_index(col: str) -> int:
+    found = _COLUMNS.get(col)
+    if found is None:
+        found = _COLUMNS[col] = column_index_from_string(col)
+    return found
+
+
+def _amounts(ws, layout, tl, values, kinds):
     inputs_by_col: list[tuple[str, int, str]] = []
     blanks = layout.blanks
     definitions = graph_of(layout).definitions
     refs: dict = {}  # the table's references, made once for all its formulas
-    col_index: dict[str, int] = {}
+    given, locked, entered = (kinds.style(k) for k in (styles.AMOUNT_GIVEN, styles.AMOUNT_LOCKED, styles.AMOUNT_INPUT))
     for key in tl.value_keys():
         row, col = tl.address(key)
-        c = ws.cell(row, col_index.get(col) or col_index.setdefault(col, column_index_from_string(col)))
+        c = _col_index(col)
         if key in blanks:
             if key in values and values[key] is not None:
-                put(c, _cell_value(values[key]))  # a value where the layout has a blank: kept as given
-                c.style = styles.AMOUNT_GIVEN
+                ws.put_cell(row, c, _cell_value(values[key]), given, text=True)  # a value where the layout has a blank: kept as given
             else:
-                c.style = styles.AMOUNT_LOCKED
+                ws.put_cell(row, c, None, locked)
             continue
         if key in values:
-            put(c, _cell_value(values[key]))
-            c.style = styles.AMOUNT_INPUT
+            ws.put_cell(row, c, _cell_value(values[key]), entered, text=True)
             inputs_by_col.append(("", row, col))
         elif key in definitions:
-            c.value = defining_formula(layout, definitions[key], refs)
-            c.style = styles.AMOUNT_LOCKED
+            ws.put_cell(row, c, defining_formula(layout, definitions[key], refs), locked)
         else:
-            c.style = styles.AMOUNT_INPUT
+            ws.put_cell(row, c, None, entered)
             inputs_by_col.append(("", row, col))
     if inputs_by_col:
-        inputs_by_col.sort(key=lambda t: (column_index_from_string(t[2]), t[1]))
+        inputs_by_col.sort(key=lambda t: (_col_index(t[2]), t[1]))
         dv = styles.amount_validation()
         dv.sqref = MultiCellRange(" ".join(compress(inputs_by_col)))  # one parse, not one merge per range
         ws.add_data_validation(dv)
@@ -193,15 +206,6 @@ def _cell_value(value: Value):
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() and "." not in str(value) else float(value)
     return value
-
-
-def _borders(ws, tl, ncols):
-    """Every cell of the table has its grid: the styled ones by their named style, the others here."""
-    top = min(tl.spec.header_rows)
-    for row in ws.iter_rows(min_row=top, max_row=tl.last_row, min_col=1, max_col=ncols):
-        for c in row:
-            if not c.has_style:
-                c.style = styles.GRID
 
 
 def _notes(ws, tl, ncols):
