@@ -367,7 +367,7 @@ def schema_checks(ctxs: list[CheckContext]) -> None:
             r, w = frames[frame]
             rows.extend(r)
             where.extend((i, x) for x in w)
-        df = pd.DataFrame.from_records(rows, columns=columns)
+        df = pd.DataFrame(rows, columns=columns, dtype=object)  # object columns: the checks take their arrays as they are
         for check, idx in failures(schemas[frame], df):
             doc, payload = where[idx]
             _report(ctxs[doc], frame, check, payload, refs[check])
