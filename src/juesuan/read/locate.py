@@ -387,6 +387,17 @@ def _label_key_str(t: str) -> str:
     return _ORDINAL_RE.sub("", t)
 
 
+def _paired_labels(spec: TableSpec, profile: Profile):
+    """Each side with its labels (:func:`_side_labels`), and every label of the table: made once per
+    profile (the labels are the model's, the same for every workbook)."""
+    memo = profile.__dict__.setdefault("_paired_labels", {})
+    hit = memo.get(spec.id)
+    if hit is None or hit[0] is not spec:
+        side_labels = [(side, _side_labels(spec, profile, side)) for side in spec.sides]
+        hit = memo[spec.id] = (spec, side_labels, frozenset().union(*(labels for _, labels in side_labels)))
+    return hit[1], hit[2]
+
+
 def _side_labels(spec: TableSpec, profile: Profile, side) -> dict[str, list[int]]:
     """Label (without its ordinal) → the side's lines it names, in order."""
     out: dict[str, list[int]] = {}
@@ -406,8 +417,7 @@ def _paired(reader: _Reader) -> None:
     tl, spec, region, profile = reader.tl, reader.spec, reader.region, reader.profile
     start = region.top + (0 if region.how == "工作表名" else 1)
     sides = []
-    side_labels = [(side, _side_labels(spec, profile, side)) for side in spec.sides]
-    known = set().union(*(labels for _, labels in side_labels))
+    side_labels, known = _paired_labels(spec, profile)
     found = [(r, c, key) for r in region.rows(start) for c, t in region.texts(r)
              if (key := _label_key_str(t)) in known]  # the texts are normalised already
     for side, labels in side_labels:
