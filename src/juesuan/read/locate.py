@@ -394,8 +394,20 @@ def _paired_labels(spec: TableSpec, profile: Profile):
     hit = memo.get(spec.id)
     if hit is None or hit[0] is not spec:
         side_labels = [(side, _side_labels(spec, profile, side)) for side in spec.sides]
-        hit = memo[spec.id] = (spec, side_labels, frozenset().union(*(labels for _, labels in side_labels)))
-    return hit[1], hit[2]
+        known = frozenset().union(*(labels for _, labels in side_labels))
+        # could a label be the text of a number, a date or a truth value (1.5, -3, 2024-01-01, inf, True)?
+        numeric = any(not k or k[0] in "0123456789-.+" or k.lower() in ("true", "false", "inf", "nan") for k in known)
+        hit = memo[spec.id] = (spec, side_labels, known, numeric)
+    return hit[1:]
+
+
+def _label_texts(region: Region, r: int, numeric: bool):
+    """(col, normalised text) of the cells of row ``r`` that can be a label: what ``region.texts`` gives,
+    but only the text cells when no label could be a number's text (the amounts are not made text)."""
+    if numeric or r in region.sheet.__dict__.get("_row_texts", {}):
+        return region.texts(r)
+    width = region.width
+    return [(c, norm(v)) for c, v in region.sheet.row_values(r) if c <= width and type(v) is str]
 
 
 def _side_labels(spec: TableSpec, profile: Profile, side) -> dict[str, list[int]]:
@@ -417,9 +429,9 @@ def _paired(reader: _Reader) -> None:
     tl, spec, region, profile = reader.tl, reader.spec, reader.region, reader.profile
     start = region.top + (0 if region.how == "工作表名" else 1)
     sides = []
-    side_labels, known = _paired_labels(spec, profile)
-    found = [(r, c, key) for r in region.rows(start) for c, t in region.texts(r)
-             if (key := _label_key_str(t)) in known]  # the texts are normalised already
+    side_labels, known, numeric = _paired_labels(spec, profile)
+    found = [(r, c, key) for r in region.rows(start) for c, t in _label_texts(region, r, numeric)
+             if (key := _label_key_str(t)) in known]
     for side, labels in side_labels:
         hits: dict[int, list[tuple[int, list[int]]]] = {}
         for r, c, key in found:

@@ -18,7 +18,7 @@ from typing import Any, Callable
 from juesuan.errors import ModelError
 from juesuan.model.checks import template_id
 from juesuan.model.profile import FrameRef, frame_refs
-from juesuan.util.codes import LEVELS, is_code, parent
+from juesuan.util.codes import LEVELS, parent
 from juesuan.util.money import out_of_range
 from juesuan.util.text import nfkc
 from juesuan.validate.context import Context as CheckContext

@@ -27,9 +27,9 @@ def read_cells(ctx: Context) -> None:
             continue
         for key in tl.absent:
             ctx.cells[key] = Cell(key, sheet.name, "", None, value=Decimal(0), absent=True)
-        name, value_at, formulas, address = sheet.name, sheet.value, sheet.formulas, tl.address
-        for key in tl.value_keys():
-            row, col = address(key)
+        name, value_at, formulas = sheet.name, sheet.value, sheet.formulas
+        placed = tl.positions.items() if tl.positions is not None else ((k, tl.address(k)) for k in tl.value_keys())
+        for key, (row, col) in placed:  # in the order of value_keys()
             c = a1.col_index(col)
             raw = value_at(row, c)
             f = formulas.get((row, c))
