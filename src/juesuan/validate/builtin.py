@@ -116,9 +116,10 @@ def no_zero_rows(ctx: Context, rule: Rule) -> None:
         tl = ctx.layout.table(tid)
         if not ctx.located_table(tid):
             continue
-        spec = tl.spec
+        spec, known = tl.spec, ctx.values
         zero = [i for i in range(1, len(tl.rows))
-                if all(value(ctx, k) == 0 and k not in ctx.unknown  # text is reported at its cell, not as 0
+                if all((known[k] if k in known else value(ctx, k)) == 0
+                       and k not in ctx.unknown  # text is reported at its cell, not as 0
                        for k in (CellKey(spec.id, i, c) for c in spec.columns) if k in ctx.cells)]
         if zero and len(zero) == len(tl.rows) - 1:
             add(ctx, rule, None, "table_empty", {"table": spec.number}, sheet=ctx.located.sheets[spec.id].name,
