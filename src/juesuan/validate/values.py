@@ -168,7 +168,8 @@ def computed_values(ctx: Context) -> None:
     for cell in list(ctx.cells.values()):
         if cell.formula is not None and not cell.cached and not cell.computed:
             _compute(ctx, cell, ())
-    ctx.values = {k: value(ctx, k) for k in ctx.cells}
+    zero = Decimal(0)  # as value() gives each cell, every formula now valued
+    ctx.values = {k: c.value if (c.value is not None and c.parsed) else zero for k, c in ctx.cells.items()}
     ctx.unknown = {k for k, c in ctx.cells.items() if c.unknown}
     if ctx.unknown:  # a total the spreadsheet computed around an unreadable input is not judged either
         graph = ctx.graph
