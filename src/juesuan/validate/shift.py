@@ -9,7 +9,10 @@ it repairs most of the broken relations, one S-03 finding replaces them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import MAX_PREC, Decimal
+from decimal import Context as DecimalContext
+
+import numpy as np
 
 from juesuan.layout.keys import CellKey
 from juesuan.util import a1
@@ -24,6 +27,8 @@ MIN_MOVED = 3  # cells whose value the un-shift changes
 ZERO = Decimal(0)
 MAX_CANDIDATES = 400
 MAX_DISPLACED = 6  # amounts displaced against their labels by up to this many rows
+INT64_SAFE = 2 ** 62  # sums bounded by this are done in numpy's int64, larger ones in Python integers
+EXACT = DecimalContext(prec=MAX_PREC)
 
 
 @dataclass
@@ -44,87 +49,54 @@ class Shift:
         return self.repaired, -self.length
 
 
-def _prepare(ctx: Context, items):
-    """(op, signed terms, envelope) of each 强制 relation, with the envelope of the values as read."""
-    out = []
-    for inst, lhs, rhs in items:
-        if inst.rule.severity != "E":
-            continue
-        n = max(leafcount(ctx, lhs), leafcount(ctx, rhs))
-        out.append((inst.op, list(lhs) + [(-s, k) for s, k in rhs], envelope(n)))
-    return out
-
-
 def _is_bad(op, diff, tol) -> bool:
     if op == "<=" and diff <= 0:
         return False
     return abs(diff) >= tol
 
 
-class _Judge:
-    """The prepared relations of a block, judged incrementally: each relation's difference is summed
-    once; a hypothesis adds to it only what the cells it changes contribute (exact: Decimal)."""
+class _Relations:
+    """The 强制 relations of a workbook as the shift search sees them, indexed once per check: each cell's
+    relations with its net sign in each (0 where it stands on both sides); each relation's difference as
+    read, its envelope and whether it is broken, worked out (exact: Decimal) the first time a group of
+    cells it is in is searched."""
 
-    def __init__(self, values: dict, prepared: list):
-        self.prepared = prepared
-        self.diff: list[Decimal] = []
-        self.coef: dict = {}  # cell → [(relation, its net sign in that relation)]
-        for i, (_, terms, _) in enumerate(prepared):
-            diff, net = ZERO, {}
-            for s, k in terms:
-                diff += s * values.get(k, ZERO)
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.sides: list = []  # (op, lhs, rhs) of each relation
+        self.of_cell: dict = {}  # cell → [(relation, its net sign in that relation)]
+        for inst, lhs, rhs in ctx.expanded:
+            if inst.rule.severity != "E":
+                continue
+            i, net = len(self.sides), {}
+            self.sides.append((inst.op, lhs, rhs))
+            for s, k in lhs:
                 net[k] = net.get(k, 0) + s
-            self.diff.append(diff)
+            for s, k in rhs:
+                net[k] = net.get(k, 0) - s
             for k, c in net.items():
-                if c:
-                    self.coef.setdefault(k, []).append((i, c))
-        self.bad = [_is_bad(op, d, tol) for (op, _, tol), d in zip(prepared, self.diff)]
-        self.before = sum(self.bad)
-        self.need = max(MIN_REPAIRED, 0.6 * self.before)  # what a hypothesis must repair to explain them
-        self.touch = {k: {i for i, _ in occ} for k, occ in self.coef.items()}
+                self.of_cell.setdefault(k, []).append((i, c))
+        self.judged: dict = {}
 
-    def bad_reach(self, tid: str, cols, rows):
-        """``reach(a, b)``: how many broken relations touch a cell of rows[a:b] in ``cols`` — at most
-        that many can an un-shift of those rows repair (the bound that prunes a hypothesis unseen)."""
-        at = [{i for c in cols for i in self.touch.get(CellKey(tid, r, c), ()) if self.bad[i]} for r in rows]
-        memo: dict = {}
-
-        def reach(a: int, b: int) -> int:
-            if (a, b) not in memo:
-                memo[(a, b)] = len(set().union(*at[a:b]))
-            return memo[(a, b)]
-        return reach
-
-    def judge(self, delta: dict) -> int | None:
-        """How many broken relations the changes ``delta`` (relation → what its difference gains)
-        repair, net of those they break, if that reaches ``need``; else None. The broken ones are judged
-        first, and the count stops as soon as the bar is out of reach."""
-        bad, diff, prepared, need = self.bad, self.diff, self.prepared, self.need
-        broken = [i for i in delta if bad[i]]
-        left = len(broken)  # the most the relations not yet judged can repair
-        if left < need:
-            return None
-        repaired = 0
-        for i in broken:
-            op, _, tol = prepared[i]
-            repaired += 1 - _is_bad(op, diff[i] + delta[i], tol)
-            left -= 1
-            if repaired + left < need:
-                return None
-        for i in delta:
-            if not bad[i]:
-                op, _, tol = prepared[i]
-                repaired -= _is_bad(op, diff[i] + delta[i], tol)
-                if repaired < need:
-                    return None
-        return repaired
+    def judge(self, i: int) -> tuple:
+        """(difference, envelope, broken) of relation ``i``."""
+        got = self.judged.get(i)
+        if got is None:
+            ctx, (op, lhs, rhs) = self.ctx, self.sides[i]
+            tol = envelope(max(leafcount(ctx, lhs), leafcount(ctx, rhs)))
+            diff = ZERO
+            for s, k in list(lhs) + [(-s, k) for s, k in rhs]:
+                diff += s * value(ctx, k)
+            got = self.judged[i] = (diff, tol, _is_bad(op, diff, tol))
+        return got
 
 
-def _add(delta: dict, occurrences, change) -> None:
-    """A cell changed by ``change``: each relation it is in gains its sign times the change."""
-    if change:
-        for i, c in occurrences:
-            delta[i] = delta.get(i, ZERO) + (change if c == 1 else -change if c == -1 else c * change)
+def _relations(ctx: Context) -> _Relations:
+    """The judged relations of ``ctx``, indexed once for all its tables."""
+    memo = ctx.__dict__.get("_shift_relations")
+    if memo is None or memo[0] != len(ctx.expanded):
+        memo = ctx.__dict__["_shift_relations"] = (len(ctx.expanded), _Relations(ctx))
+    return memo[1]
 
 
 def find_shifts(ctx: Context, violations: list[Violation]) -> list[Violation]:
@@ -173,21 +145,10 @@ def _candidate_groups(tid, tl, touching):
     return groups
 
 
-def _relations_by_cell(ctx: Context) -> dict:
-    """Cell → the indices of the judged relations (``ctx.expanded``) it is a term of; built once."""
-    memo = ctx.__dict__.get("_relations_by_cell")
-    if memo is None or memo[0] != len(ctx.expanded):
-        index: dict = {}
-        for i, (_, lhs, rhs) in enumerate(ctx.expanded):
-            for _, k in lhs + rhs:
-                index.setdefault(k, []).append(i)
-        memo = ctx.__dict__["_relations_by_cell"] = (len(ctx.expanded), index)
-    return memo[1]
-
-
 def _best_shift(ctx: Context, tid: str, tl, touching) -> Shift | None:
     best = None
     narrow = _candidate_groups(tid, tl, touching)
+    relations = _relations(ctx)
     for cols, rows in tl.shift_groups():
         block_too = (cols, rows) in narrow  # a paste one row off: only where the broken sums point to it
         bad_rows = sorted({k.row for v in touching for k in v.keys if k.table == tid and k.col in cols and k.row in rows})
@@ -196,32 +157,15 @@ def _best_shift(ctx: Context, tid: str, tl, touching) -> Shift | None:
         pos = {r: i for i, r in enumerate(rows)}
         idx = sorted(pos[r] for r in bad_rows)
         edges = sorted({j for i in idx for j in (i - 1, i, i + 1) if 0 <= j < len(rows)})
-        pairs = [(a, b) for a in edges for b in edges if b > a][:MAX_CANDIDATES]
-        block_keys = {CellKey(tid, r, c) for r in rows for c in cols}
-        by_cell = _relations_by_cell(ctx)
-        seen = sorted({i for k in block_keys for i in by_cell.get(k, ())})  # in the order they were judged
-        prepared = _prepare(ctx, [ctx.expanded[i] for i in seen])
-        values = {k: value(ctx, k) for _, terms, _ in prepared for _, k in terms}
-        judge = _Judge(values, prepared)
-        reach = judge.bad_reach(tid, cols, rows)
-        grid = _Grid(ctx, tid, cols, rows, judge)
-        blocks = _block_shifts(grid, cols, rows, pairs if block_too else [], reach, judge)
-        for a, b in (pairs if block_too else ()):
-            for d in (1, -1):
-                cand = blocks.get((a, b, d))
-                if cand is not None and (best is None or cand.rank > best.rank):
-                    best = cand
+        pairs = [(a, b) for a in edges for b in edges if b > a][:MAX_CANDIDATES] if block_too else []
+        grid = _Grid(ctx, relations, tid, cols, rows)
         bad_pos = set(idx)
         starts = [a for a in edges if len(rows) - a >= MIN_MOVED
-                  and sum(1 for i in range(a, len(rows)) if i in bad_pos) >= max(MIN_REPAIRED, (len(rows) - a) // 2)
-                  and reach(a, len(rows)) >= judge.need]  # a displacement breaks most rows below where it starts
-        tails = _tail_shifts(grid, cols, rows, starts, judge)
-        for a in starts:
-            for k in range(1, _max_displacement(len(rows), a) + 1):
-                for d in (k, -k):
-                    cand = tails[(a, d)]
-                    if cand is not None and (best is None or cand.rank > best.rank):
-                        best = cand
+                  and sum(1 for i in range(a, len(rows)) if i in bad_pos) >= max(MIN_REPAIRED, (len(rows) - a) // 2)]
+        # a displacement breaks most rows below where it starts
+        for cand in grid.shifts(pairs, starts):
+            if best is None or cand.rank > best.rank:
+                best = cand
     return best
 
 
@@ -229,105 +173,186 @@ def _max_displacement(n: int, a: int) -> int:
     return min(MAX_DISPLACED, n - a - 1)
 
 
-def _tail_shifts(grid: "_Grid", cols, rows, starts, judge) -> dict:
-    """Every hypothesis "from rows[a] down, each amount stands ``d`` rows off its label" for ``a`` in
-    ``starts``: rows were inserted into (d > 0) or deleted from (d < 0) the code and name columns but
-    not the amount columns. Undone: rows[i] takes the amount shown at rows[i − d]; rows with no amount of
-    their own (the inserted labels, or the last rows) take 0. (a, d) → the Shift, or None.
+def _hypotheses(grid: "_Grid", pairs, starts) -> list[tuple[int, int, int, bool]]:
+    """(a, b, d, tail) of every hypothesis tried on a group, in the order they are ranked (the first of
+    equal rank wins):
 
-    For each d the changes are summed from the table's end upwards, so the hypotheses of every start
-    share the rows below: row i ≥ a + d takes rows[i − d] whatever a is; only the d rows from a take 0."""
-    n, out = len(rows), {}
-    if not starts:
-        return out
-    top = min(starts)
-    wanted = {a: _max_displacement(n, a) for a in starts}
-    for d in sorted({d for a, m in wanted.items() for k in range(1, m + 1) for d in (k, -k)}):
-        shared: dict = {}  # relation → what its difference gains from the rows shared by every start
-        moved, next_row = 0, n - 1  # next row to add to ``shared``
-        for a in range(n - 1, top - 1, -1):
-            first_shared = a + d if d > 0 else a
-            while next_row >= max(first_shared, 0) and next_row >= a:
-                j = next_row - d
-                new = grid.vals[j] if 0 <= j < n else None
-                moved += _row_changes(grid, next_row, new, shared)
-                next_row -= 1
-            if a not in wanted or abs(d) > wanted[a]:
-                continue
-            if not grid.whole_from[a]:
-                out[(a, d)] = None
-                continue
-            delta, count = dict(shared), moved
-            for i in range(a, min(a + d, n)) if d > 0 else ():
-                count += _row_changes(grid, i, None, delta)  # the inserted labels' rows: no amount of their own
-            out[(a, d)] = _verdict(judge, delta, count, Shift(0, abs(d), cols, rows, a, n - 1, d, tail=True))
+    - ``(a, b, d, False)`` for each (a, b) of ``pairs`` and d = 1, −1: "rows[a..b] show the values of
+      rows[a+d..b+d]" (a paste one row off), when all those rows have every cell;
+    - ``(a, n − 1, d, True)`` for each a of ``starts`` and d = ±1 … ±``MAX_DISPLACED``: "from rows[a]
+      down, each amount stands d rows off its label" — rows were inserted into (d > 0) or deleted from
+      (d < 0) the code and name columns, not the amount columns; when rows[a:] have every cell."""
+    n, out = grid.n, []
+    for a, b in pairs:
+        for d in (1, -1):
+            if b < grid.block_end[d][a]:
+                out.append((a, b, d, False))
+    for a in starts:
+        if grid.whole_from[a]:
+            for k in range(1, _max_displacement(n, a) + 1):
+                out.extend(((a, n - 1, k, True), (a, n - 1, -k, True)))
     return out
-
-
-def _row_changes(grid: "_Grid", i: int, new, delta: dict) -> int:
-    """Row i taking the values ``new`` (None: 0 everywhere): its changed cells added to ``delta``;
-    returns how many cells changed."""
-    here, places, moved = grid.vals[i], grid.occ[i], 0
-    for ci, old in enumerate(here):
-        v = new[ci] if new is not None else ZERO
-        if v != old:
-            moved += 1
-            _add(delta, places[ci], v - old)
-    return moved
-
-
-def _verdict(judge: _Judge, delta, moved: int, shift: "Shift") -> "Shift | None":
-    """``shift`` with what it repairs, if it moves enough cells and repairs enough relations."""
-    if moved < MIN_MOVED:
-        return None
-    repaired = judge.judge(delta)
-    if repaired is None:
-        return None
-    shift.repaired = repaired
-    return shift
 
 
 class _Grid:
-    """The cells of a shift group, row by row: their keys (None where the workbook has no such cell),
-    values and the relations each is in, looked up once for all the hypotheses tried on the group."""
+    """The cells of a shift group row by row — values as integers of one scale (exact: a unit of the
+    smallest decimal the amounts, the differences or the envelopes have) — and the relations they are
+    in, split into the broken ones and the others; looked up once for all the hypotheses of the group.
 
-    def __init__(self, ctx, tid, cols, rows, judge: _Judge):
-        self.keys = [[CellKey(tid, r, c) if CellKey(tid, r, c) in ctx.cells else None for c in cols] for r in rows]
-        self.vals = [[value(ctx, k) if k is not None else ZERO for k in line] for line in self.keys]
-        self.occ = [[judge.coef.get(k, ()) for k in line] for line in self.keys]
-        n = len(rows)
-        self.whole_from = [False] * (n + 1)  # rows[a:] all have every column's cell
+    A hypothesis un-does a shift: rows take the values of other rows of the group (row i those of row
+    i − s: a *layer* s) or 0 (layer None). What a relation's difference gains is the sum, over the cells
+    that change, of its sign there times the change; summed row by row once per layer (prefix sums),
+    it is two look-ups for any run of rows. An un-shift counts as an explanation when it changes at
+    least ``MIN_MOVED`` cells and repairs, net of the relations it breaks, ``need`` of them."""
+
+    def __init__(self, ctx: Context, relations: _Relations, tid, cols, rows):
+        keys = [[CellKey(tid, r, c) for c in cols] for r in rows]
+        touched = sorted({i for line in keys for k in line for i, _ in relations.of_cell.get(k, ())})
+        judged = {i: relations.judge(i) for i in touched}
+        cells = ctx.cells
+        values = [[value(ctx, k) if k in cells else ZERO for k in line] for line in keys]
+        self.n, self.cols, self.rows = len(rows), cols, rows
+        complete = [all(k in cells for k in line) for line in keys]
+        self._ends(complete)
+        self.before = sum(1 for _, _, bad in judged.values() if bad)
+        self.need = max(MIN_REPAIRED, 0.6 * self.before)  # what a hypothesis must repair to explain them
+        if self.before < MIN_REPAIRED:
+            return  # nothing to explain: no hypothesis is tried
+        unit = max([3] + [-v.as_tuple().exponent for line in values for v in line]
+                   + [-x.as_tuple().exponent for d, t, _ in judged.values() for x in (d, t)])
+        ints = [[_scaled(v, unit) for v in line] for line in values]
+        self.parts = {True: ([], {}), False: ([], {})}  # broken or not → (entries, relation → column)
+        for i, line in enumerate(keys):
+            for c, k in enumerate(line):
+                for r, sign in relations.of_cell.get(k, ()):
+                    if sign:
+                        entries, column = self.parts[judged[r][2]]
+                        entries.append((i, c, column.setdefault(r, len(column)), sign))
+        big = max((abs(v) for line in ints for v in line), default=0)
+        reach = max((sum(abs(e[3]) for e in entries) for entries, _ in self.parts.values()), default=0)
+        bound = max((abs(_scaled(d, unit)) for d, _, _ in judged.values()), default=0) + 8 * reach * big
+        self.dtype = np.int64 if bound < INT64_SAFE else object  # else exact Python integers
+        self.values = np.array(ints, dtype=self.dtype).reshape(self.n, len(cols))
+        self.relations = {bad: self._columns(relations, judged, column, unit) for bad, (_, column) in self.parts.items()}
+        self.entries = {bad: tuple(np.array(x, dtype=np.intp) for x in zip(*entries)) if entries else None
+                        for bad, (entries, _) in self.parts.items()}
+        self.layers: dict = {}
+
+    def _ends(self, complete) -> None:
+        """``block_end[d][a]``: the first row from a on that a block shifted by d cannot cover (it, or
+        the row it takes its values from, lacks a cell); ``whole_from[a]``: rows[a:] all have every cell."""
+        n = self.n
+        self.whole_from = [False] * (n + 1)
         self.whole_from[n] = True
         for i in range(n - 1, -1, -1):
-            self.whole_from[i] = self.whole_from[i + 1] and all(k is not None for k in self.keys[i])
-
-
-def _block_shifts(grid: "_Grid", cols, rows, pairs, reach, judge) -> dict:
-    """Every hypothesis "rows[a..b] show the values of rows[a+d..b+d]" (d = ±1) of ``pairs``: (a, b, d)
-    → the Shift, when undoing it repairs enough. For each a and d the rows are added one by one as b
-    grows, so the blocks from one start share their rows. A block that fewer broken relations touch
-    than it would have to repair is not judged."""
-    ends: dict[int, list[int]] = {}
-    for a, b in pairs:
-        ends.setdefault(a, []).append(b)
-    n, out = len(rows), {}
-    for a, bs in ends.items():
+            self.whole_from[i] = self.whole_from[i + 1] and complete[i]
+        self.block_end = {}
         for d in (1, -1):
-            delta: dict = {}
-            moved, i = 0, a
-            for b in sorted(bs):
-                while i is not None and i <= b:
-                    j = i + d
-                    if not 0 <= j < n or None in grid.keys[j] or None in grid.keys[i]:
-                        i = None  # a row without its cells: no block from a reaches past it
-                        break
-                    moved += _row_changes(grid, i, grid.vals[j], delta)
-                    i += 1
-                if i is None:
-                    break
-                if reach(a, b + 1) >= judge.need:
-                    out[(a, b, d)] = _verdict(judge, dict(delta), moved, Shift(0, b - a, cols, rows, a, b, d))
-    return out
+            end = [n] * (n + 1)
+            for i in range(n - 1, -1, -1):
+                ok = 0 <= i + d < n and complete[i] and complete[i + d]
+                end[i] = end[i + 1] if ok else i
+            self.block_end[d] = end
+
+    def _columns(self, relations, judged, column, unit):
+        """(difference, envelope, whether only a difference > 0 fails) of each relation of a part, as arrays."""
+        order = sorted(column, key=column.get)
+        diff = np.array([_scaled(judged[r][0], unit) for r in order], dtype=self.dtype)
+        tol = np.array([_scaled(judged[r][1], unit) for r in order], dtype=self.dtype)
+        return diff, tol, np.array([relations.sides[r][0] == "<=" for r in order], dtype=bool)
+
+    def shifts(self, pairs, starts) -> list[Shift]:
+        """The hypotheses of ``pairs`` and ``starts`` (see :func:`_hypotheses`) that explain the group's
+        broken relations, as Shifts, in the order they are ranked. Every hypothesis is first judged on
+        the broken relations alone (what it repairs is at most that); only those that could reach the
+        bar are judged on the others (what it breaks)."""
+        if self.before < MIN_REPAIRED:
+            return []  # no hypothesis can repair enough
+        hyps = _hypotheses(self, pairs, starts)
+        if not hyps:
+            return []
+        n = self.n
+        layers: list = sorted({d if tail else -d for _, _, d, tail in hyps})
+        if any(tail and d > 0 for _, _, d, tail in hyps):
+            layers.append(None)  # the rows of the inserted labels: no amount of their own
+        at = {s: j for j, s in enumerate(layers)}
+        spans = []  # (layer, rows lo:hi that take it, rows zlo:zhi that take 0)
+        for a, b, d, tail in hyps:
+            if not tail:
+                spans.append((at[-d], a, b + 1, 0, 0))  # row i takes row i + d
+            elif d > 0:
+                spans.append((at[d], min(a + d, n), n, a, min(a + d, n)))  # row i takes row i − d
+            else:
+                spans.append((at[d], a, n, 0, 0))  # … or 0 past the table's end
+        li, lo, hi, zlo, zhi = (np.array(x, dtype=np.intp) for x in zip(*spans))
+        sel = (li, lo, hi, at.get(None, 0), zlo, zhi)
+        moved = _span_sums(self._moved(layers), sel)
+        fixed = self._judge(layers, True, sel)
+        keep = np.flatnonzero((moved >= MIN_MOVED) & (fixed >= self.need))
+        if not len(keep):
+            return []
+        sel = (li[keep], lo[keep], hi[keep], sel[3], zlo[keep], zhi[keep])
+        repaired = fixed[keep] - self._judge(layers, False, sel)
+        out = []
+        for j, r in zip(keep.tolist(), repaired.tolist()):
+            if r >= self.need:
+                a, b, d, tail = hyps[j]
+                out.append(Shift(int(r), abs(d) if tail else b - a, self.cols, self.rows, a, b, d, tail))
+        return out
+
+    def _layer(self, s):
+        """The values each row takes under layer ``s``: row i those of row i − s (0 outside the group);
+        None: 0 everywhere."""
+        got = self.layers.get(s)
+        if got is None:
+            v = self.values
+            got = np.zeros_like(v)
+            if s is not None and s > 0:
+                got[s:] = v[:-s]
+            elif s is not None and s < 0:
+                got[:s] = v[-s:]
+            self.layers[s] = got
+        return got
+
+    def _moved(self, layers):
+        """[l, i]: how many cells of rows[:i] change when each takes its values in layer l."""
+        changed = np.stack([(self._layer(s) != self.values).sum(axis=1) for s in layers])
+        out = np.zeros((len(layers), self.n + 1), dtype=np.int64)
+        np.cumsum(changed, axis=1, out=out[:, 1:])
+        return out
+
+    def _judge(self, layers, broken: bool, sel):
+        """Per hypothesis of ``sel``: how many of the broken relations it repairs (``broken``), or how
+        many of the others it breaks."""
+        diff, tol, le = self.relations[broken]
+        if self.entries[broken] is None:
+            return np.zeros(len(sel[0]), dtype=np.int64)
+        x = diff + _span_sums(self._gains(layers, broken), sel)
+        fails = (abs(x) >= tol) & ~(le & (x <= 0))
+        return (~fails).sum(axis=1) if broken else fails.sum(axis=1)
+
+    def _gains(self, layers, broken: bool):
+        """[l, i, j]: what relation j of a part gains when rows[:i] take their values in layer l."""
+        row, col, rel, sign = self.entries[broken]
+        old = self.values[row, col]
+        new = np.stack([self._layer(s)[row, col] for s in layers])
+        step = np.zeros((len(layers), self.n, len(self.relations[broken][0])), dtype=self.dtype)
+        np.add.at(step, (np.arange(len(layers))[:, None], row, rel), (new - old) * sign)
+        out = np.zeros((len(layers), self.n + 1, step.shape[2]), dtype=self.dtype)
+        np.cumsum(step, axis=1, out=out[:, 1:])
+        return out
+
+
+def _span_sums(prefix, sel):
+    """What each hypothesis of ``sel`` sums from the prefix sums ``prefix`` [layer, row, …]: its rows
+    lo:hi in its layer, and its rows zlo:zhi in the layer of zeros (z)."""
+    li, lo, hi, z, zlo, zhi = sel
+    return prefix[li, hi] - prefix[li, lo] + prefix[z, zhi] - prefix[z, zlo]
+
+
+def _scaled(x: Decimal, unit: int) -> int:
+    """``x`` × 10^unit, exactly (``unit`` at least the number of its decimals)."""
+    return int(x.scaleb(unit, EXACT))
 
 
 def _report(ctx: Context, tid: str, s: Shift) -> None:
