@@ -8,6 +8,7 @@ it repairs most of the broken relations, one S-03 finding replaces them.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from decimal import MAX_PREC, Decimal
 from decimal import Context as DecimalContext
@@ -49,17 +50,11 @@ class Shift:
         return self.repaired, -self.length
 
 
-def _is_bad(op, diff, tol) -> bool:
-    if op == "<=" and diff <= 0:
-        return False
-    return abs(diff) >= tol
-
-
 class _Relations:
     """The 强制 relations of a workbook as the shift search sees them, indexed once per check: each cell's
     relations with its net sign in each (0 where it stands on both sides); each relation's difference as
-    read, its envelope and whether it is broken, worked out (exact: Decimal) the first time a group of
-    cells it is in is searched."""
+    read and whether it is broken, worked out (exact: Decimal) the first time a group of cells it is in
+    is searched; its envelope only when that is needed (a difference of 0 breaks nothing)."""
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
@@ -76,18 +71,28 @@ class _Relations:
                 net[k] = net.get(k, 0) - s
             for k, c in net.items():
                 self.of_cell.setdefault(k, []).append((i, c))
-        self.judged: dict = {}
+        self.facts: dict = {}
+        self.tols: dict = {}
 
-    def judge(self, i: int) -> tuple:
-        """(difference, envelope, broken) of relation ``i``."""
-        got = self.judged.get(i)
+    def judge(self, i: int) -> tuple[Decimal, bool]:
+        """(difference, broken) of relation ``i``."""
+        got = self.facts.get(i)
         if got is None:
             ctx, (op, lhs, rhs) = self.ctx, self.sides[i]
-            tol = envelope(max(leafcount(ctx, lhs), leafcount(ctx, rhs)))
-            diff = ZERO
+            known, diff = ctx.values, ZERO  # every cell's value, formulas computed (validate.values)
             for s, k in list(lhs) + [(-s, k) for s, k in rhs]:
-                diff += s * value(ctx, k)
-            got = self.judged[i] = (diff, tol, _is_bad(op, diff, tol))
+                v = known.get(k)
+                diff += s * (v if v is not None else value(ctx, k))
+            broken = diff != 0 and not (op == "<=" and diff < 0) and abs(diff) >= self.tol(i)
+            got = self.facts[i] = (diff, broken)
+        return got
+
+    def tol(self, i: int) -> Decimal:
+        """The rounding envelope of relation ``i``."""
+        got = self.tols.get(i)
+        if got is None:
+            _, lhs, rhs = self.sides[i]
+            got = self.tols[i] = envelope(max(leafcount(self.ctx, lhs), leafcount(self.ctx, rhs)))
         return got
 
 
@@ -104,11 +109,12 @@ def find_shifts(ctx: Context, violations: list[Violation]) -> list[Violation]:
     mismatches = [v for v in violations if v.verdict == MISMATCH and v.inst is not None]
     if len(mismatches) < MIN_REPAIRED:
         return violations
+    keyed = [(v.keys, {k.table for k in v.keys}) for v in mismatches]  # each one's cells, gathered once
     explained: set[int] = set()
     for tid, tl in ctx.layout.tables.items():
         if not tl.shift_groups() or tid not in ctx.located.readable:
             continue
-        touching = [v for v in mismatches if any(k.table == tid for k in v.keys)]
+        touching = [keys for keys, tables in keyed if tid in tables]
         if len(touching) < MIN_REPAIRED:
             continue
         best = _best_shift(ctx, tid, tl, touching)
@@ -138,32 +144,32 @@ def _candidate_groups(tid, tl, touching):
     # several rows; a shifted block of whole rows keeps row sums and breaks several parents.
     groups = tl.shift_groups()
     if tl.kind == "coded":
-        same_row = {next(iter(v.keys)).row for v in touching
-                    if len({k.row for k in v.keys}) == 1 and all(k.table == tid for k in v.keys)}
+        same_row = {next(iter(keys)).row for keys in touching
+                    if len({k.row for k in keys}) == 1 and all(k.table == tid for k in keys)}
         whole = tuple(tl.spec.columns)
         groups = [g for g in groups if (len(same_row) >= 2 and g[0] != whole) or (not same_row and g[0] == whole)]
     return groups
 
 
 def _best_shift(ctx: Context, tid: str, tl, touching) -> Shift | None:
+    """The best-ranked explanation of the broken relations ``touching`` (their cells) of table ``tid``
+    over its shift groups, the first of equal rank; None if no hypothesis explains them."""
     best = None
     narrow = _candidate_groups(tid, tl, touching)
     relations = _relations(ctx)
+    here = {k for keys in touching for k in keys if k.table == tid}
     for cols, rows in tl.shift_groups():
         block_too = (cols, rows) in narrow  # a paste one row off: only where the broken sums point to it
-        bad_rows = sorted({k.row for v in touching for k in v.keys if k.table == tid and k.col in cols and k.row in rows})
-        if len(bad_rows) < 2:
+        n, pos, in_cols = len(rows), {r: i for i, r in enumerate(rows)}, set(cols)
+        idx = sorted({pos[k.row] for k in here if k.col in in_cols and k.row in pos})  # the broken rows
+        if len(idx) < 2:
             continue
-        pos = {r: i for i, r in enumerate(rows)}
-        idx = sorted(pos[r] for r in bad_rows)
-        edges = sorted({j for i in idx for j in (i - 1, i, i + 1) if 0 <= j < len(rows)})
-        pairs = [(a, b) for a in edges for b in edges if b > a][:MAX_CANDIDATES] if block_too else []
-        grid = _Grid(ctx, relations, tid, cols, rows)
-        bad_pos = set(idx)
-        starts = [a for a in edges if len(rows) - a >= MIN_MOVED
-                  and sum(1 for i in range(a, len(rows)) if i in bad_pos) >= max(MIN_REPAIRED, (len(rows) - a) // 2)]
+        edges = sorted({j for i in idx for j in (i - 1, i, i + 1) if 0 <= j < n})
+        starts = [a for a in edges if n - a >= MIN_MOVED
+                  and len(idx) - bisect_left(idx, a) >= max(MIN_REPAIRED, (n - a) // 2)]
         # a displacement breaks most rows below where it starts
-        for cand in grid.shifts(pairs, starts):
+        grid = _Grid(ctx, relations, tid, cols, rows)
+        for cand in grid.shifts(edges if block_too else [], starts):
             if best is None or cand.rank > best.rank:
                 best = cand
     return best
@@ -173,69 +179,47 @@ def _max_displacement(n: int, a: int) -> int:
     return min(MAX_DISPLACED, n - a - 1)
 
 
-def _hypotheses(grid: "_Grid", pairs, starts) -> list[tuple[int, int, int, bool]]:
-    """(a, b, d, tail) of every hypothesis tried on a group, in the order they are ranked (the first of
-    equal rank wins):
-
-    - ``(a, b, d, False)`` for each (a, b) of ``pairs`` and d = 1, −1: "rows[a..b] show the values of
-      rows[a+d..b+d]" (a paste one row off), when all those rows have every cell;
-    - ``(a, n − 1, d, True)`` for each a of ``starts`` and d = ±1 … ±``MAX_DISPLACED``: "from rows[a]
-      down, each amount stands d rows off its label" — rows were inserted into (d > 0) or deleted from
-      (d < 0) the code and name columns, not the amount columns; when rows[a:] have every cell."""
-    n, out = grid.n, []
-    for a, b in pairs:
-        for d in (1, -1):
-            if b < grid.block_end[d][a]:
-                out.append((a, b, d, False))
-    for a in starts:
-        if grid.whole_from[a]:
-            for k in range(1, _max_displacement(n, a) + 1):
-                out.extend(((a, n - 1, k, True), (a, n - 1, -k, True)))
-    return out
-
-
 class _Grid:
     """The cells of a shift group row by row — values as integers of one scale (exact: a unit of the
     smallest decimal the amounts, the differences or the envelopes have) — and the relations they are
     in, split into the broken ones and the others; looked up once for all the hypotheses of the group.
 
     A hypothesis un-does a shift: rows take the values of other rows of the group (row i those of row
-    i − s: a *layer* s) or 0 (layer None). What a relation's difference gains is the sum, over the cells
-    that change, of its sign there times the change; summed row by row once per layer (prefix sums),
-    it is two look-ups for any run of rows. An un-shift counts as an explanation when it changes at
-    least ``MIN_MOVED`` cells and repairs, net of the relations it breaks, ``need`` of them."""
+    i − s: a *layer* s) or 0 (the layer None). What a relation's difference gains is the sum, over the
+    cells that change, of its sign there times the change; summed row by row once per layer (prefix
+    sums), it is two look-ups for any run of rows. An un-shift counts as an explanation when it changes
+    at least ``MIN_MOVED`` cells and repairs, net of the relations it breaks, ``need`` of them."""
 
     def __init__(self, ctx: Context, relations: _Relations, tid, cols, rows):
-        keys = [[CellKey(tid, r, c) for c in cols] for r in rows]
-        touched = sorted({i for line in keys for k in line for i, _ in relations.of_cell.get(k, ())})
-        judged = {i: relations.judge(i) for i in touched}
-        cells = ctx.cells
-        values = [[value(ctx, k) if k in cells else ZERO for k in line] for line in keys]
-        self.n, self.cols, self.rows = len(rows), cols, rows
-        complete = [all(k in cells for k in line) for line in keys]
-        self._ends(complete)
-        self.before = sum(1 for _, _, bad in judged.values() if bad)
+        cells, of_cell = ctx.cells, relations.of_cell
+        keys = [[(tid, r, c) for c in cols] for r in rows]  # a CellKey hashes and compares as its tuple
+        self.n, self.cols, self.rows, self.relations = len(rows), cols, rows, relations
+        self._ends([all(k in cells for k in line) for line in keys])
+        occ = [[of_cell.get(k, ()) for k in line] for line in keys]
+        self.facts = {i: relations.judge(i) for i in {i for line in occ for o in line for i, _ in o}}
+        self.before = sum(1 for _, bad in self.facts.values() if bad)
         self.need = max(MIN_REPAIRED, 0.6 * self.before)  # what a hypothesis must repair to explain them
         if self.before < MIN_REPAIRED:
-            return  # nothing to explain: no hypothesis is tried
+            return  # no hypothesis can repair enough: none is tried
+        known = ctx.values
+        values = [[known.get(k, ZERO) for k in line] for line in keys]  # 0 where the workbook has no cell
         unit = max([3] + [-v.as_tuple().exponent for line in values for v in line]
-                   + [-x.as_tuple().exponent for d, t, _ in judged.values() for x in (d, t)])
+                   + [-d.as_tuple().exponent for d, _ in self.facts.values()])  # an envelope: 0.005 × n
+        self.unit = unit
         ints = [[_scaled(v, unit) for v in line] for line in values]
-        self.parts = {True: ([], {}), False: ([], {})}  # broken or not → (entries, relation → column)
-        for i, line in enumerate(keys):
-            for c, k in enumerate(line):
-                for r, sign in relations.of_cell.get(k, ()):
+        self.entries = {True: [], False: []}  # broken or not → [(row, col, relation, sign)]
+        for i, line in enumerate(occ):
+            for c, o in enumerate(line):
+                for r, sign in o:
                     if sign:
-                        entries, column = self.parts[judged[r][2]]
-                        entries.append((i, c, column.setdefault(r, len(column)), sign))
+                        self.entries[self.facts[r][1]].append((i, c, r, sign))
         big = max((abs(v) for line in ints for v in line), default=0)
-        reach = max((sum(abs(e[3]) for e in entries) for entries, _ in self.parts.values()), default=0)
-        bound = max((abs(_scaled(d, unit)) for d, _, _ in judged.values()), default=0) + 8 * reach * big
+        reach = max(sum(abs(e[3]) for e in entries) for entries in self.entries.values())
+        bound = (max((abs(_scaled(d, unit)) for d, _ in self.facts.values()), default=0) + 8 * reach * big
+                 + 10 ** (unit + 6))  # an envelope is under 10^6 万元
         self.dtype = np.int64 if bound < INT64_SAFE else object  # else exact Python integers
         self.values = np.array(ints, dtype=self.dtype).reshape(self.n, len(cols))
-        self.relations = {bad: self._columns(relations, judged, column, unit) for bad, (_, column) in self.parts.items()}
-        self.entries = {bad: tuple(np.array(x, dtype=np.intp) for x in zip(*entries)) if entries else None
-                        for bad, (entries, _) in self.parts.items()}
+        self.parts: dict = {}
         self.layers: dict = {}
 
     def _ends(self, complete) -> None:
@@ -252,52 +236,79 @@ class _Grid:
             for i in range(n - 1, -1, -1):
                 ok = 0 <= i + d < n and complete[i] and complete[i + d]
                 end[i] = end[i + 1] if ok else i
-            self.block_end[d] = end
+            self.block_end[d] = np.array(end, dtype=np.intp)
 
-    def _columns(self, relations, judged, column, unit):
-        """(difference, envelope, whether only a difference > 0 fails) of each relation of a part, as arrays."""
-        order = sorted(column, key=column.get)
-        diff = np.array([_scaled(judged[r][0], unit) for r in order], dtype=self.dtype)
-        tol = np.array([_scaled(judged[r][1], unit) for r in order], dtype=self.dtype)
-        return diff, tol, np.array([relations.sides[r][0] == "<=" for r in order], dtype=bool)
+    def _part(self, broken: bool):
+        """The broken relations of the group, or the others (those whose sum a change of its cells
+        moves): (row, col, column, sign) of each cell's place in them, and each one's difference,
+        envelope and whether only a difference > 0 fails, as arrays; None if there are none."""
+        if broken not in self.parts:
+            entries = self.entries[broken]
+            column: dict = {}
+            rows = [(i, c, column.setdefault(r, len(column)), s) for i, c, r, s in entries]
+            order = sorted(column, key=column.get)
+            rel = self.relations
+            self.parts[broken] = None if not rows else (
+                tuple(np.array(x, dtype=np.intp) for x in zip(*rows)),
+                np.array([_scaled(self.facts[r][0], self.unit) for r in order], dtype=self.dtype),
+                np.array([_scaled(rel.tol(r), self.unit) for r in order], dtype=self.dtype),
+                np.array([rel.sides[r][0] == "<=" for r in order], dtype=bool))
+        return self.parts[broken]
 
-    def shifts(self, pairs, starts) -> list[Shift]:
-        """The hypotheses of ``pairs`` and ``starts`` (see :func:`_hypotheses`) that explain the group's
-        broken relations, as Shifts, in the order they are ranked. Every hypothesis is first judged on
-        the broken relations alone (what it repairs is at most that); only those that could reach the
-        bar are judged on the others (what it breaks)."""
+    def hypotheses(self, edges, starts):
+        """(a, b, d, tail) of every hypothesis tried on the group, as arrays, in the order they are
+        ranked (the first of equal rank wins):
+
+        - ``(a, b, d, False)`` for each pair a < b of ``edges`` (the first ``MAX_CANDIDATES``) and d = 1,
+          −1: "rows[a..b] show the values of rows[a+d..b+d]" (a paste one row off), when all those rows
+          have every cell;
+        - ``(a, n − 1, d, True)`` for each a of ``starts`` and d = ±1 … ±``MAX_DISPLACED``: "from rows[a]
+          down, each amount stands d rows off its label" — rows were inserted into (d > 0) or deleted
+          from (d < 0) the code and name columns, not the amount columns; when rows[a:] have every cell."""
+        n, e = self.n, np.array(edges, dtype=np.intp)
+        first, second = (x[:MAX_CANDIDATES] for x in np.triu_indices(len(e), 1))
+        a, b = np.repeat(e[first], 2), np.repeat(e[second], 2)
+        d = np.tile(np.array([1, -1], dtype=np.intp), len(first))
+        ok = b < np.where(d == 1, self.block_end[1][a], self.block_end[-1][a])
+        tails = [(s, k) for s in starts if self.whole_from[s] for k in range(1, _max_displacement(n, s) + 1)]
+        ta = np.array([s for s, _ in tails for _ in (0, 1)], dtype=np.intp)
+        td = np.array([x for _, k in tails for x in (k, -k)], dtype=np.intp)
+        return (np.concatenate([a[ok], ta]), np.concatenate([b[ok], np.full(len(ta), n - 1, dtype=np.intp)]),
+                np.concatenate([d[ok], td]), np.concatenate([np.zeros(ok.sum(), dtype=bool), np.ones(len(ta), dtype=bool)]))
+
+    def shifts(self, edges, starts) -> list[Shift]:
+        """The hypotheses (see :meth:`hypotheses`) that explain the group's broken relations, as Shifts,
+        in the order they are ranked. Every hypothesis is first judged on the broken relations alone
+        (what it repairs is at most that); only those that could reach the bar are judged on the
+        others (what it breaks)."""
         if self.before < MIN_REPAIRED:
-            return []  # no hypothesis can repair enough
-        hyps = _hypotheses(self, pairs, starts)
-        if not hyps:
+            return []
+        a, b, d, tail = self.hypotheses(edges, starts)
+        if not len(a):
             return []
         n = self.n
-        layers: list = sorted({d if tail else -d for _, _, d, tail in hyps})
-        if any(tail and d > 0 for _, _, d, tail in hyps):
-            layers.append(None)  # the rows of the inserted labels: no amount of their own
-        at = {s: j for j, s in enumerate(layers)}
-        spans = []  # (layer, rows lo:hi that take it, rows zlo:zhi that take 0)
-        for a, b, d, tail in hyps:
-            if not tail:
-                spans.append((at[-d], a, b + 1, 0, 0))  # row i takes row i + d
-            elif d > 0:
-                spans.append((at[d], min(a + d, n), n, a, min(a + d, n)))  # row i takes row i − d
-            else:
-                spans.append((at[d], a, n, 0, 0))  # … or 0 past the table's end
-        li, lo, hi, zlo, zhi = (np.array(x, dtype=np.intp) for x in zip(*spans))
-        sel = (li, lo, hi, at.get(None, 0), zlo, zhi)
+        s = np.where(tail, d, -d)  # blocks: row i takes row i + d; tails: row i takes row i − d
+        layers: list = sorted(set(s.tolist()))
+        zero = tail & (d > 0)  # the rows of the inserted labels: no amount of their own
+        if zero.any():
+            layers.append(None)
+        li = np.searchsorted(np.array([x for x in layers if x is not None]), s)
+        cut = np.minimum(a + d, n)
+        lo = np.where(zero, cut, a)
+        hi = np.where(tail, n, b + 1)
+        sel = (li, lo, hi, len(layers) - 1, np.where(zero, a, 0), np.where(zero, cut, 0))
         moved = _span_sums(self._moved(layers), sel)
         fixed = self._judge(layers, True, sel)
         keep = np.flatnonzero((moved >= MIN_MOVED) & (fixed >= self.need))
         if not len(keep):
             return []
-        sel = (li[keep], lo[keep], hi[keep], sel[3], zlo[keep], zhi[keep])
+        sel = (li[keep], lo[keep], hi[keep], sel[3], sel[4][keep], sel[5][keep])
         repaired = fixed[keep] - self._judge(layers, False, sel)
         out = []
         for j, r in zip(keep.tolist(), repaired.tolist()):
             if r >= self.need:
-                a, b, d, tail = hyps[j]
-                out.append(Shift(int(r), abs(d) if tail else b - a, self.cols, self.rows, a, b, d, tail))
+                ja, jb, jd, jt = int(a[j]), int(b[j]), int(d[j]), bool(tail[j])
+                out.append(Shift(int(r), abs(jd) if jt else jb - ja, self.cols, self.rows, ja, jb, jd, jt))
         return out
 
     def _layer(self, s):
@@ -324,23 +335,19 @@ class _Grid:
     def _judge(self, layers, broken: bool, sel):
         """Per hypothesis of ``sel``: how many of the broken relations it repairs (``broken``), or how
         many of the others it breaks."""
-        diff, tol, le = self.relations[broken]
-        if self.entries[broken] is None:
+        part = self._part(broken)
+        if part is None:
             return np.zeros(len(sel[0]), dtype=np.int64)
-        x = diff + _span_sums(self._gains(layers, broken), sel)
-        fails = (abs(x) >= tol) & ~(le & (x <= 0))
-        return (~fails).sum(axis=1) if broken else fails.sum(axis=1)
-
-    def _gains(self, layers, broken: bool):
-        """[l, i, j]: what relation j of a part gains when rows[:i] take their values in layer l."""
-        row, col, rel, sign = self.entries[broken]
+        (row, col, rel, sign), diff, tol, le = part
         old = self.values[row, col]
         new = np.stack([self._layer(s)[row, col] for s in layers])
-        step = np.zeros((len(layers), self.n, len(self.relations[broken][0])), dtype=self.dtype)
+        step = np.zeros((len(layers), self.n, len(diff)), dtype=self.dtype)
         np.add.at(step, (np.arange(len(layers))[:, None], row, rel), (new - old) * sign)
-        out = np.zeros((len(layers), self.n + 1, step.shape[2]), dtype=self.dtype)
-        np.cumsum(step, axis=1, out=out[:, 1:])
-        return out
+        gains = np.zeros((len(layers), self.n + 1, len(diff)), dtype=self.dtype)
+        np.cumsum(step, axis=1, out=gains[:, 1:])  # [l, i, j]: relation j's gain when rows[:i] take layer l
+        x = diff + _span_sums(gains, sel)
+        fails = (abs(x) >= tol) & ~(le & (x <= 0))
+        return (~fails).sum(axis=1) if broken else fails.sum(axis=1)
 
 
 def _span_sums(prefix, sel):
