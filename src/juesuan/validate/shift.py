@@ -9,6 +9,7 @@ it repairs most of the broken relations, one S-03 finding replaces them.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import MAX_PREC, Decimal
 from decimal import Context as DecimalContext
@@ -52,25 +53,24 @@ class Shift:
 
 class _Relations:
     """The 强制 relations of a workbook as the shift search sees them, indexed once per check: each cell's
-    relations with its net sign in each (0 where it stands on both sides); each relation's difference as
+    relations with its sign in each of its terms there; each relation's difference as
     read and whether it is broken, worked out (exact: Decimal) the first time a group of cells it is in
     is searched; its envelope only when that is needed (a difference of 0 breaks nothing)."""
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
         self.sides: list = []  # (op, lhs, rhs) of each relation
-        self.of_cell: dict = {}  # cell → [(relation, its net sign in that relation)]
+        of_cell: dict = defaultdict(list)  # cell → [(relation, its sign in one of its terms)]
         for inst, lhs, rhs in ctx.expanded:
             if inst.rule.severity != "E":
                 continue
-            i, net = len(self.sides), {}
+            i = len(self.sides)
             self.sides.append((inst.op, lhs, rhs))
             for s, k in lhs:
-                net[k] = net.get(k, 0) + s
+                of_cell[k].append((i, s))
             for s, k in rhs:
-                net[k] = net.get(k, 0) - s
-            for k, c in net.items():
-                self.of_cell.setdefault(k, []).append((i, c))
+                of_cell[k].append((i, -s))  # a cell on both sides: its signs add up (to 0)
+        self.of_cell = dict(of_cell)
         self.facts: dict = {}
         self.tols: dict = {}
 
@@ -220,7 +220,6 @@ class _Grid:
         self.dtype = np.int64 if bound < INT64_SAFE else object  # else exact Python integers
         self.values = np.array(ints, dtype=self.dtype).reshape(self.n, len(cols))
         self.parts: dict = {}
-        self.layers: dict = {}
 
     def _ends(self, complete) -> None:
         """``block_end[d][a]``: the first row from a on that a block shifted by d cannot cover (it, or
@@ -270,9 +269,12 @@ class _Grid:
         a, b = np.repeat(e[first], 2), np.repeat(e[second], 2)
         d = np.tile(np.array([1, -1], dtype=np.intp), len(first))
         ok = b < np.where(d == 1, self.block_end[1][a], self.block_end[-1][a])
-        tails = [(s, k) for s in starts if self.whole_from[s] for k in range(1, _max_displacement(n, s) + 1)]
-        ta = np.array([s for s, _ in tails for _ in (0, 1)], dtype=np.intp)
-        td = np.array([x for _, k in tails for x in (k, -k)], dtype=np.intp)
+        top = np.array([x for x in starts if self.whole_from[x]], dtype=np.intp)
+        k = np.arange(1, MAX_DISPLACED + 1)
+        shape = (len(top), MAX_DISPLACED, 2)  # each start, k = 1 … MAX_DISPLACED, d = k then −k
+        wanted = np.broadcast_to((k <= np.minimum(MAX_DISPLACED, n - top - 1)[:, None])[:, :, None], shape)
+        ta = np.broadcast_to(top[:, None, None], shape)[wanted]
+        td = np.broadcast_to(k[None, :, None] * np.array([1, -1]), shape)[wanted]
         return (np.concatenate([a[ok], ta]), np.concatenate([b[ok], np.full(len(ta), n - 1, dtype=np.intp)]),
                 np.concatenate([d[ok], td]), np.concatenate([np.zeros(ok.sum(), dtype=bool), np.ones(len(ta), dtype=bool)]))
 
@@ -286,24 +288,20 @@ class _Grid:
         a, b, d, tail = self.hypotheses(edges, starts)
         if not len(a):
             return []
-        n = self.n
-        s = np.where(tail, d, -d)  # blocks: row i takes row i + d; tails: row i takes row i − d
-        layers: list = sorted(set(s.tolist()))
+        n, reach = self.n, int(np.abs(d).max())
+        self._layers(reach)
         zero = tail & (d > 0)  # the rows of the inserted labels: no amount of their own
-        if zero.any():
-            layers.append(None)
-        li = np.searchsorted(np.array([x for x in layers if x is not None]), s)
         cut = np.minimum(a + d, n)
-        lo = np.where(zero, cut, a)
-        hi = np.where(tail, n, b + 1)
-        sel = (li, lo, hi, len(layers) - 1, np.where(zero, a, 0), np.where(zero, cut, 0))
-        moved = _span_sums(self._moved(layers), sel)
-        fixed = self._judge(layers, True, sel)
+        # blocks: row i takes row i + d (layer −d); tails: row i takes row i − d (layer d)
+        sel = (np.where(tail, d, -d) + reach, np.where(zero, cut, a), np.where(tail, n, b + 1),
+               2 * reach + 1, np.where(zero, a, 0), np.where(zero, cut, 0))
+        moved = _span_sums(self.moved, sel)
+        fixed = self._judge(True, sel)
         keep = np.flatnonzero((moved >= MIN_MOVED) & (fixed >= self.need))
         if not len(keep):
             return []
-        sel = (li[keep], lo[keep], hi[keep], sel[3], sel[4][keep], sel[5][keep])
-        repaired = fixed[keep] - self._judge(layers, False, sel)
+        sel = (sel[0][keep], sel[1][keep], sel[2][keep], sel[3], sel[4][keep], sel[5][keep])
+        repaired = fixed[keep] - self._judge(False, sel)
         out = []
         for j, r in zip(keep.tolist(), repaired.tolist()):
             if r >= self.need:
@@ -311,39 +309,29 @@ class _Grid:
                 out.append(Shift(int(r), abs(jd) if jt else jb - ja, self.cols, self.rows, ja, jb, jd, jt))
         return out
 
-    def _layer(self, s):
-        """The values each row takes under layer ``s``: row i those of row i − s (0 outside the group);
-        None: 0 everywhere."""
-        got = self.layers.get(s)
-        if got is None:
-            v = self.values
-            got = np.zeros_like(v)
-            if s is not None and s > 0:
-                got[s:] = v[:-s]
-            elif s is not None and s < 0:
-                got[:s] = v[-s:]
-            self.layers[s] = got
-        return got
+    def _layers(self, reach: int) -> None:
+        """``taken[l, i, c]``: the value row i takes in column c under layer l — for l = s + ``reach``
+        (s = −reach … reach) that of row i − s, 0 outside the group; for l = 2·reach + 1, 0 — and
+        ``moved[l, i]``: how many cells of rows[:i] that changes."""
+        n, v = self.n, self.values
+        pad = np.zeros((n + 2 * reach, v.shape[1]), dtype=self.dtype)  # reach ≥ 1: pad[0] is 0
+        pad[reach:reach + n] = v
+        at = reach - np.arange(-reach, reach + 1)[:, None] + np.arange(n)
+        self.taken = pad[np.vstack([at, np.zeros((1, n), dtype=at.dtype)])]
+        self.moved = np.zeros((len(self.taken), n + 1), dtype=np.int64)
+        np.cumsum((self.taken != v).sum(axis=2), axis=1, out=self.moved[:, 1:])
 
-    def _moved(self, layers):
-        """[l, i]: how many cells of rows[:i] change when each takes its values in layer l."""
-        changed = np.stack([(self._layer(s) != self.values).sum(axis=1) for s in layers])
-        out = np.zeros((len(layers), self.n + 1), dtype=np.int64)
-        np.cumsum(changed, axis=1, out=out[:, 1:])
-        return out
-
-    def _judge(self, layers, broken: bool, sel):
+    def _judge(self, broken: bool, sel):
         """Per hypothesis of ``sel``: how many of the broken relations it repairs (``broken``), or how
         many of the others it breaks."""
         part = self._part(broken)
         if part is None:
             return np.zeros(len(sel[0]), dtype=np.int64)
         (row, col, rel, sign), diff, tol, le = part
-        old = self.values[row, col]
-        new = np.stack([self._layer(s)[row, col] for s in layers])
-        step = np.zeros((len(layers), self.n, len(diff)), dtype=self.dtype)
-        np.add.at(step, (np.arange(len(layers))[:, None], row, rel), (new - old) * sign)
-        gains = np.zeros((len(layers), self.n + 1, len(diff)), dtype=self.dtype)
+        layers = len(self.taken)
+        step = np.zeros((layers, self.n, len(diff)), dtype=self.dtype)
+        np.add.at(step, (np.arange(layers)[:, None], row, rel), (self.taken[:, row, col] - self.values[row, col]) * sign)
+        gains = np.zeros((layers, self.n + 1, len(diff)), dtype=self.dtype)
         np.cumsum(step, axis=1, out=gains[:, 1:])  # [l, i, j]: relation j's gain when rows[:i] take layer l
         x = diff + _span_sums(gains, sel)
         fails = (abs(x) >= tol) & ~(le & (x <= 0))
