@@ -3,7 +3,12 @@
 A column block shifted by one row breaks the relations of every row it covers; reporting each
 broken relation would bury the cause. For each table column (and for whole rows) with several broken
 relations, we try the hypothesis "rows a..b show the values of the rows above (or below)": if undoing
-it repairs most of the broken relations, one S-03 finding replaces them.
+it repairs most of the broken relations, one S-03 finding replaces them. Amounts displaced against
+their labels from a row to the table's end (rows inserted into the code columns only) are tried too.
+
+A group's hypotheses are many (hundreds in a workbook with many errors) and share their rows, so they
+are judged together (:class:`GroupSearch`): on exact integers of one scale, with prefix sums of what
+each relation's difference gains row by row, first on the broken relations alone.
 """
 
 from __future__ import annotations
@@ -87,6 +92,9 @@ class _Relations:
             got = self.facts[i] = (diff, broken)
         return got
 
+    def op(self, i: int) -> str:
+        return self.sides[i][0]
+
     def tol(self, i: int) -> Decimal:
         """The rounding envelope of relation ``i``."""
         got = self.tols.get(i)
@@ -96,14 +104,6 @@ class _Relations:
         return got
 
 
-def _relations(ctx: Context) -> _Relations:
-    """The judged relations of ``ctx``, indexed once for all its tables."""
-    memo = ctx.__dict__.get("_shift_relations")
-    if memo is None or memo[0] != len(ctx.expanded):
-        memo = ctx.__dict__["_shift_relations"] = (len(ctx.expanded), _Relations(ctx))
-    return memo[1]
-
-
 def find_shifts(ctx: Context, violations: list[Violation]) -> list[Violation]:
     """Report each shifted block as S-03 and return the violations it does not explain."""
     mismatches = [v for v in violations if v.verdict == MISMATCH and v.inst is not None]
@@ -111,13 +111,15 @@ def find_shifts(ctx: Context, violations: list[Violation]) -> list[Violation]:
         return violations
     keyed = [(v.keys, {k.table for k in v.keys}) for v in mismatches]  # each one's cells, gathered once
     explained: set[int] = set()
+    relations = None  # indexed when a table is first searched
     for tid, tl in ctx.layout.tables.items():
         if not tl.shift_groups() or tid not in ctx.located.readable:
             continue
         touching = [keys for keys, tables in keyed if tid in tables]
         if len(touching) < MIN_REPAIRED:
             continue
-        best = _best_shift(ctx, tid, tl, touching)
+        relations = relations or _Relations(ctx)
+        best = _best_shift(ctx, relations, tid, tl, touching)
         if best is None:
             continue
         _report(ctx, tid, best)
@@ -151,12 +153,11 @@ def _candidate_groups(tid, tl, touching):
     return groups
 
 
-def _best_shift(ctx: Context, tid: str, tl, touching) -> Shift | None:
+def _best_shift(ctx: Context, relations: _Relations, tid: str, tl, touching) -> Shift | None:
     """The best-ranked explanation of the broken relations ``touching`` (their cells) of table ``tid``
     over its shift groups, the first of equal rank; None if no hypothesis explains them."""
     best = None
     narrow = _candidate_groups(tid, tl, touching)
-    relations = _relations(ctx)
     here = {k for keys in touching for k in keys if k.table == tid}
     for cols, rows in tl.shift_groups():
         block_too = (cols, rows) in narrow  # a paste one row off: only where the broken sums point to it
@@ -168,19 +169,25 @@ def _best_shift(ctx: Context, tid: str, tl, touching) -> Shift | None:
         starts = [a for a in edges if n - a >= MIN_MOVED
                   and len(idx) - bisect_left(idx, a) >= max(MIN_REPAIRED, (n - a) // 2)]
         # a displacement breaks most rows below where it starts
-        grid = _Grid(ctx, relations, tid, cols, rows)
-        for cand in grid.shifts(edges if block_too else [], starts):
+        for cand in _group(ctx, relations, tid, cols, rows).shifts(edges if block_too else [], starts):
             if best is None or cand.rank > best.rank:
                 best = cand
     return best
 
 
-def _max_displacement(n: int, a: int) -> int:
-    return min(MAX_DISPLACED, n - a - 1)
+def _group(ctx: Context, relations: _Relations, tid: str, cols, rows) -> "GroupSearch":
+    """The search of one shift group of a workbook: its cells looked up once."""
+    cells, known, of_cell = ctx.cells, ctx.values, relations.of_cell  # every value, formulas computed
+    keys = [[(tid, r, c) for c in cols] for r in rows]  # a CellKey hashes and compares as its tuple
+    occurrences = [[of_cell.get(k, ()) for k in line] for line in keys]
+    facts = {i: relations.judge(i) for i in {i for line in occurrences for o in line for i, _ in o}}
+    return GroupSearch(cols, rows, [all(k in cells for k in line) for line in keys],
+                       [[known.get(k, ZERO) for k in line] for line in keys], occurrences, facts, relations)
 
 
-class _Grid:
-    """The cells of a shift group row by row — values as integers of one scale (exact: a unit of the
+class GroupSearch:
+    """The search of one shift group, on plain data (:func:`_group` looks it up in a workbook; the
+    tests compare it with a brute force): the cells of the group row by row — values as integers of one scale (exact: a unit of the
     smallest decimal the amounts, the differences or the envelopes have) — and the relations they are
     in, split into the broken ones and the others; looked up once for all the hypotheses of the group.
 
@@ -190,32 +197,30 @@ class _Grid:
     sums), it is two look-ups for any run of rows. An un-shift counts as an explanation when it changes
     at least ``MIN_MOVED`` cells and repairs, net of the relations it breaks, ``need`` of them."""
 
-    def __init__(self, ctx: Context, relations: _Relations, tid, cols, rows):
-        cells, of_cell = ctx.cells, relations.of_cell
-        keys = [[(tid, r, c) for c in cols] for r in rows]  # a CellKey hashes and compares as its tuple
-        self.n, self.cols, self.rows, self.relations = len(rows), cols, rows, relations
-        self._ends([all(k in cells for k in line) for line in keys])
-        occ = [[of_cell.get(k, ()) for k in line] for line in keys]
-        self.facts = {i: relations.judge(i) for i in {i for line in occ for o in line for i, _ in o}}
-        self.before = sum(1 for _, bad in self.facts.values() if bad)
+    def __init__(self, cols, rows, complete, values, occurrences, facts: dict, relations):
+        """``complete[i]``: whether rows[i] has every column's cell; ``values[i][c]``: the value of each
+        (0 where there is no cell); ``occurrences[i][c]``: [(relation, sign)] of each cell's terms;
+        ``facts``: relation → (difference, broken) for every relation they name; ``relations``: its
+        ``op(relation)`` and ``tol(relation)`` (the envelope, asked only where needed)."""
+        self.n, self.cols, self.rows, self.relations, self.facts = len(rows), cols, rows, relations, facts
+        self._ends(complete)
+        self.before = sum(1 for _, bad in facts.values() if bad)
         self.need = max(MIN_REPAIRED, 0.6 * self.before)  # what a hypothesis must repair to explain them
         if self.before < MIN_REPAIRED:
             return  # no hypothesis can repair enough: none is tried
-        known = ctx.values
-        values = [[known.get(k, ZERO) for k in line] for line in keys]  # 0 where the workbook has no cell
         unit = max([3] + [-v.as_tuple().exponent for line in values for v in line]
-                   + [-d.as_tuple().exponent for d, _ in self.facts.values()])  # an envelope: 0.005 × n
+                   + [-d.as_tuple().exponent for d, _ in facts.values()])  # an envelope: 0.005 × n
         self.unit = unit
         ints = [[_scaled(v, unit) for v in line] for line in values]
         self.entries = {True: [], False: []}  # broken or not → [(row, col, relation, sign)]
-        for i, line in enumerate(occ):
+        for i, line in enumerate(occurrences):
             for c, o in enumerate(line):
                 for r, sign in o:
                     if sign:
-                        self.entries[self.facts[r][1]].append((i, c, r, sign))
+                        self.entries[facts[r][1]].append((i, c, r, sign))
         big = max((abs(v) for line in ints for v in line), default=0)
         reach = max(sum(abs(e[3]) for e in entries) for entries in self.entries.values())
-        bound = (max((abs(_scaled(d, unit)) for d, _ in self.facts.values()), default=0) + 8 * reach * big
+        bound = (max((abs(_scaled(d, unit)) for d, _ in facts.values()), default=0) + 8 * reach * big
                  + 10 ** (unit + 6))  # an envelope is under 10^6 万元
         self.dtype = np.int64 if bound < INT64_SAFE else object  # else exact Python integers
         self.values = np.array(ints, dtype=self.dtype).reshape(self.n, len(cols))
@@ -251,7 +256,7 @@ class _Grid:
                 tuple(np.array(x, dtype=np.intp) for x in zip(*rows)),
                 np.array([_scaled(self.facts[r][0], self.unit) for r in order], dtype=self.dtype),
                 np.array([_scaled(rel.tol(r), self.unit) for r in order], dtype=self.dtype),
-                np.array([rel.sides[r][0] == "<=" for r in order], dtype=bool))
+                np.array([rel.op(r) == "<=" for r in order], dtype=bool))
         return self.parts[broken]
 
     def hypotheses(self, edges, starts):
