@@ -14,7 +14,6 @@ each relation's difference gains row by row, first on the broken relations alone
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import MAX_PREC, Decimal
 from decimal import Context as DecimalContext
@@ -63,19 +62,17 @@ class _Relations:
     is searched; its envelope only when that is needed (a difference of 0 breaks nothing)."""
 
     def __init__(self, ctx: Context):
-        self.ctx = ctx
-        self.sides: list = []  # (op, lhs, rhs) of each relation
-        of_cell: dict = defaultdict(list)  # cell → [(relation, its sign in one of its terms)]
-        for inst, lhs, rhs in ctx.expanded:
+        self.ctx, self.expanded = ctx, ctx.expanded  # a relation: its index there
+        of_cell: dict = {}  # cell → ((relation, its sign in one of its terms), …): tuples, which the
+        get = of_cell.get  # garbage collector soon stops tracking (many lists would make it run more)
+        for i, (inst, lhs, rhs) in enumerate(ctx.expanded):
             if inst.rule.severity != "E":
                 continue
-            i = len(self.sides)
-            self.sides.append((inst.op, lhs, rhs))
             for s, k in lhs:
-                of_cell[k].append((i, s))
+                of_cell[k] = get(k, ()) + ((i, s),)
             for s, k in rhs:
-                of_cell[k].append((i, -s))  # a cell on both sides: its signs add up (to 0)
-        self.of_cell = dict(of_cell)
+                of_cell[k] = get(k, ()) + ((i, -s),)  # a cell on both sides: its signs add up (to 0)
+        self.of_cell = of_cell
         self.facts: dict = {}
         self.tols: dict = {}
 
@@ -83,23 +80,23 @@ class _Relations:
         """(difference, broken) of relation ``i``."""
         got = self.facts.get(i)
         if got is None:
-            ctx, (op, lhs, rhs) = self.ctx, self.sides[i]
+            ctx, (inst, lhs, rhs) = self.ctx, self.expanded[i]
             known, diff = ctx.values, ZERO  # every cell's value, formulas computed (validate.values)
             for s, k in list(lhs) + [(-s, k) for s, k in rhs]:
                 v = known.get(k)
                 diff += s * (v if v is not None else value(ctx, k))
-            broken = diff != 0 and not (op == "<=" and diff < 0) and abs(diff) >= self.tol(i)
+            broken = diff != 0 and not (inst.op == "<=" and diff < 0) and abs(diff) >= self.tol(i)
             got = self.facts[i] = (diff, broken)
         return got
 
     def op(self, i: int) -> str:
-        return self.sides[i][0]
+        return self.expanded[i][0].op
 
     def tol(self, i: int) -> Decimal:
         """The rounding envelope of relation ``i``."""
         got = self.tols.get(i)
         if got is None:
-            _, lhs, rhs = self.sides[i]
+            _, lhs, rhs = self.expanded[i]
             got = self.tols[i] = envelope(max(leafcount(self.ctx, lhs), leafcount(self.ctx, rhs)))
         return got
 
