@@ -241,19 +241,23 @@ class GroupSearch:
 
     def _part(self, broken: bool):
         """The broken relations of the group, or the others (those whose sum a change of its cells
-        moves): (row, col, column, sign) of each cell's place in them, and each one's difference,
-        envelope and whether only a difference > 0 fails, as arrays; None if there are none."""
+        moves), those with cells in one row of the group first: (row, col, column, sign) of each cell's
+        place in them; each one's difference, envelope and whether only a difference > 0 fails, as
+        arrays; how many are in one row. None if there are none."""
         if broken not in self.parts:
             entries = self.entries[broken]
-            column: dict = {}
-            rows = [(i, c, column.setdefault(r, len(column)), s) for i, c, r, s in entries]
-            order = sorted(column, key=column.get)
+            rows_of: dict = {}
+            for i, _, r, _ in entries:
+                rows_of.setdefault(r, set()).add(i)
+            order = sorted(rows_of, key=lambda r: len(rows_of[r]) > 1)  # stable: in one row first
+            column = {r: j for j, r in enumerate(order)}
             rel = self.relations
-            self.parts[broken] = None if not rows else (
-                tuple(np.array(x, dtype=np.intp) for x in zip(*rows)),
+            self.parts[broken] = None if not entries else (
+                tuple(np.array(x, dtype=np.intp) for x in zip(*[(i, c, column[r], s) for i, c, r, s in entries])),
                 np.array([_scaled(self.facts[r][0], self.unit) for r in order], dtype=self.dtype),
                 np.array([_scaled(rel.tol(r), self.unit) for r in order], dtype=self.dtype),
-                np.array([rel.op(r) == "<=" for r in order], dtype=bool))
+                np.array([rel.op(r) == "<=" for r in order], dtype=bool),
+                sum(1 for r in order if len(rows_of[r]) == 1))
         return self.parts[broken]
 
     def hypotheses(self, edges, starts):
@@ -325,19 +329,33 @@ class GroupSearch:
 
     def _judge(self, broken: bool, sel):
         """Per hypothesis of ``sel``: how many of the broken relations it repairs (``broken``), or how
-        many of the others it breaks."""
+        many of the others it breaks. A relation with cells in one row only gains from that row: its
+        outcome is counted row by row (prefix sums again); the others' gains are summed over the
+        hypothesis's rows and judged one by one."""
         part = self._part(broken)
         if part is None:
             return np.zeros(len(sel[0]), dtype=np.int64)
-        (row, col, rel, sign), diff, tol, le = part
+        (row, col, rel, sign), diff, tol, le, one = part
         layers = len(self.taken)
-        step = np.zeros((layers, self.n, len(diff)), dtype=self.dtype)
+        step = np.zeros((layers, self.n, len(diff)), dtype=self.dtype)  # [l, i, j]: relation j's gain from row i
         np.add.at(step, (np.arange(layers)[:, None], row, rel), (self.taken[:, row, col] - self.values[row, col]) * sign)
-        gains = np.zeros((layers, self.n + 1, len(diff)), dtype=self.dtype)
-        np.cumsum(step, axis=1, out=gains[:, 1:])  # [l, i, j]: relation j's gain when rows[:i] take layer l
-        x = diff + _span_sums(gains, sel)
-        fails = (abs(x) >= tol) & ~(le & (x <= 0))
-        return (~fails).sum(axis=1) if broken else fails.sum(axis=1)
+        count = np.zeros(len(sel[0]), dtype=np.int64)
+        if one:  # a row that does not touch the relation leaves it as it is: counted 0 either way
+            per_row = np.zeros((layers, self.n + 1), dtype=np.int64)
+            np.cumsum(_outcome(diff[:one] + step[:, :, :one], tol[:one], le[:one], broken).sum(axis=2), axis=1,
+                      out=per_row[:, 1:])
+            count += _span_sums(per_row, sel)
+        if one < len(diff):
+            gains = np.zeros((layers, self.n + 1, len(diff) - one), dtype=self.dtype)
+            np.cumsum(step[:, :, one:], axis=1, out=gains[:, 1:])  # … from rows[:i]
+            count += _outcome(diff[one:] + _span_sums(gains, sel), tol[one:], le[one:], broken).sum(axis=1)
+        return count
+
+
+def _outcome(x, tol, le, broken: bool):
+    """Where a relation's difference becomes ``x``: repaired (of the broken ones), or broken (of the others)."""
+    fails = (abs(x) >= tol) & ~(le & (x <= 0))
+    return ~fails if broken else fails
 
 
 def _span_sums(prefix, sel):
