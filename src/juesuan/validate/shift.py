@@ -184,13 +184,13 @@ def _group(ctx: Context, relations: _Relations, tid: str, cols, rows) -> "GroupS
 
 class GroupSearch:
     """The search of one shift group, on plain data (:func:`_group` looks it up in a workbook; the
-    tests compare it with a brute force): the cells of the group row by row — values as integers of one scale (exact: a unit of the
-    smallest decimal the amounts, the differences or the envelopes have) — and the relations they are
-    in, split into the broken ones and the others; looked up once for all the hypotheses of the group.
+    tests compare it with a brute force): the group's values row by row as integers of one scale
+    (exact: a unit of the smallest decimal the amounts, the differences or the envelopes have), and the
+    relations its cells are in, split into the broken ones and the others.
 
     A hypothesis un-does a shift: rows take the values of other rows of the group (row i those of row
-    i − s: a *layer* s) or 0 (the layer None). What a relation's difference gains is the sum, over the
-    cells that change, of its sign there times the change; summed row by row once per layer (prefix
+    i − s: a *layer* s) or 0 (the layer of zeros). What a relation's difference gains is the sum, over
+    the cells that change, of its sign there times the change; summed row by row once per layer (prefix
     sums), it is two look-ups for any run of rows. An un-shift counts as an explanation when it changes
     at least ``MIN_MOVED`` cells and repairs, net of the relations it breaks, ``need`` of them."""
 
@@ -216,9 +216,9 @@ class GroupSearch:
                     if sign:
                         self.entries[facts[r][1]].append((i, c, r, sign))
         big = max((abs(v) for line in ints for v in line), default=0)
-        reach = max(sum(abs(e[3]) for e in entries) for entries in self.entries.values())
-        bound = (max((abs(_scaled(d, unit)) for d, _ in facts.values()), default=0) + 8 * reach * big
-                 + 10 ** (unit + 6))  # an envelope is under 10^6 万元
+        weight = max(sum(abs(e[3]) for e in entries) for entries in self.entries.values())
+        bound = (max((abs(_scaled(d, unit)) for d, _ in facts.values()), default=0) + 8 * weight * big
+                 + 10 ** (unit + 6))  # what any sum below can reach (an envelope is under 10^6 万元)
         self.dtype = np.int64 if bound < INT64_SAFE else object  # else exact Python integers
         self.values = np.array(ints, dtype=self.dtype).reshape(self.n, len(cols))
         self.parts: dict = {}
