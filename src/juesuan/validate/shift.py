@@ -82,9 +82,12 @@ class _Relations:
         if got is None:
             ctx, (inst, lhs, rhs) = self.ctx, self.expanded[i]
             known, diff = ctx.values, ZERO  # every cell's value, formulas computed (validate.values)
-            for s, k in list(lhs) + [(-s, k) for s, k in rhs]:
+            for s, k in lhs:
                 v = known.get(k)
                 diff += s * (v if v is not None else value(ctx, k))
+            for s, k in rhs:
+                v = known.get(k)
+                diff += -s * (v if v is not None else value(ctx, k))
             broken = diff != 0 and not (inst.op == "<=" and diff < 0) and abs(diff) >= self.tol(i)
             got = self.facts[i] = (diff, broken)
         return got
@@ -367,7 +370,7 @@ def _span_sums(prefix, sel):
 
 def _scaled(x: Decimal, unit: int) -> int:
     """``x`` × 10^unit, exactly (``unit`` at least the number of its decimals)."""
-    return int(x.scaleb(unit, EXACT))
+    return int(x.scaleb(unit, EXACT)) if x else 0
 
 
 def _report(ctx: Context, tid: str, s: Shift) -> None:
