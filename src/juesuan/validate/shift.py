@@ -3,13 +3,22 @@
 A column block shifted by one row breaks the relations of every row it covers; reporting each
 broken relation would bury the cause. For each table column (and for whole rows) with several broken
 relations, we try the hypothesis "rows a..b show the values of the rows above (or below)": if undoing
-it repairs most of the broken relations, one S-03 finding replaces them.
+it repairs most of the broken relations, one S-03 finding replaces them. Amounts displaced against
+their labels from a row to the table's end (rows inserted into the code columns only) are tried too.
+
+A group's hypotheses are many (hundreds in a workbook with many errors) and share their rows, so they
+are judged together (:class:`GroupSearch`): on exact integers of one scale, with prefix sums of what
+each relation's difference gains row by row, first on the broken relations alone.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import MAX_PREC, Decimal
+from decimal import Context as DecimalContext
+
+import numpy as np
 
 from juesuan.layout.keys import CellKey
 from juesuan.util import a1
@@ -24,6 +33,8 @@ MIN_MOVED = 3  # cells whose value the un-shift changes
 ZERO = Decimal(0)
 MAX_CANDIDATES = 400
 MAX_DISPLACED = 6  # amounts displaced against their labels by up to this many rows
+INT64_SAFE = 2 ** 62  # sums bounded by this are done in numpy's int64, larger ones in Python integers
+EXACT = DecimalContext(prec=MAX_PREC)
 
 
 @dataclass
@@ -44,87 +55,53 @@ class Shift:
         return self.repaired, -self.length
 
 
-def _prepare(ctx: Context, items):
-    """(op, signed terms, envelope) of each 强制 relation, with the envelope of the values as read."""
-    out = []
-    for inst, lhs, rhs in items:
-        if inst.rule.severity != "E":
-            continue
-        n = max(leafcount(ctx, lhs), leafcount(ctx, rhs))
-        out.append((inst.op, list(lhs) + [(-s, k) for s, k in rhs], envelope(n)))
-    return out
+class _Relations:
+    """The 强制 relations of a workbook as the shift search sees them, indexed once per check: each cell's
+    relations with its sign in each of its terms there; each relation's difference as
+    read and whether it is broken, worked out (exact: Decimal) the first time a group of cells it is in
+    is searched; its envelope only when that is needed (a difference of 0 breaks nothing)."""
 
+    def __init__(self, ctx: Context):
+        self.ctx, self.expanded = ctx, ctx.expanded  # a relation: its index there
+        of_cell: dict = {}  # cell → ((relation, its sign in one of its terms), …): tuples, which the
+        get = of_cell.get  # garbage collector soon stops tracking (many lists would make it run more)
+        for i, (inst, lhs, rhs) in enumerate(ctx.expanded):
+            if inst.rule.severity != "E":
+                continue
+            for s, k in lhs:
+                of_cell[k] = get(k, ()) + ((i, s),)
+            for s, k in rhs:
+                of_cell[k] = get(k, ()) + ((i, -s),)  # a cell on both sides: its signs add up (to 0)
+        self.of_cell = of_cell
+        self.facts: dict = {}
+        self.tols: dict = {}
 
-def _is_bad(op, diff, tol) -> bool:
-    if op == "<=" and diff <= 0:
-        return False
-    return abs(diff) >= tol
+    def judge(self, i: int) -> tuple[Decimal, bool]:
+        """(difference, broken) of relation ``i``."""
+        got = self.facts.get(i)
+        if got is None:
+            ctx, (inst, lhs, rhs) = self.ctx, self.expanded[i]
+            known, diff = ctx.values, ZERO  # every cell's value, formulas computed (validate.values)
+            for s, k in lhs:
+                v = known.get(k)
+                diff += s * (v if v is not None else value(ctx, k))
+            for s, k in rhs:
+                v = known.get(k)
+                diff += -s * (v if v is not None else value(ctx, k))
+            broken = diff != 0 and not (inst.op == "<=" and diff < 0) and abs(diff) >= self.tol(i)
+            got = self.facts[i] = (diff, broken)
+        return got
 
+    def op(self, i: int) -> str:
+        return self.expanded[i][0].op
 
-class _Judge:
-    """The prepared relations of a block, judged incrementally: each relation's difference is summed
-    once; a hypothesis adds to it only what the cells it changes contribute (exact: Decimal)."""
-
-    def __init__(self, values: dict, prepared: list):
-        self.prepared = prepared
-        self.diff: list[Decimal] = []
-        self.coef: dict = {}  # cell → [(relation, its net sign in that relation)]
-        for i, (_, terms, _) in enumerate(prepared):
-            diff, net = ZERO, {}
-            for s, k in terms:
-                diff += s * values.get(k, ZERO)
-                net[k] = net.get(k, 0) + s
-            self.diff.append(diff)
-            for k, c in net.items():
-                if c:
-                    self.coef.setdefault(k, []).append((i, c))
-        self.bad = [_is_bad(op, d, tol) for (op, _, tol), d in zip(prepared, self.diff)]
-        self.before = sum(self.bad)
-        self.need = max(MIN_REPAIRED, 0.6 * self.before)  # what a hypothesis must repair to explain them
-        self.touch = {k: {i for i, _ in occ} for k, occ in self.coef.items()}
-
-    def bad_reach(self, tid: str, cols, rows):
-        """``reach(a, b)``: how many broken relations touch a cell of rows[a:b] in ``cols`` — at most
-        that many can an un-shift of those rows repair (the bound that prunes a hypothesis unseen)."""
-        at = [{i for c in cols for i in self.touch.get(CellKey(tid, r, c), ()) if self.bad[i]} for r in rows]
-        memo: dict = {}
-
-        def reach(a: int, b: int) -> int:
-            if (a, b) not in memo:
-                memo[(a, b)] = len(set().union(*at[a:b]))
-            return memo[(a, b)]
-        return reach
-
-    def judge(self, delta: dict) -> int | None:
-        """How many broken relations the changes ``delta`` (relation → what its difference gains)
-        repair, net of those they break, if that reaches ``need``; else None. The broken ones are judged
-        first, and the count stops as soon as the bar is out of reach."""
-        bad, diff, prepared, need = self.bad, self.diff, self.prepared, self.need
-        broken = [i for i in delta if bad[i]]
-        left = len(broken)  # the most the relations not yet judged can repair
-        if left < need:
-            return None
-        repaired = 0
-        for i in broken:
-            op, _, tol = prepared[i]
-            repaired += 1 - _is_bad(op, diff[i] + delta[i], tol)
-            left -= 1
-            if repaired + left < need:
-                return None
-        for i in delta:
-            if not bad[i]:
-                op, _, tol = prepared[i]
-                repaired -= _is_bad(op, diff[i] + delta[i], tol)
-                if repaired < need:
-                    return None
-        return repaired
-
-
-def _add(delta: dict, occurrences, change) -> None:
-    """A cell changed by ``change``: each relation it is in gains its sign times the change."""
-    if change:
-        for i, c in occurrences:
-            delta[i] = delta.get(i, ZERO) + (change if c == 1 else -change if c == -1 else c * change)
+    def tol(self, i: int) -> Decimal:
+        """The rounding envelope of relation ``i``."""
+        got = self.tols.get(i)
+        if got is None:
+            _, lhs, rhs = self.expanded[i]
+            got = self.tols[i] = envelope(max(leafcount(self.ctx, lhs), leafcount(self.ctx, rhs)))
+        return got
 
 
 def find_shifts(ctx: Context, violations: list[Violation]) -> list[Violation]:
@@ -132,14 +109,17 @@ def find_shifts(ctx: Context, violations: list[Violation]) -> list[Violation]:
     mismatches = [v for v in violations if v.verdict == MISMATCH and v.inst is not None]
     if len(mismatches) < MIN_REPAIRED:
         return violations
+    keyed = [(v.keys, {k.table for k in v.keys}) for v in mismatches]  # each one's cells, gathered once
     explained: set[int] = set()
+    relations = None  # indexed when a table is first searched
     for tid, tl in ctx.layout.tables.items():
         if not tl.shift_groups() or tid not in ctx.located.readable:
             continue
-        touching = [v for v in mismatches if any(k.table == tid for k in v.keys)]
+        touching = [keys for keys, tables in keyed if tid in tables]
         if len(touching) < MIN_REPAIRED:
             continue
-        best = _best_shift(ctx, tid, tl, touching)
+        relations = relations or _Relations(ctx)
+        best = _best_shift(ctx, relations, tid, tl, touching)
         if best is None:
             continue
         _report(ctx, tid, best)
@@ -166,168 +146,231 @@ def _candidate_groups(tid, tl, touching):
     # several rows; a shifted block of whole rows keeps row sums and breaks several parents.
     groups = tl.shift_groups()
     if tl.kind == "coded":
-        same_row = {next(iter(v.keys)).row for v in touching
-                    if len({k.row for k in v.keys}) == 1 and all(k.table == tid for k in v.keys)}
+        same_row = {next(iter(keys)).row for keys in touching
+                    if len({k.row for k in keys}) == 1 and all(k.table == tid for k in keys)}
         whole = tuple(tl.spec.columns)
         groups = [g for g in groups if (len(same_row) >= 2 and g[0] != whole) or (not same_row and g[0] == whole)]
     return groups
 
 
-def _relations_by_cell(ctx: Context) -> dict:
-    """Cell → the indices of the judged relations (``ctx.expanded``) it is a term of; built once."""
-    memo = ctx.__dict__.get("_relations_by_cell")
-    if memo is None or memo[0] != len(ctx.expanded):
-        index: dict = {}
-        for i, (_, lhs, rhs) in enumerate(ctx.expanded):
-            for _, k in lhs + rhs:
-                index.setdefault(k, []).append(i)
-        memo = ctx.__dict__["_relations_by_cell"] = (len(ctx.expanded), index)
-    return memo[1]
-
-
-def _best_shift(ctx: Context, tid: str, tl, touching) -> Shift | None:
+def _best_shift(ctx: Context, relations: _Relations, tid: str, tl, touching) -> Shift | None:
+    """The best-ranked explanation of the broken relations ``touching`` (their cells) of table ``tid``
+    over its shift groups, the first of equal rank; None if no hypothesis explains them."""
     best = None
     narrow = _candidate_groups(tid, tl, touching)
+    here = {k for keys in touching for k in keys if k.table == tid}
     for cols, rows in tl.shift_groups():
         block_too = (cols, rows) in narrow  # a paste one row off: only where the broken sums point to it
-        bad_rows = sorted({k.row for v in touching for k in v.keys if k.table == tid and k.col in cols and k.row in rows})
-        if len(bad_rows) < 2:
+        n, pos, in_cols = len(rows), {r: i for i, r in enumerate(rows)}, set(cols)
+        idx = sorted({pos[k.row] for k in here if k.col in in_cols and k.row in pos})  # the broken rows
+        if len(idx) < 2:
             continue
-        pos = {r: i for i, r in enumerate(rows)}
-        idx = sorted(pos[r] for r in bad_rows)
-        edges = sorted({j for i in idx for j in (i - 1, i, i + 1) if 0 <= j < len(rows)})
-        pairs = [(a, b) for a in edges for b in edges if b > a][:MAX_CANDIDATES]
-        block_keys = {CellKey(tid, r, c) for r in rows for c in cols}
-        by_cell = _relations_by_cell(ctx)
-        seen = sorted({i for k in block_keys for i in by_cell.get(k, ())})  # in the order they were judged
-        prepared = _prepare(ctx, [ctx.expanded[i] for i in seen])
-        values = {k: value(ctx, k) for _, terms, _ in prepared for _, k in terms}
-        judge = _Judge(values, prepared)
-        reach = judge.bad_reach(tid, cols, rows)
-        grid = _Grid(ctx, tid, cols, rows, judge)
-        blocks = _block_shifts(grid, cols, rows, pairs if block_too else [], reach, judge)
-        for a, b in (pairs if block_too else ()):
-            for d in (1, -1):
-                cand = blocks.get((a, b, d))
-                if cand is not None and (best is None or cand.rank > best.rank):
-                    best = cand
-        bad_pos = set(idx)
-        starts = [a for a in edges if len(rows) - a >= MIN_MOVED
-                  and sum(1 for i in range(a, len(rows)) if i in bad_pos) >= max(MIN_REPAIRED, (len(rows) - a) // 2)
-                  and reach(a, len(rows)) >= judge.need]  # a displacement breaks most rows below where it starts
-        tails = _tail_shifts(grid, cols, rows, starts, judge)
-        for a in starts:
-            for k in range(1, _max_displacement(len(rows), a) + 1):
-                for d in (k, -k):
-                    cand = tails[(a, d)]
-                    if cand is not None and (best is None or cand.rank > best.rank):
-                        best = cand
+        edges = sorted({j for i in idx for j in (i - 1, i, i + 1) if 0 <= j < n})
+        starts = [a for a in edges if n - a >= MIN_MOVED
+                  and len(idx) - bisect_left(idx, a) >= max(MIN_REPAIRED, (n - a) // 2)]
+        # a displacement breaks most rows below where it starts
+        for cand in _group(ctx, relations, tid, cols, rows).shifts(edges if block_too else [], starts):
+            if best is None or cand.rank > best.rank:
+                best = cand
     return best
 
 
-def _max_displacement(n: int, a: int) -> int:
-    return min(MAX_DISPLACED, n - a - 1)
+def _group(ctx: Context, relations: _Relations, tid: str, cols, rows) -> "GroupSearch":
+    """The search of one shift group of a workbook: its cells looked up once."""
+    cells, known, of_cell = ctx.cells, ctx.values, relations.of_cell  # every value, formulas computed
+    keys = [[(tid, r, c) for c in cols] for r in rows]  # a CellKey hashes and compares as its tuple
+    occurrences = [[of_cell.get(k, ()) for k in line] for line in keys]
+    facts = {i: relations.judge(i) for i in {i for line in occurrences for o in line for i, _ in o}}
+    return GroupSearch(cols, rows, [all(k in cells for k in line) for line in keys],
+                       [[known.get(k, ZERO) for k in line] for line in keys], occurrences, facts, relations)
 
 
-def _tail_shifts(grid: "_Grid", cols, rows, starts, judge) -> dict:
-    """Every hypothesis "from rows[a] down, each amount stands ``d`` rows off its label" for ``a`` in
-    ``starts``: rows were inserted into (d > 0) or deleted from (d < 0) the code and name columns but
-    not the amount columns. Undone: rows[i] takes the amount shown at rows[i − d]; rows with no amount of
-    their own (the inserted labels, or the last rows) take 0. (a, d) → the Shift, or None.
+class GroupSearch:
+    """The search of one shift group, on plain data (:func:`_group` looks it up in a workbook; the
+    tests compare it with a brute force): the group's values row by row as integers of one scale
+    (exact: a unit of the smallest decimal the amounts, the differences or the envelopes have), and the
+    relations its cells are in, split into the broken ones and the others.
 
-    For each d the changes are summed from the table's end upwards, so the hypotheses of every start
-    share the rows below: row i ≥ a + d takes rows[i − d] whatever a is; only the d rows from a take 0."""
-    n, out = len(rows), {}
-    if not starts:
-        return out
-    top = min(starts)
-    wanted = {a: _max_displacement(n, a) for a in starts}
-    for d in sorted({d for a, m in wanted.items() for k in range(1, m + 1) for d in (k, -k)}):
-        shared: dict = {}  # relation → what its difference gains from the rows shared by every start
-        moved, next_row = 0, n - 1  # next row to add to ``shared``
-        for a in range(n - 1, top - 1, -1):
-            first_shared = a + d if d > 0 else a
-            while next_row >= max(first_shared, 0) and next_row >= a:
-                j = next_row - d
-                new = grid.vals[j] if 0 <= j < n else None
-                moved += _row_changes(grid, next_row, new, shared)
-                next_row -= 1
-            if a not in wanted or abs(d) > wanted[a]:
-                continue
-            if not grid.whole_from[a]:
-                out[(a, d)] = None
-                continue
-            delta, count = dict(shared), moved
-            for i in range(a, min(a + d, n)) if d > 0 else ():
-                count += _row_changes(grid, i, None, delta)  # the inserted labels' rows: no amount of their own
-            out[(a, d)] = _verdict(judge, delta, count, Shift(0, abs(d), cols, rows, a, n - 1, d, tail=True))
-    return out
+    A hypothesis un-does a shift: rows take the values of other rows of the group (row i those of row
+    i − s: a *layer* s) or 0 (the layer of zeros). What a relation's difference gains is the sum, over
+    the cells that change, of its sign there times the change; summed row by row once per layer (prefix
+    sums), it is two look-ups for any run of rows. An un-shift counts as an explanation when it changes
+    at least ``MIN_MOVED`` cells and repairs, net of the relations it breaks, ``need`` of them."""
 
+    def __init__(self, cols, rows, complete, values, occurrences, facts: dict, relations):
+        """``complete[i]``: whether rows[i] has every column's cell; ``values[i][c]``: the value of each
+        (0 where there is no cell); ``occurrences[i][c]``: [(relation, sign)] of each cell's terms;
+        ``facts``: relation → (difference, broken) for every relation they name; ``relations``: its
+        ``op(relation)`` and ``tol(relation)`` (the envelope, asked only where needed)."""
+        self.n, self.cols, self.rows, self.relations, self.facts = len(rows), cols, rows, relations, facts
+        self._ends(complete)
+        self.before = sum(1 for _, bad in facts.values() if bad)
+        self.need = max(MIN_REPAIRED, 0.6 * self.before)  # what a hypothesis must repair to explain them
+        if self.before < MIN_REPAIRED:
+            return  # no hypothesis can repair enough: none is tried
+        unit = max([3] + [-v.as_tuple().exponent for line in values for v in line]
+                   + [-d.as_tuple().exponent for d, _ in facts.values()])  # an envelope: 0.005 × n
+        self.unit = unit
+        ints = [[_scaled(v, unit) for v in line] for line in values]
+        self.entries = {True: [], False: []}  # broken or not → [(row, col, relation, sign)]
+        for i, line in enumerate(occurrences):
+            for c, o in enumerate(line):
+                for r, sign in o:
+                    if sign:
+                        self.entries[facts[r][1]].append((i, c, r, sign))
+        big = max((abs(v) for line in ints for v in line), default=0)
+        weight = max(sum(abs(e[3]) for e in entries) for entries in self.entries.values())
+        bound = (max((abs(_scaled(d, unit)) for d, _ in facts.values()), default=0) + 8 * weight * big
+                 + 10 ** (unit + 6))  # what any sum below can reach (an envelope is under 10^6 万元)
+        self.dtype = np.int64 if bound < INT64_SAFE else object  # else exact Python integers
+        self.values = np.array(ints, dtype=self.dtype).reshape(self.n, len(cols))
+        self.parts: dict = {}
 
-def _row_changes(grid: "_Grid", i: int, new, delta: dict) -> int:
-    """Row i taking the values ``new`` (None: 0 everywhere): its changed cells added to ``delta``;
-    returns how many cells changed."""
-    here, places, moved = grid.vals[i], grid.occ[i], 0
-    for ci, old in enumerate(here):
-        v = new[ci] if new is not None else ZERO
-        if v != old:
-            moved += 1
-            _add(delta, places[ci], v - old)
-    return moved
-
-
-def _verdict(judge: _Judge, delta, moved: int, shift: "Shift") -> "Shift | None":
-    """``shift`` with what it repairs, if it moves enough cells and repairs enough relations."""
-    if moved < MIN_MOVED:
-        return None
-    repaired = judge.judge(delta)
-    if repaired is None:
-        return None
-    shift.repaired = repaired
-    return shift
-
-
-class _Grid:
-    """The cells of a shift group, row by row: their keys (None where the workbook has no such cell),
-    values and the relations each is in, looked up once for all the hypotheses tried on the group."""
-
-    def __init__(self, ctx, tid, cols, rows, judge: _Judge):
-        self.keys = [[CellKey(tid, r, c) if CellKey(tid, r, c) in ctx.cells else None for c in cols] for r in rows]
-        self.vals = [[value(ctx, k) if k is not None else ZERO for k in line] for line in self.keys]
-        self.occ = [[judge.coef.get(k, ()) for k in line] for line in self.keys]
-        n = len(rows)
-        self.whole_from = [False] * (n + 1)  # rows[a:] all have every column's cell
+    def _ends(self, complete) -> None:
+        """``block_end[d][a]``: the first row from a on that a block shifted by d cannot cover (it, or
+        the row it takes its values from, lacks a cell); ``whole_from[a]``: rows[a:] all have every cell."""
+        n = self.n
+        self.whole_from = [False] * (n + 1)
         self.whole_from[n] = True
         for i in range(n - 1, -1, -1):
-            self.whole_from[i] = self.whole_from[i + 1] and all(k is not None for k in self.keys[i])
-
-
-def _block_shifts(grid: "_Grid", cols, rows, pairs, reach, judge) -> dict:
-    """Every hypothesis "rows[a..b] show the values of rows[a+d..b+d]" (d = ±1) of ``pairs``: (a, b, d)
-    → the Shift, when undoing it repairs enough. For each a and d the rows are added one by one as b
-    grows, so the blocks from one start share their rows. A block that fewer broken relations touch
-    than it would have to repair is not judged."""
-    ends: dict[int, list[int]] = {}
-    for a, b in pairs:
-        ends.setdefault(a, []).append(b)
-    n, out = len(rows), {}
-    for a, bs in ends.items():
+            self.whole_from[i] = self.whole_from[i + 1] and complete[i]
+        self.block_end = {}
         for d in (1, -1):
-            delta: dict = {}
-            moved, i = 0, a
-            for b in sorted(bs):
-                while i is not None and i <= b:
-                    j = i + d
-                    if not 0 <= j < n or None in grid.keys[j] or None in grid.keys[i]:
-                        i = None  # a row without its cells: no block from a reaches past it
-                        break
-                    moved += _row_changes(grid, i, grid.vals[j], delta)
-                    i += 1
-                if i is None:
-                    break
-                if reach(a, b + 1) >= judge.need:
-                    out[(a, b, d)] = _verdict(judge, dict(delta), moved, Shift(0, b - a, cols, rows, a, b, d))
-    return out
+            end = [n] * (n + 1)
+            for i in range(n - 1, -1, -1):
+                ok = 0 <= i + d < n and complete[i] and complete[i + d]
+                end[i] = end[i + 1] if ok else i
+            self.block_end[d] = np.array(end, dtype=np.intp)
+
+    def _part(self, broken: bool):
+        """The broken relations of the group, or the others (those whose sum a change of its cells
+        moves), those with cells in one row of the group first: (row, col, column, sign) of each cell's
+        place in them; each one's difference, envelope and whether only a difference > 0 fails, as
+        arrays; how many are in one row. None if there are none."""
+        if broken not in self.parts:
+            entries = self.entries[broken]
+            rows_of: dict = {}
+            for i, _, r, _ in entries:
+                rows_of.setdefault(r, set()).add(i)
+            order = sorted(rows_of, key=lambda r: len(rows_of[r]) > 1)  # stable: in one row first
+            column = {r: j for j, r in enumerate(order)}
+            rel = self.relations
+            self.parts[broken] = None if not entries else (
+                tuple(np.array(x, dtype=np.intp) for x in zip(*[(i, c, column[r], s) for i, c, r, s in entries])),
+                np.array([_scaled(self.facts[r][0], self.unit) for r in order], dtype=self.dtype),
+                np.array([_scaled(rel.tol(r), self.unit) for r in order], dtype=self.dtype),
+                np.array([rel.op(r) == "<=" for r in order], dtype=bool),
+                sum(1 for r in order if len(rows_of[r]) == 1))
+        return self.parts[broken]
+
+    def hypotheses(self, edges, starts):
+        """(a, b, d, tail) of every hypothesis tried on the group, as arrays, in the order they are
+        ranked (the first of equal rank wins):
+
+        - ``(a, b, d, False)`` for each pair a < b of ``edges`` (the first ``MAX_CANDIDATES``) and d = 1,
+          −1: "rows[a..b] show the values of rows[a+d..b+d]" (a paste one row off), when all those rows
+          have every cell;
+        - ``(a, n − 1, d, True)`` for each a of ``starts`` and d = ±1 … ±``MAX_DISPLACED``: "from rows[a]
+          down, each amount stands d rows off its label" — rows were inserted into (d > 0) or deleted
+          from (d < 0) the code and name columns, not the amount columns; when rows[a:] have every cell."""
+        n, e = self.n, np.array(edges, dtype=np.intp)
+        first, second = (x[:MAX_CANDIDATES] for x in np.triu_indices(len(e), 1))
+        a, b = np.repeat(e[first], 2), np.repeat(e[second], 2)
+        d = np.tile(np.array([1, -1], dtype=np.intp), len(first))
+        ok = b < np.where(d == 1, self.block_end[1][a], self.block_end[-1][a])
+        top = np.array([x for x in starts if self.whole_from[x]], dtype=np.intp)
+        k = np.arange(1, MAX_DISPLACED + 1)
+        shape = (len(top), MAX_DISPLACED, 2)  # each start, k = 1 … MAX_DISPLACED, d = k then −k
+        wanted = np.broadcast_to((k <= np.minimum(MAX_DISPLACED, n - top - 1)[:, None])[:, :, None], shape)
+        ta = np.broadcast_to(top[:, None, None], shape)[wanted]
+        td = np.broadcast_to(k[None, :, None] * np.array([1, -1]), shape)[wanted]
+        return (np.concatenate([a[ok], ta]), np.concatenate([b[ok], np.full(len(ta), n - 1, dtype=np.intp)]),
+                np.concatenate([d[ok], td]), np.concatenate([np.zeros(ok.sum(), dtype=bool), np.ones(len(ta), dtype=bool)]))
+
+    def shifts(self, edges, starts) -> list[Shift]:
+        """The hypotheses (see :meth:`hypotheses`) that explain the group's broken relations, as Shifts,
+        in the order they are ranked. Every hypothesis is first judged on the broken relations alone
+        (what it repairs is at most that); only those that could reach the bar are judged on the
+        others (what it breaks)."""
+        if self.before < MIN_REPAIRED:
+            return []
+        a, b, d, tail = self.hypotheses(edges, starts)
+        if not len(a):
+            return []
+        n, reach = self.n, int(np.abs(d).max())
+        self._layers(reach)
+        zero = tail & (d > 0)  # the rows of the inserted labels: no amount of their own
+        cut = np.minimum(a + d, n)
+        # blocks: row i takes row i + d (layer −d); tails: row i takes row i − d (layer d)
+        sel = (np.where(tail, d, -d) + reach, np.where(zero, cut, a), np.where(tail, n, b + 1),
+               2 * reach + 1, np.where(zero, a, 0), np.where(zero, cut, 0))
+        moved = _span_sums(self.moved, sel)
+        fixed = self._judge(True, sel)
+        keep = np.flatnonzero((moved >= MIN_MOVED) & (fixed >= self.need))
+        if not len(keep):
+            return []
+        sel = (sel[0][keep], sel[1][keep], sel[2][keep], sel[3], sel[4][keep], sel[5][keep])
+        repaired = fixed[keep] - self._judge(False, sel)
+        out = []
+        for j, r in zip(keep.tolist(), repaired.tolist()):
+            if r >= self.need:
+                ja, jb, jd, jt = int(a[j]), int(b[j]), int(d[j]), bool(tail[j])
+                out.append(Shift(int(r), abs(jd) if jt else jb - ja, self.cols, self.rows, ja, jb, jd, jt))
+        return out
+
+    def _layers(self, reach: int) -> None:
+        """``taken[l, i, c]``: the value row i takes in column c under layer l — for l = s + ``reach``
+        (s = −reach … reach) that of row i − s, 0 outside the group; for l = 2·reach + 1, 0 — and
+        ``moved[l, i]``: how many cells of rows[:i] that changes."""
+        n, v = self.n, self.values
+        pad = np.zeros((n + 2 * reach, v.shape[1]), dtype=self.dtype)  # reach ≥ 1: pad[0] is 0
+        pad[reach:reach + n] = v
+        at = reach - np.arange(-reach, reach + 1)[:, None] + np.arange(n)
+        self.taken = pad[np.vstack([at, np.zeros((1, n), dtype=at.dtype)])]
+        self.moved = np.zeros((len(self.taken), n + 1), dtype=np.int64)
+        np.cumsum((self.taken != v).sum(axis=2), axis=1, out=self.moved[:, 1:])
+
+    def _judge(self, broken: bool, sel):
+        """Per hypothesis of ``sel``: how many of the broken relations it repairs (``broken``), or how
+        many of the others it breaks. A relation with cells in one row only gains from that row: its
+        outcome is counted row by row (prefix sums again); the others' gains are summed over the
+        hypothesis's rows and judged one by one."""
+        part = self._part(broken)
+        if part is None:
+            return np.zeros(len(sel[0]), dtype=np.int64)
+        (row, col, rel, sign), diff, tol, le, one = part
+        layers = len(self.taken)
+        step = np.zeros((layers, self.n, len(diff)), dtype=self.dtype)  # [l, i, j]: relation j's gain from row i
+        np.add.at(step, (np.arange(layers)[:, None], row, rel), (self.taken[:, row, col] - self.values[row, col]) * sign)
+        count = np.zeros(len(sel[0]), dtype=np.int64)
+        if one:  # a row that does not touch the relation leaves it as it is: counted 0 either way
+            per_row = np.zeros((layers, self.n + 1), dtype=np.int64)
+            np.cumsum(_outcome(diff[:one] + step[:, :, :one], tol[:one], le[:one], broken).sum(axis=2), axis=1,
+                      out=per_row[:, 1:])
+            count += _span_sums(per_row, sel)
+        if one < len(diff):
+            gains = np.zeros((layers, self.n + 1, len(diff) - one), dtype=self.dtype)
+            np.cumsum(step[:, :, one:], axis=1, out=gains[:, 1:])  # … from rows[:i]
+            count += _outcome(diff[one:] + _span_sums(gains, sel), tol[one:], le[one:], broken).sum(axis=1)
+        return count
+
+
+def _outcome(x, tol, le, broken: bool):
+    """Where a relation's difference becomes ``x``: repaired (of the broken ones), or broken (of the others)."""
+    fails = (abs(x) >= tol) & ~(le & (x <= 0))
+    return ~fails if broken else fails
+
+
+def _span_sums(prefix, sel):
+    """What each hypothesis of ``sel`` sums from the prefix sums ``prefix`` [layer, row, …]: its rows
+    lo:hi in its layer, and its rows zlo:zhi in the layer of zeros (z)."""
+    li, lo, hi, z, zlo, zhi = sel
+    return prefix[li, hi] - prefix[li, lo] + prefix[z, zhi] - prefix[z, zlo]
+
+
+def _scaled(x: Decimal, unit: int) -> int:
+    """``x`` × 10^unit, exactly (``unit`` at least the number of its decimals)."""
+    return int(x.scaleb(unit, EXACT)) if x else 0
 
 
 def _report(ctx: Context, tid: str, s: Shift) -> None:
