@@ -285,8 +285,9 @@ class GroupSearch:
         wanted = np.broadcast_to((k <= np.minimum(MAX_DISPLACED, n - top - 1)[:, None])[:, :, None], shape)
         ta = np.broadcast_to(top[:, None, None], shape)[wanted]
         td = np.broadcast_to(k[None, :, None] * np.array([1, -1]), shape)[wanted]
+        tail = np.concatenate([np.zeros(ok.sum(), dtype=bool), np.ones(len(ta), dtype=bool)])
         return (np.concatenate([a[ok], ta]), np.concatenate([b[ok], np.full(len(ta), n - 1, dtype=np.intp)]),
-                np.concatenate([d[ok], td]), np.concatenate([np.zeros(ok.sum(), dtype=bool), np.ones(len(ta), dtype=bool)]))
+                np.concatenate([d[ok], td]), tail)
 
     def shifts(self, edges, starts) -> list[Shift]:
         """The hypotheses (see :meth:`hypotheses`) that explain the group's broken relations, as Shifts,
