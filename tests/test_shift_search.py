@@ -177,3 +177,18 @@ def test_the_random_groups_are_not_vacuous():
         huge += bool(want) and search.dtype is object
     assert found >= 30, found
     assert huge >= 2, (found, huge)
+
+
+def test_a_displacement_whose_inserted_rows_take_zeros_is_found():
+    """Three code rows inserted at row 3 of nine, the amounts not moved: rows 3–5 (the inserted codes,
+    no amount of their own) show the amounts of rows 6–8, which show nothing. Un-doing it repairs
+    three row sums by taking the amounts back and three by taking 0 — the search must count both."""
+    true = [Decimal(x) for x in ("12.30", "4.56", "7.89", "0", "0", "0", "100.01", "20.02", "3.03")]
+    seen = true[:3] + true[6:] + [ZERO] * 3
+    rels = [{"op": "=", "terms": [(1, i, 0)], "diff": seen[i] - true[i], "tol": envelope(1)} for i in range(9)]
+    group = ([[v] for v in seen], [True] * 9, [[[(i, 1)]] for i in range(9)],
+             {i: (rel["diff"], _fails("=", rel["diff"], rel["tol"])) for i, rel in enumerate(rels)}, rels,
+             list(range(2, 9)), [3])
+    found = _fast(*group)
+    assert found == reference(group[0], group[1], rels, group[5], group[6])
+    assert (6, 3, 3, 8, 3, True) in found, found

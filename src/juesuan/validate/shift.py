@@ -208,8 +208,8 @@ class GroupSearch:
         self.need = max(MIN_REPAIRED, 0.6 * self.before)  # what a hypothesis must repair to explain them
         if self.before < MIN_REPAIRED:
             return  # no hypothesis can repair enough: none is tried
-        unit = max([3] + [-v.as_tuple().exponent for line in values for v in line]
-                   + [-d.as_tuple().exponent for d, _ in facts.values()])  # an envelope: 0.005 × n
+        unit = max([3] + [-v.as_tuple().exponent for line in values for v in line if v]  # 0 is 0 at any scale
+                   + [-d.as_tuple().exponent for d, _ in facts.values() if d])  # an envelope: 0.005 × n
         self.unit = unit
         ints = [[_scaled(v, unit) for v in line] for line in values]
         self.entries = {True: [], False: []}  # broken or not → [(row, col, relation, sign)]
@@ -225,6 +225,7 @@ class GroupSearch:
         self.dtype = np.int64 if bound < INT64_SAFE else object  # else exact Python integers
         self.values = np.array(ints, dtype=self.dtype).reshape(self.n, len(cols))
         self.parts: dict = {}
+        self.steps: dict = {}
 
     def _ends(self, complete) -> None:
         """``block_end[d][a]``: the first row from a on that a block shifted by d cannot cover (it, or
@@ -284,8 +285,9 @@ class GroupSearch:
         wanted = np.broadcast_to((k <= np.minimum(MAX_DISPLACED, n - top - 1)[:, None])[:, :, None], shape)
         ta = np.broadcast_to(top[:, None, None], shape)[wanted]
         td = np.broadcast_to(k[None, :, None] * np.array([1, -1]), shape)[wanted]
+        tail = np.concatenate([np.zeros(ok.sum(), dtype=bool), np.ones(len(ta), dtype=bool)])
         return (np.concatenate([a[ok], ta]), np.concatenate([b[ok], np.full(len(ta), n - 1, dtype=np.intp)]),
-                np.concatenate([d[ok], td]), np.concatenate([np.zeros(ok.sum(), dtype=bool), np.ones(len(ta), dtype=bool)]))
+                np.concatenate([d[ok], td]), tail)
 
     def shifts(self, edges, starts) -> list[Shift]:
         """The hypotheses (see :meth:`hypotheses`) that explain the group's broken relations, as Shifts,
@@ -294,11 +296,14 @@ class GroupSearch:
         others (what it breaks)."""
         if self.before < MIN_REPAIRED:
             return []
+        n = self.n
+        reach = max([1] + [min(MAX_DISPLACED, n - x - 1) for x in starts if self.whole_from[x]])
+        self._layers(reach)
+        if self._most_repaired() < self.need:
+            return []  # not one hypothesis can repair enough
         a, b, d, tail = self.hypotheses(edges, starts)
         if not len(a):
             return []
-        n, reach = self.n, int(np.abs(d).max())
-        self._layers(reach)
         zero = tail & (d > 0)  # the rows of the inserted labels: no amount of their own
         cut = np.minimum(a + d, n)
         # blocks: row i takes row i + d (layer −d); tails: row i takes row i − d (layer d)
@@ -330,26 +335,50 @@ class GroupSearch:
         self.moved = np.zeros((len(self.taken), n + 1), dtype=np.int64)
         np.cumsum((self.taken != v).sum(axis=2), axis=1, out=self.moved[:, 1:])
 
+    def _steps(self, broken: bool):
+        """``step[l, i, j]``: what relation j of a part gains from row i taking its values in layer l;
+        and, for the relations in one row, ``outcomes[l, i]``: how many of them that repairs (of the
+        broken) or breaks (of the others). None if the part is empty."""
+        if broken not in self.steps:
+            part, got = self._part(broken), None
+            if part is not None:
+                (row, col, rel, sign), diff, tol, le, one = part
+                layers = len(self.taken)
+                step = np.zeros((layers, self.n, len(diff)), dtype=self.dtype)
+                np.add.at(step, (np.arange(layers)[:, None], row, rel),
+                          (self.taken[:, row, col] - self.values[row, col]) * sign)
+                # a row that does not touch a relation leaves it as it is: counted 0 either way
+                got = step, _outcome(diff[:one] + step[:, :, :one], tol[:one], le[:one], broken).sum(axis=2)
+            self.steps[broken] = got
+        return self.steps[broken]
+
+    def _most_repaired(self) -> int:
+        """At least what any hypothesis of the group repairs: of the broken relations in one row, what
+        the layer that repairs most of them repairs over every row, and the layer of zeros besides; and
+        every other broken relation."""
+        steps = self._steps(True)
+        if steps is None:
+            return 0
+        per_layer = steps[1].sum(axis=1)
+        return int(per_layer[:-1].max() + per_layer[-1]) + steps[0].shape[2] - self._part(True)[-1]
+
     def _judge(self, broken: bool, sel):
         """Per hypothesis of ``sel``: how many of the broken relations it repairs (``broken``), or how
         many of the others it breaks. A relation with cells in one row only gains from that row: its
         outcome is counted row by row (prefix sums again); the others' gains are summed over the
         hypothesis's rows and judged one by one."""
-        part = self._part(broken)
-        if part is None:
+        steps = self._steps(broken)
+        if steps is None:
             return np.zeros(len(sel[0]), dtype=np.int64)
-        (row, col, rel, sign), diff, tol, le, one = part
-        layers = len(self.taken)
-        step = np.zeros((layers, self.n, len(diff)), dtype=self.dtype)  # [l, i, j]: relation j's gain from row i
-        np.add.at(step, (np.arange(layers)[:, None], row, rel), (self.taken[:, row, col] - self.values[row, col]) * sign)
+        step, outcomes = steps
+        _, diff, tol, le, one = self._part(broken)
         count = np.zeros(len(sel[0]), dtype=np.int64)
-        if one:  # a row that does not touch the relation leaves it as it is: counted 0 either way
-            per_row = np.zeros((layers, self.n + 1), dtype=np.int64)
-            np.cumsum(_outcome(diff[:one] + step[:, :, :one], tol[:one], le[:one], broken).sum(axis=2), axis=1,
-                      out=per_row[:, 1:])
+        if one:
+            per_row = np.zeros((len(step), self.n + 1), dtype=np.int64)
+            np.cumsum(outcomes, axis=1, out=per_row[:, 1:])
             count += _span_sums(per_row, sel)
         if one < len(diff):
-            gains = np.zeros((layers, self.n + 1, len(diff) - one), dtype=self.dtype)
+            gains = np.zeros((len(step), self.n + 1, len(diff) - one), dtype=self.dtype)
             np.cumsum(step[:, :, one:], axis=1, out=gains[:, 1:])  # … from rows[:i]
             count += _outcome(diff[one:] + _span_sums(gains, sel), tol[one:], le[one:], broken).sum(axis=1)
         return count
