@@ -359,5 +359,6 @@ def test_recalc_past_its_timeout_leaves_no_libreoffice_running(libreoffice, base
     import time
 
     time.sleep(0.5)
-    running = subprocess.run(["pgrep", "-f", "juesuan-lo-"], capture_output=True, text=True).stdout.split()
+    # this run's LibreOffice (its output folder is in its command line), not another session's on the machine
+    running = subprocess.run(["pgrep", "-f", str(tmp_path / "out")], capture_output=True, text=True).stdout.split()
     assert not running, running
