@@ -19,10 +19,15 @@ from juesuan.validate.values import term_keys, value
 
 
 def _cell_rank(ctx: Context, key: CellKey) -> tuple:
-    order = [t.id for t in ctx.profile.tables]
-    cell = ctx.cells.get(key)
-    letters, row = a1.split(cell.a1 if cell else "")
-    return order.index(key.table), row, len(letters), letters
+    """Where a cell stands, for "the first in table order": table, row, column (worked out once a check)."""
+    memo = ctx.leaves_memo.setdefault("cell_rank", {})
+    rank = memo.get(key)
+    if rank is None:
+        order = memo.get("order") or memo.setdefault("order", {t.id: i for i, t in enumerate(ctx.profile.tables)})
+        cell = ctx.cells.get(key)
+        letters, row = a1.split(cell.a1 if cell else "")
+        rank = memo[key] = (order[key.table], row, len(letters), letters)
+    return rank
 
 
 def group(ctx: Context, violations: list[Violation]) -> None:
@@ -34,16 +39,21 @@ def group(ctx: Context, violations: list[Violation]) -> None:
             _finding_for(ctx, key, [v], TAIL)
     remaining = [v for v in violations if v.verdict == MISMATCH]
     roots = {id(v): _roots(ctx, v) for v in remaining}
+    facts = {id(v): _facts(ctx, v) for v in remaining}
     while remaining:
-        key = _root_cause(ctx, remaining, roots)
+        key = _root_cause(ctx, remaining, roots, facts)
         members = [v for v in remaining if key in roots[id(v)]]
         remaining = [v for v in remaining if key not in roots[id(v)]]
         _finding_for(ctx, key, members, MISMATCH)
 
 
 def _is_formula(ctx: Context, key: CellKey) -> bool:
-    cell = ctx.cells.get(key)
-    return cell is not None and cell.formula is not None and key in ctx.graph.definitions
+    memo = ctx.leaves_memo.setdefault("is_formula", {})
+    found = memo.get(key)
+    if found is None:
+        cell = ctx.cells.get(key)
+        found = memo[key] = cell is not None and cell.formula is not None and key in ctx.graph.definitions
+    return found
 
 
 def _roots(ctx: Context, v: Violation) -> set[CellKey]:
@@ -71,14 +81,20 @@ def _typed_below(ctx: Context, key: CellKey) -> frozenset:
     return memo[key]
 
 
-def _root_cause(ctx: Context, remaining: list[Violation], roots: dict) -> CellKey:
+def _facts(ctx: Context, v: Violation) -> tuple:
+    """A violation's own cells, the cells of its left side, and the cell its relation defines (or None)."""
+    left = [k for _, t in v.inst.lhs for k in term_keys(ctx, t)] if v.inst is not None else []
+    return v.keys, left, v.inst.target if v.inst is not None else None
+
+
+def _root_cause(ctx: Context, remaining: list[Violation], roots: dict, facts: dict) -> CellKey:
     """The cell that explains the most violations. An input cell that several violations share (through
     the totals above it) comes first — the typed figure, not the formulas; else, as before, the
     relation's own cells: the cell a relation defines, then the first in table order."""
     counts = Counter(k for v in remaining for k in roots[id(v)])
-    direct = {k for v in remaining for k in v.keys}
-    left = {k for v in remaining if v.inst is not None for _, t in v.inst.lhs for k in term_keys(ctx, t)}
-    targets = {v.inst.target for v in remaining if v.inst is not None and v.inst.target is not None}
+    direct = {k for v in remaining for k in facts[id(v)][0]}
+    left = {k for v in remaining for k in facts[id(v)][1]}
+    targets = {facts[id(v)][2] for v in remaining if facts[id(v)][2] is not None}
     best = max(counts.values())
     cands = [k for k, n in counts.items() if n == best]
     inputs = [k for k in cands if not _is_formula(ctx, k) and (best > 1 or k in direct)]
