@@ -45,19 +45,20 @@ class Sheet:
     def __post_init__(self):
         self.max_row = self.start[0] + len(self.rows)
         self.max_col = self.start[1] + max((len(r) for r in self.rows), default=0)
+        self._first = (self.start[0] + 1, self.start[1] + 1)  # the 1-based (row, col) of rows[0][0]
 
     def value(self, row: int, col: int) -> Any:
         """The value at 1-based (row, col); None for an empty cell; the error text for an error cell."""
         if self.errors and (row, col) in self.errors:
             return self.errors[(row, col)]
-        r, c = row - 1 - self.start[0], col - 1 - self.start[1]
+        r, c = row - self._first[0], col - self._first[1]
         if r < 0 or c < 0 or r >= len(self.rows):
             return None
         line = self.rows[r]
         if c >= len(line):
             return None
         v = line[c]
-        return None if v == "" else v
+        return None if v.__class__ is str and not v else v  # "" is an empty cell
 
     def row_values(self, row: int) -> list[tuple[int, Any]]:
         """(1-based col, value) of every non-empty cell of ``row``, left to right, as :meth:`value` gives them."""
