@@ -42,6 +42,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from juesuan.render.cells import clean_text
+from juesuan.util.a1 import col_letter  # a table of letters: no conversion per cell
 
 _DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"\s*/>')
 # elements a worksheet's XML has after its conditional formats / hyperlinks (CT_Worksheet order)
@@ -50,14 +51,6 @@ _AFTER_FORMATS = (b"<conditionalFormatting", b"<dataValidations", b"<hyperlinks"
 _AFTER_HYPERLINKS = _AFTER_FORMATS[3:]
 _ROWS_PER_CHUNK = 2000
 _ROW = re.compile(rb'<row r="(\d+)"')
-_LETTERS: dict[int, str] = {}
-
-
-def _letter(col: int) -> str:
-    found = _LETTERS.get(col)
-    if found is None:
-        found = _LETTERS[col] = get_column_letter(col)
-    return found
 
 
 class DeferredSheet(Worksheet):
@@ -293,7 +286,7 @@ class DeferredSheet(Worksheet):
     def _loose_row(self, r: int) -> bytes:
         cells = self._loose[r]
         ids = self._style_attrs
-        parts = [_cell_xml(f'<c r="{_letter(c)}{r}"', ids[id(style)], v, text)
+        parts = [_cell_xml(f'<c r="{col_letter(c)}{r}"', ids[id(style)], v, text)
                  for c, (v, style, text) in sorted(cells.items())]
         return f'<row r="{r}">{"".join(parts)}</row>'.encode("utf-8")
 

@@ -20,6 +20,7 @@ from juesuan.render.formulas import compress, defining_formula
 from juesuan.layout.tables import TableLayout
 from juesuan.layout.workbook import WorkbookLayout
 from juesuan.rules.graph import graph_of
+from juesuan.util.a1 import col_index  # letters looked up in a table: no conversion per cell
 from juesuan.layout.keys import CellKey
 from juesuan.render.cells import put
 
@@ -124,7 +125,7 @@ def _text(ws, ref, value, style=styles.TEXT):
 
 
 def _loose_text(ws, row: int, col: str, value, kinds, kind=styles.TEXT) -> None:
-    ws.put_cell(row, _col_index(col), value, kinds.style(kind), text=True)
+    ws.put_cell(row, col_index(col), value, kinds.style(kind), text=True)
 
 
 def _paired_body(ws, tl, kinds):
@@ -162,14 +163,6 @@ def _economic_body(ws, tl, kinds):
 
 
 _BODIES = {"paired": _paired_body, "coded": _coded_body, "economic": _economic_body}
-_COLUMNS: dict[str, int] = {}
-
-
-def _col_index(col: str) -> int:
-    found = _COLUMNS.get(col)
-    if found is None:
-        found = _COLUMNS[col] = column_index_from_string(col)
-    return found
 
 
 def _amounts(ws, layout, tl, values, kinds):
@@ -180,7 +173,7 @@ def _amounts(ws, layout, tl, values, kinds):
     given, locked, entered = (kinds.style(k) for k in (styles.AMOUNT_GIVEN, styles.AMOUNT_LOCKED, styles.AMOUNT_INPUT))
     for key in tl.value_keys():
         row, col = tl.address(key)
-        c = _col_index(col)
+        c = col_index(col)
         if key in blanks:
             if key in values and values[key] is not None:
                 ws.put_cell(row, c, _cell_value(values[key]), given, text=True)  # a value where the layout has a blank: kept as given
@@ -196,7 +189,7 @@ def _amounts(ws, layout, tl, values, kinds):
             ws.put_cell(row, c, None, entered)
             inputs_by_col.append(("", row, col))
     if inputs_by_col:
-        inputs_by_col.sort(key=lambda t: (_col_index(t[2]), t[1]))
+        inputs_by_col.sort(key=lambda t: (col_index(t[2]), t[1]))
         dv = styles.amount_validation()
         dv.sqref = MultiCellRange(" ".join(compress(inputs_by_col)))  # one parse, not one merge per range
         ws.add_data_validation(dv)
