@@ -112,12 +112,17 @@ def _summed_cells(ctx: Context, inst) -> tuple:
     """(sign, cell) of every cell the formula of ``inst`` sums on this workbook: what :func:`term_keys`
     finds for its terms. It depends only on where the cells stand and which tables are read: kept per
     placement."""
-    memo = ctx.summed
-    if memo is None:
-        memo = ctx.summed = ctx.layout.placement.setdefault(("summed", frozenset(ctx.located.readable)), {})
+    if ctx.summed is None:
+        ctx.summed = ctx.layout.placement.setdefault(("summed", frozenset(ctx.located.readable)), {})
+    return _kept(ctx.summed, inst, lambda: tuple((sign, k) for sign, term in inst.rhs for k in term_keys(ctx, term)))
+
+
+def _kept(memo: dict, inst, make):
+    """``make()`` for ``inst``, kept in ``memo`` (a placement's): the instance is kept beside it, so that
+    its id is not taken for another instance's once it is gone."""
     hit = memo.get(id(inst))
     if hit is None or hit[0] is not inst:
-        hit = memo[id(inst)] = (inst, tuple((sign, k) for sign, term in inst.rhs for k in term_keys(ctx, term)))
+        hit = memo[id(inst)] = (inst, make())
     return hit[1]
 
 
@@ -130,18 +135,12 @@ def _plain(text: str) -> str:
 
 
 def _is_model_formula(ctx: Context, cell: Cell, inst) -> bool:
-    """Whether a formula is the one the model gives this cell (``$`` and spaces aside)."""
-    return _plain(cell.formula or "") == _model_formula(ctx, inst, _plain)
-
-
-def _model_formula(ctx: Context, inst, plain) -> str:
-    """The model's formula of ``inst``'s cell, as :func:`plain` gives it: made once per instance and
-    placement of the cells (the workbooks of a folder made from one template share it)."""
-    memo = ctx.layout.placement.setdefault("model_formulas", {})
-    hit = memo.get(id(inst))
-    if hit is None or hit[0] is not inst:  # the instance itself is kept: its id is not reused while it is
-        hit = memo[id(inst)] = (inst, plain(defining_formula(ctx.layout, inst)))
-    return hit[1]
+    """Whether a formula is the one the model gives this cell (``$`` and spaces aside). The model's,
+    as :func:`_plain` gives it, is made once per instance and placement of the cells (the workbooks
+    of a folder made from one template share it)."""
+    model = _kept(ctx.layout.placement.setdefault("model_formulas", {}), inst,
+                  lambda: _plain(defining_formula(ctx.layout, inst)))
+    return _plain(cell.formula or "") == model
 
 
 def simple_formula(text: str | None) -> Decimal | None:
