@@ -170,6 +170,18 @@ def test_parse_amount_never_raises(value):
     assert (number is None) or ok
 
 
+@settings(max_examples=500)
+@given(st.one_of(st.floats(), st.sampled_from([0.0, -0.0, 1e-11, -1e-11, 1.0000000000000001e-11, 1e-12, 5e-324,
+                                               99999999999999.98, -99999999999999.98, 1e14, 1e15, 999999999999999.9])))
+def test_a_float_amount_reads_as_its_text_would(value):
+    """A float is read in one step (``Decimal(repr(x))``) only well inside the range: what it gives is what
+    reading its text gives — range refusals (1e15, 1e-12) and signs (-0.0) included."""
+    number, ok = parse_amount(value)
+    by_text = parse_amount(repr(value)) if value == value and abs(value) != float("inf") else (None, False)
+    assert ok == by_text[1]
+    assert str(number) == str(by_text[0])
+
+
 @given(st.decimals(min_value=Decimal("-1000"), max_value=Decimal("1000"), places=3))
 def test_round_half_up_is_excel_round(d):
     r = round_half_up(d)
