@@ -48,6 +48,22 @@ def _alternatives(words: ReadingWords, word: str, extra=()) -> list[tuple[str, i
     return exact + [(norm(w), 1) for w in words.synonyms.get(word, ())]
 
 
+_WANTED: dict = {}  # (words, header path, extra words) → what a 栏's header is matched by
+
+
+def _wanted_words(words: ReadingWords, path: tuple, extra: tuple):
+    """A 栏's leaf word with its alternatives (word, score), and each upper word's accepted forms: the
+    model's words, normalised once (the same for every workbook)."""
+    key = (words, path, extra)
+    hit = _WANTED.get(key)
+    if hit is None:
+        if len(_WANTED) > 4096:
+            _WANTED.clear()
+        hit = _WANTED[key] = (_alternatives(words, path[-1], extra),
+                              [frozenset(norm(w) for w in words.words_for(u)) for u in path[:-1]])
+    return hit
+
+
 def match_columns(region: Region, rows, cols, wanted: dict[int, list[str]], words: ReadingWords,
                   extra: dict[int, list[str]] | None = None) -> ColumnMatch:
     """Assign each 栏 of ``wanted`` (栏次 → header path) to one of the sheet columns ``cols``."""
@@ -61,9 +77,7 @@ def match_columns(region: Region, rows, cols, wanted: dict[int, list[str]], word
     for k, path in wanted.items():
         if not path:
             continue
-        leaf, upper = path[-1], path[:-1]
-        alts = _alternatives(words, leaf, extra.get(k, ()))
-        uppers = [{norm(w) for w in words.words_for(u)} for u in upper]  # an upper word, or one in its place
+        alts, uppers = _wanted_words(words, tuple(path), tuple(extra.get(k, ())))  # uppers: a word or one in its place
         for c, have in heads.items():
             present = have_sets[c]
             hit = max((score for w, score in alts if w in present), default=0)
