@@ -232,3 +232,37 @@ def test_r02_4_kuan_rows_without_their_lei_row(careful_constants, tmp_path):
     report = check(_without_row(careful_constants, tmp_path / "m.xlsx", "公开05表", 8))
     assert _r024(report) == [("公开05表!A10", "20604", "error"), ("公开05表!A12", "20699", "error"),
                              ("公开05表!A8", "20603", "error")]
+
+
+@pytest.mark.parametrize("name", ["careful", "published"])
+def test_an_instance_passed_over_as_holding_is_one_judging_finds_holding(sample_xlsx, name):
+    """evaluate() tells a holding instance by its sums alone; judging every instance term by term
+    (the path taken when not every cell is valued) must give the same violations and the same rules
+    judged and skipped — on the sample and on random amounts, negative, zero and off by a cent."""
+    import random
+
+    from juesuan.validate.engine import load
+    from juesuan.validate.relations import evaluate
+
+    def run(ctx, values, judge_all):
+        ctx.values = dict(values)
+        if judge_all:
+            ctx.values[object()] = Decimal(0)  # one entry more than the cells: every instance judged
+        ctx.judged, ctx.skipped, ctx.expanded, ctx.explained, ctx.not_evaluated = set(), set(), [], [], {}
+        found = [(v.rule.id, v.inst.where, v.lhs, v.rhs, v.verdict) for v in evaluate(ctx)]
+        return found, set(ctx.judged), set(ctx.skipped), [(i.rule.id, i.where) for i, _, _ in ctx.expanded]
+
+    ctx = load(sample_xlsx(name))
+    rng = random.Random(7)
+    keys = sorted(ctx.values, key=str)
+    conditions = sorted({k for i in ctx.graph.instances for k in i.when_zero if k in ctx.cells}, key=str)
+    values = dict(ctx.values)
+    seen_violations = 0
+    for trial in range(12):
+        for k in rng.sample(keys, trial * 4) + rng.sample(conditions, trial % 2):
+            values[k] = rng.choice([Decimal(0), -values[k], values[k] + Decimal("0.01"),
+                                    Decimal(rng.randrange(-5000, 500000)) / 100])
+        fast, slow = run(ctx, values, False), run(ctx, values, True)
+        assert fast == slow
+        seen_violations += len(fast[0])
+    assert seen_violations > 20 and fast[2], "the trials must break relations and skip conditional ones"

@@ -101,8 +101,13 @@ def evaluate(ctx: Context) -> list[Violation]:
     """Judge every instance of the layout; returns the violations (tails and mismatches)."""
     out = []
     readable = ctx.located.readable
-    for inst, lost, lhs, rhs, covered in _plan(ctx, readable):
-        if inst.when_zero and not applies(ctx, inst, readable):
+    known = ctx.values
+    valued = len(known) == len(ctx.cells)  # every cell valued (computed_values has run)
+    get = known.__getitem__
+    zero = Decimal(0)
+    for inst, lost, lhs, rhs, covered, cond, plain in _plan(ctx, readable):
+        if inst.when_zero and not ((cond is not None and not any(map(get, cond))) if valued
+                                   else applies(ctx, inst, readable)):
             ctx.skipped.add(inst.rule.id)
             continue
         ctx.judged.add(inst.rule.id)
@@ -121,6 +126,11 @@ def evaluate(ctx: Context) -> list[Violation]:
                 ctx.explained.append(v)
             continue
         ctx.expanded.append((inst, lhs, rhs))
+        if valued and not ctx.unknown:  # the instance that holds, told without judging it
+            diff = ((sum(map(get, plain[0]), zero) if plain[0] is not None else _signed_sum(ctx, lhs))
+                    - (sum(map(get, plain[1]), zero) if plain[1] is not None else _signed_sum(ctx, rhs)))
+            if diff == 0 or (diff < 0 and inst.op == "<="):
+                continue
         v = judge(ctx, inst, lhs, rhs)
         if v:
             if inst.code is not None and (not lhs or not rhs):
@@ -133,8 +143,10 @@ def evaluate(ctx: Context) -> list[Violation]:
 
 def _plan(ctx: Context, readable) -> list[tuple]:
     """Per instance, what does not depend on the values — the tables it names that are not read, the
-    cells each side finds, whether a malformed code covers a missing side — in the order judged. It
-    depends only on where the cells stand and which tables are read: kept per placement."""
+    cells each side finds, whether a malformed code covers a missing side, the cells of its condition
+    (None: a condition's table is not read), each side's cells when it only adds them (else None: it
+    is summed term by term) — in the order judged. It depends only on where the cells stand and which
+    tables are read: kept per placement."""
     instances = ctx.graph.instances
     memo = ctx.layout.placement.setdefault("plans", {})
     key = frozenset(readable)
@@ -150,9 +162,18 @@ def _plan(ctx: Context, readable) -> list[tuple]:
             lhs, rhs = _frozen(expand(ctx, inst.lhs, readable)), _frozen(expand(ctx, inst.rhs, readable))
         covered = (lhs is not None and rhs is not None and (lhs or rhs) and inst.code is not None
                    and _covered_by_malformed(inst, lhs, rhs, malformed))
-        steps.append((inst, lost, lhs, rhs, bool(covered)))
+        cond = (None if any(k.table not in readable for k in inst.when_zero)
+                else tuple(k for k in inst.when_zero if k in ctx.cells))
+        steps.append((inst, lost, lhs, rhs, bool(covered), cond, (_added(lhs), _added(rhs))))
     memo[key] = (instances, steps)
     return steps
+
+
+def _added(terms) -> tuple | None:
+    """A side's cells when it only adds them (summed as :func:`_signed_sum` sums them: the same steps)."""
+    if terms is None or any(s != 1 for s, _ in terms):
+        return None
+    return tuple(k for _, k in terms)
 
 
 def relation_tables(profile, inst: Instance) -> tuple[str, ...]:
