@@ -82,6 +82,7 @@ class Context:
     sheet_names: list | None = None  # every sheet of the file (None: not known, as for a PDF)
     values: dict = field(default_factory=dict)  # key → the value the checks use, once every formula is valued
     summed: dict | None = None  # defining instance → the cells its formula sums here (values._summed_cells)
+    models: dict | None = None  # defining instance → its model formula on this placement (values._is_model_formula)
 
     @property
     def layout(self) -> WorkbookLayout:

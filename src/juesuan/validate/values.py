@@ -101,11 +101,24 @@ def _compute(ctx: Context, cell: Cell, stack) -> None:
         return
     total = Decimal(0)
     below = stack + (cell.key,)
+    cells = ctx.cells
     for sign, k in _summed_cells(ctx, inst):
-        total += sign * value(ctx, k, below)
-        if ctx.cells[k].unknown:
+        c = cells[k]  # as value(ctx, k, below), without the call
+        if c.formula is not None and not c.cached and not c.computed:
+            _compute(ctx, c, below)
+        v = c.value if (c.value is not None and c.parsed) else _ZERO
+        if sign == 1:  # nearly every term: no multiplication
+            total += v
+        elif sign == -1:
+            total -= v
+        else:
+            total += sign * v
+        if c.unknown:
             cell.unknown = True
     cell.value = total
+
+
+_ZERO = Decimal(0)
 
 
 def _summed_cells(ctx: Context, inst) -> tuple:
@@ -114,6 +127,9 @@ def _summed_cells(ctx: Context, inst) -> tuple:
     placement."""
     if ctx.summed is None:
         ctx.summed = ctx.layout.placement.setdefault(("summed", frozenset(ctx.located.readable)), {})
+    hit = ctx.summed.get(id(inst))
+    if hit is not None and hit[0] is inst:
+        return hit[1]
     return _kept(ctx.summed, inst, lambda: tuple((sign, k) for sign, term in inst.rhs for k in term_keys(ctx, term)))
 
 
@@ -138,8 +154,11 @@ def _is_model_formula(ctx: Context, cell: Cell, inst) -> bool:
     """Whether a formula is the one the model gives this cell (``$`` and spaces aside). The model's,
     as :func:`_plain` gives it, is made once per instance and placement of the cells (the workbooks
     of a folder made from one template share it)."""
-    model = _kept(ctx.layout.placement.setdefault("model_formulas", {}), inst,
-                  lambda: _plain(defining_formula(ctx.layout, inst)))
+    if ctx.models is None:
+        ctx.models = ctx.layout.placement.setdefault("model_formulas", {})
+    hit = ctx.models.get(id(inst))
+    model = hit[1] if hit is not None and hit[0] is inst else _kept(
+        ctx.models, inst, lambda: _plain(defining_formula(ctx.layout, inst)))
     return _plain(cell.formula or "") == model
 
 
@@ -175,13 +194,16 @@ def computed_values(ctx: Context) -> None:
         ctx.unknown |= {k for k, c in ctx.cells.items() if c.formula is not None and c.cached
                         and k in graph.definitions and graph.leaves(k) & ctx.unknown}
     rule = ctx.rule_of_check("cached_formula")
+    known, definitions = ctx.values, ctx.graph.definitions
     for cell in ctx.cells.values():
         if cell.formula is None or not cell.cached or not cell.parsed or cell.value is None:
             continue
-        inst = ctx.graph.definitions.get(cell.key)
+        inst = definitions.get(cell.key)
         if inst is None:
             continue
-        model = sum((sign * value(ctx, k) for sign, t in inst.rhs for k in term_keys(ctx, t)), Decimal(0))
+        model = _ZERO
+        for sign, k in _summed_cells(ctx, inst):
+            model = model + known[k] if sign == 1 else model - known[k] if sign == -1 else model + sign * known[k]
         shown = cell.value
         if model.quantize(CENT) != shown.quantize(CENT):
             add(ctx, rule, cell.key, "differs", {"shown": shown, "model": model},
