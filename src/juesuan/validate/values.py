@@ -28,12 +28,10 @@ def read_cells(ctx: Context) -> None:
         for key in tl.absent:
             ctx.cells[key] = Cell(key, sheet.name, "", None, value=Decimal(0), absent=True)
         name, value_at, formulas = sheet.name, sheet.value, sheet.formulas
-        placed = tl.positions.items() if tl.positions is not None else ((k, tl.address(k)) for k in tl.value_keys())
-        for key, (row, col) in placed:  # in the order of value_keys()
-            c = a1.col_index(col)
+        for key, row, c, where in _places(ctx, tid, tl):  # in the order of value_keys()
             raw = value_at(row, c)
             f = formulas.get((row, c))
-            cell = Cell(key, name, f"{col}{row}", raw)
+            cell = Cell(key, name, where, raw)
             if f is not None:
                 cell.formula, cell.cached = f
             if f is not None and not cell.cached:
@@ -49,6 +47,17 @@ def read_cells(ctx: Context) -> None:
                     cell.value = cell.value / tl.scale
             ctx.cells[key] = cell
     _text_numbers(ctx)
+
+
+def _places(ctx: Context, tid: str, tl) -> list[tuple]:
+    """(key, sheet row, column number, A1 text) of every amount cell of a table, in the order of
+    ``value_keys()``: kept per placement (where the cells stand)."""
+    memo = ctx.layout.placement.setdefault("places", {})
+    hit = memo.get(tid)
+    if hit is None:
+        placed = tl.positions.items() if tl.positions is not None else ((k, tl.address(k)) for k in tl.value_keys())
+        hit = memo[tid] = [(key, row, a1.col_index(col), f"{col}{row}") for key, (row, col) in placed]
+    return hit
 
 
 def _text_numbers(ctx: Context) -> None:
