@@ -38,13 +38,45 @@ def group(ctx: Context, violations: list[Violation]) -> None:
                    else min(v.keys, key=lambda k: _cell_rank(ctx, k)))
             _finding_for(ctx, key, [v], TAIL)
     remaining = [v for v in violations if v.verdict == MISMATCH]
-    roots = {id(v): _roots(ctx, v) for v in remaining}
-    facts = {id(v): _facts(ctx, v) for v in remaining}
+    tally = _Tally(ctx, remaining)
     while remaining:
-        key = _root_cause(ctx, remaining, roots, facts)
-        members = [v for v in remaining if key in roots[id(v)]]
-        remaining = [v for v in remaining if key not in roots[id(v)]]
+        key = _root_cause(ctx, tally)
+        members = [v for v in remaining if key in tally.roots[id(v)]]
+        remaining = [v for v in remaining if key not in tally.roots[id(v)]]
+        tally.remove(members)
         _finding_for(ctx, key, members, MISMATCH)
+
+
+class _Tally:
+    """Over the violations not yet reported: how many each cell could explain (through its roots), and
+    the multisets of their own cells, their left sides' cells and the cells they define — kept as
+    violations are taken away, not counted afresh for every root cause."""
+
+    def __init__(self, ctx: Context, violations: list[Violation]):
+        self.roots = {id(v): _roots(ctx, v) for v in violations}
+        self.facts = {id(v): _facts(ctx, v) for v in violations}
+        self.counts: Counter = Counter(k for v in violations for k in self.roots[id(v)])
+        self.direct: Counter = Counter(k for v in violations for k in self.facts[id(v)][0])
+        self.left: Counter = Counter(k for v in violations for k in self.facts[id(v)][1])
+        self.targets: Counter = Counter(t for v in violations if (t := self.facts[id(v)][2]) is not None)
+
+    def remove(self, violations: list[Violation]) -> None:
+        for v in violations:
+            own, left, target = self.facts[id(v)]
+            _take(self.counts, self.roots[id(v)])
+            _take(self.direct, own)
+            _take(self.left, left)
+            if target is not None:
+                _take(self.targets, (target,))
+
+
+def _take(counter: Counter, keys) -> None:
+    for k in keys:
+        n = counter[k] - 1
+        if n:
+            counter[k] = n
+        else:
+            del counter[k]
 
 
 def _is_formula(ctx: Context, key: CellKey) -> bool:
@@ -87,14 +119,13 @@ def _facts(ctx: Context, v: Violation) -> tuple:
     return v.keys, left, v.inst.target if v.inst is not None else None
 
 
-def _root_cause(ctx: Context, remaining: list[Violation], roots: dict, facts: dict) -> CellKey:
+def _root_cause(ctx: Context, tally: _Tally) -> CellKey:
     """The cell that explains the most violations. An input cell that several violations share (through
     the totals above it) comes first — the typed figure, not the formulas; else, as before, the
-    relation's own cells: the cell a relation defines, then the first in table order."""
-    counts = Counter(k for v in remaining for k in roots[id(v)])
-    direct = {k for v in remaining for k in facts[id(v)][0]}
-    left = {k for v in remaining for k in facts[id(v)][1]}
-    targets = {facts[id(v)][2] for v in remaining if facts[id(v)][2] is not None}
+    relation's own cells: the cell a relation defines, then the first in table order. (Each choice is
+    the least of a key ending in the cell's place, unique per cell: the order of the tallies is
+    immaterial.)"""
+    counts, direct, left, targets = tally.counts, tally.direct, tally.left, tally.targets
     best = max(counts.values())
     cands = [k for k, n in counts.items() if n == best]
     inputs = [k for k in cands if not _is_formula(ctx, k) and (best > 1 or k in direct)]
@@ -102,7 +133,7 @@ def _root_cause(ctx: Context, remaining: list[Violation], roots: dict, facts: di
         # a tie between two typed figures (05 and 03 disagree): the relation's left side, as the
         # relation reads and as the live 校验 sheet shows it (T05[#,c] = T03[#,c]: at 05)
         return min(inputs, key=lambda k: (value(ctx, k) == 0, k not in direct, k not in left, _cell_rank(ctx, k)))
-    cands = [k for k in cands if k in direct] or [max(direct, key=lambda k: counts[k])]
+    cands = [k for k in cands if k in direct] or [max(direct, key=lambda k: (counts[k], _cell_rank(ctx, k)))]
     return min(cands, key=lambda k: (k not in targets, _cell_rank(ctx, k)))
 
 
