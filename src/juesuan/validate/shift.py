@@ -169,18 +169,22 @@ def _best_shift(ctx: Context, relations: _Relations, tid: str, tl, touching) -> 
         starts = [a for a in edges if n - a >= MIN_MOVED
                   and len(idx) - bisect_left(idx, a) >= max(MIN_REPAIRED, (n - a) // 2)]
         # a displacement breaks most rows below where it starts
-        for cand in _group(ctx, relations, tid, cols, rows).shifts(edges if block_too else [], starts):
+        group = _group(ctx, relations, tid, cols, rows)
+        for cand in group.shifts(edges if block_too else [], starts) if group is not None else ():
             if best is None or cand.rank > best.rank:
                 best = cand
     return best
 
 
-def _group(ctx: Context, relations: _Relations, tid: str, cols, rows) -> "GroupSearch":
-    """The search of one shift group of a workbook: its cells looked up once."""
+def _group(ctx: Context, relations: _Relations, tid: str, cols, rows) -> "GroupSearch | None":
+    """The search of one shift group of a workbook: its cells looked up once. None when fewer of the
+    relations its cells are in are broken than any hypothesis must repair (the search would try none)."""
     cells, known, of_cell = ctx.cells, ctx.values, relations.of_cell  # every value, formulas computed
     keys = [[(tid, r, c) for c in cols] for r in rows]  # a CellKey hashes and compares as its tuple
     occurrences = [[of_cell.get(k, ()) for k in line] for line in keys]
     facts = {i: relations.judge(i) for i in {i for line in occurrences for o in line for i, _ in o}}
+    if sum(1 for _, bad in facts.values() if bad) < MIN_REPAIRED:
+        return None
     return GroupSearch(cols, rows, [all(k in cells for k in line) for line in keys],
                        [[known.get(k, ZERO) for k in line] for line in keys], occurrences, facts, relations)
 
