@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Iterator
 
 from juesuan.errors import ModelError
@@ -64,8 +65,17 @@ def instantiate(rule: "Rule", layout: "WorkbookLayout") -> list[Instance]:
         if rel.hierarchy:
             out.extend(_hierarchy(rule, no, rel, layout))
         else:
-            out.extend(_expr_instances(rule, no, rel, parse_expr(rel.expr, layout.profile, rule.id), layout))
+            out.extend(_expr_instances(rule, no, rel, _parsed(rule, rel, layout.profile), layout))
     return out
+
+
+def _parsed(rule: "Rule", rel: "RelationSpec", profile) -> Expr:
+    """A relation's expression parsed once per profile (the model's text, the same for every workbook)."""
+    memo = profile.__dict__.setdefault("_parsed_exprs", {})
+    key = (rule.id, rel.expr)
+    if key not in memo:
+        memo[key] = parse_expr(rel.expr, profile, rule.id)
+    return memo[key]
 
 
 def all_instances(layout: "WorkbookLayout") -> list[Instance]:
@@ -171,20 +181,42 @@ _LOOP_WORDS = {"c": "栏", "r": "行次"}
 
 
 def _ints(text: str, env: dict) -> list[int]:
-    text = text.strip()
-    if ".." in text:
-        a, b = text.split("..")
-        return list(range(_int(a, env), _int(b, env) + 1))
-    return [_int(text, env)]
+    first, last = _range_form(text)
+    if last is None:
+        return [_int_of(first, env)]
+    return list(range(_int_of(first, env), _int_of(last, env) + 1))
 
 
 def _int(text: str, env: dict) -> int:
+    return _int_of(_int_form(text), env)
+
+
+def _int_of(form: tuple, env: dict) -> int:
+    var, number = form
+    if var is None:
+        return number
+    if var not in env:
+        raise ModelError(f"表达式中的变量 {var} 没有循环定义")
+    return env[var] + number
+
+
+@lru_cache(maxsize=4096)
+def _range_form(text: str) -> tuple:
+    """``a..b`` as the forms of its two ends (the second None for a single number): parsed once."""
+    text = text.strip()
+    if ".." in text:
+        a, b = text.split("..")
+        return _int_form(a), _int_form(b)
+    return _int_form(text), None
+
+
+@lru_cache(maxsize=4096)
+def _int_form(text: str) -> tuple:
+    """A number of the notation (``3``, ``c``, ``c+1``) as (variable or None, number to add)."""
     m = re.fullmatch(r"([a-z])\s*([+-]\s*\d+)?", text.strip())
     if m:
-        if m.group(1) not in env:
-            raise ModelError(f"表达式中的变量 {m.group(1)} 没有循环定义")
-        return env[m.group(1)] + (int(m.group(2).replace(" ", "")) if m.group(2) else 0)
-    return int(text)
+        return m.group(1), int(m.group(2).replace(" ", "")) if m.group(2) else 0
+    return None, int(text)
 
 
 def ref_cells(ref: Ref, layout: "WorkbookLayout") -> list[CellKey]:
