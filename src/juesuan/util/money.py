@@ -26,6 +26,15 @@ MAX_MAGNITUDE = 15  # |x| < 10**15
 MIN_MAGNITUDE = -12  # a non-zero |x| ≥ 10**-12
 
 
+def add_signed(total: Decimal, sign: int, value: Decimal) -> Decimal:
+    """``total + sign × value``; the usual signs (+1, −1) without a multiplication."""
+    if sign == 1:
+        return total + value
+    if sign == -1:
+        return total - value
+    return total + sign * value
+
+
 def in_range(number: Decimal) -> bool:
     """Whether a finite amount is within the range juesuan computes with (see ``MAX_MAGNITUDE``)."""
     return number == 0 or MIN_MAGNITUDE <= number.adjusted() < MAX_MAGNITUDE

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from juesuan.layout.keys import CellKey
 from juesuan.rules.instances import Instance
+from juesuan.util.money import add_signed
 from juesuan.util.rounding import MISMATCH, OK, classify, envelope
 from juesuan.validate.context import Context, Violation
 from juesuan.validate.values import term_keys, value
@@ -56,12 +57,7 @@ def _signed_sum(ctx: Context, terms) -> Decimal:
         v = known.get(k)
         if v is None:
             v = value(ctx, k)
-        if s == 1:  # nearly every term: no multiplication
-            total += v
-        elif s == -1:
-            total -= v
-        else:
-            total += s * v
+        total = add_signed(total, s, v)
     return total
 
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from juesuan.layout.keys import CellKey
 from juesuan.render.formulas import defining_formula
 from juesuan.util import a1
-from juesuan.util.money import CENT, parse_amount
+from juesuan.util.money import CENT, add_signed, parse_amount
 from juesuan.validate.context import Cell, Context
 from juesuan.validate.emit import add
 
@@ -115,13 +115,7 @@ def _compute(ctx: Context, cell: Cell, stack) -> None:
         c = cells[k]  # as value(ctx, k, below), without the call
         if c.formula is not None and not c.cached and not c.computed:
             _compute(ctx, c, below)
-        v = c.value if (c.value is not None and c.parsed) else _ZERO
-        if sign == 1:  # nearly every term: no multiplication
-            total += v
-        elif sign == -1:
-            total -= v
-        else:
-            total += sign * v
+        total = add_signed(total, sign, c.value if (c.value is not None and c.parsed) else _ZERO)
         if c.unknown:
             cell.unknown = True
     cell.value = total
@@ -212,7 +206,7 @@ def computed_values(ctx: Context) -> None:
             continue
         model = _ZERO
         for sign, k in _summed_cells(ctx, inst):
-            model = model + known[k] if sign == 1 else model - known[k] if sign == -1 else model + sign * known[k]
+            model = add_signed(model, sign, known[k])
         shown = cell.value
         if model.quantize(CENT) != shown.quantize(CENT):
             add(ctx, rule, cell.key, "differs", {"shown": shown, "model": model},
