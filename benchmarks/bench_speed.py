@@ -2,7 +2,7 @@
 
     python benchmarks/bench_speed.py cold  [--runs 9]           # `juesuan check FILE` vs importing pandas+pandera
     python benchmarks/bench_speed.py warm  [--repeat 30]        # check() in process vs calamine reading the 9 tables
-    python benchmarks/bench_speed.py folder [--files 1000] [--parallel-only] [--reviewer]  # `juesuan check DIR`
+    python benchmarks/bench_speed.py folder [--files 1000] [--parallel-only] [--reviewer|--distinct]  # `juesuan check DIR`
     python benchmarks/bench_speed.py heavy [--files 100]        # a folder of workbooks with ~80 errors each
     python benchmarks/bench_speed.py all
 
@@ -199,8 +199,47 @@ def reviewer_folder(folder: Path, n: int) -> list[Path]:
     return files
 
 
+def distinct_folder(folder: Path, n: int) -> list[Path]:
+    """A province's folder as it comes: every department with codes of its own. Each workbook is one of
+    the samples with two of its 项 codes renamed in every sheet (the same 款, another 项): no two files
+    have the same codes, so nothing worked out for one file's layout serves another's."""
+    import re
+    import zipfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    work = folder.parent / (folder.name + "-bases")
+    work.mkdir(exist_ok=True)
+    bases = samples(work)
+    rng, seen, files = random.Random(20242), set(), []
+    for i in range(n):
+        base = bases[i % len(bases)]
+        with zipfile.ZipFile(base) as z:
+            members = [(info, z.read(info.filename)) for info in z.infolist()]
+        codes = sorted({c for _, data in members for c in re.findall(rb"<t>(\d{7})</t>", data)})
+        while True:
+            new = {c: c[:5] + b"%02d" % rng.randrange(1, 100) for c in rng.sample(codes, 2)}
+            key = (base.name, tuple(sorted(new.items())))
+            if key not in seen and not set(new.values()) & set(codes) and len(set(new.values())) == 2:
+                seen.add(key)
+                break
+        out = folder / f"部门{i:05d}.xlsx"
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+            for info, data in members:
+                for old, code in new.items():
+                    data = data.replace(b"<t>" + old + b"</t>", b"<t>" + code + b"</t>")
+                z.writestr(info, data)
+        files.append(out)
+    shutil.rmtree(work)
+    return files
+
+
 def folder(args, tmp: Path) -> None:
-    files = reviewer_folder(tmp / "folder", args.files) if args.reviewer else corpus(tmp / "folder", args.files, 0)
+    if args.distinct:
+        files = distinct_folder(tmp / "folder", args.files)
+    elif args.reviewer:
+        files = reviewer_folder(tmp / "folder", args.files)
+    else:
+        files = corpus(tmp / "folder", args.files, 0)
     print(f"\n`juesuan check DIR`, {len(files)} workbooks ({os.cpu_count()} cores)")
     two = _folder_run(tmp / "folder", tmp / "out", 2)
     print(f"  2 workers  wall {two[1]:6.2f} s   main process peak {two[2]:6.1f} MiB   exit {two[3]}   "
@@ -232,6 +271,9 @@ def main() -> None:
     ap.add_argument("--reviewer", action="store_true",
                     help="folder: the issue's folder (two samples, half with one amount changed) instead of the "
                          "three samples and twelve variants with three amounts changed each")
+    ap.add_argument("--distinct", action="store_true",
+                    help="folder: every workbook with codes of its own (a province's departments), made from the "
+                         "samples by renaming two 项 codes in each")
     args = ap.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, juesuan {juesuan.__version__}, "
           f"load average {os.getloadavg()[0]:.2f}")

@@ -266,3 +266,28 @@ def test_an_instance_passed_over_as_holding_is_one_judging_finds_holding(sample_
         assert fast == slow
         seen_violations += len(fast[0])
     assert seen_violations > 20 and fast[2], "the trials must break relations and skip conditional ones"
+
+
+def test_a_relation_planned_once_finds_what_expanding_it_finds(sample_xlsx, tmp_path):
+    """The plan kept per placement holds, per instance, exactly what expand() finds for each side (and
+    a side's cells when it only adds them), on a whole workbook and on one that lacks a table."""
+    import openpyxl
+
+    from juesuan.validate.engine import load
+    from juesuan.validate.relations import _plan, expand
+
+    wb = openpyxl.load_workbook(sample_xlsx("careful"))
+    del wb["公开05表"]
+    wb.save(tmp_path / "no05.xlsx")
+    for path in (sample_xlsx("careful"), tmp_path / "no05.xlsx"):
+        ctx = load(path)
+        steps = _plan(ctx, ctx.located.readable)
+        assert len(steps) == len(ctx.graph.instances) > 100
+        for inst, lost, lhs, rhs, _, _, plain in steps:
+            if lost:
+                continue
+            for side, got, added in ((inst.lhs, lhs, plain[0]), (inst.rhs, rhs, plain[1])):
+                want = expand(ctx, side)
+                assert got == (None if want is None else tuple(want))
+                if want is not None:
+                    assert added == (tuple(k for _, k in want) if all(s == 1 for s, _ in side) else None)

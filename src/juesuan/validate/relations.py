@@ -78,10 +78,6 @@ def expand(ctx: Context, side, readable=None) -> list[tuple[int, CellKey]] | Non
     return out
 
 
-def _frozen(terms):
-    return None if terms is None else tuple(terms)
-
-
 def applies(ctx: Context, inst: Instance, readable=None) -> bool:
     """Whether a conditional instance applies: its condition's tables are read and its cells all 0."""
     if not inst.when_zero:
@@ -153,23 +149,36 @@ def _plan(ctx: Context, readable) -> list[tuple]:
     steps = []
     for inst in instances:
         lost = tuple(t for t in relation_tables(ctx.profile, inst) if t not in readable)
-        lhs = rhs = None
+        lhs = rhs = plain_lhs = plain_rhs = None
         if not lost:
-            lhs, rhs = _frozen(expand(ctx, inst.lhs, readable)), _frozen(expand(ctx, inst.rhs, readable))
+            lhs, plain_lhs = _side(ctx, inst.lhs, readable)
+            rhs, plain_rhs = _side(ctx, inst.rhs, readable)
         covered = (lhs is not None and rhs is not None and (lhs or rhs) and inst.code is not None
                    and _covered_by_malformed(inst, lhs, rhs, malformed))
         cond = (None if any(k.table not in readable for k in inst.when_zero)
                 else tuple(k for k in inst.when_zero if k in ctx.cells))
-        steps.append((inst, lost, lhs, rhs, bool(covered), cond, (_added(lhs), _added(rhs))))
+        steps.append((inst, lost, lhs, rhs, bool(covered), cond, (plain_lhs, plain_rhs)))
     memo[key] = (instances, steps)
     return steps
 
 
-def _added(terms) -> tuple | None:
-    """A side's cells when it only adds them (summed as :func:`_signed_sum` sums them: the same steps)."""
-    if terms is None or any(s != 1 for s, _ in terms):
-        return None
-    return tuple(k for _, k in terms)
+def _side(ctx: Context, side, readable) -> tuple:
+    """:func:`expand` of a side, as a tuple (None if the workbook lacks what it needs), and its cells
+    when it only adds them (else None: summed as :func:`_signed_sum` sums them, the same steps)."""
+    out: list = []
+    cells, plain = ctx.cells, True
+    for sign, term in side:
+        if term.__class__ is CellKey:
+            if term not in cells:
+                return None, None
+            out.append((sign, term))
+        else:
+            if term.table not in readable:
+                return None, None
+            out.extend((sign, k) for k in ctx.layout.lookup_keys(term) if k in cells)  # as term_keys
+        if sign != 1:
+            plain = False
+    return tuple(out), (tuple(k for _, k in out) if plain else None)
 
 
 def relation_tables(profile, inst: Instance) -> tuple[str, ...]:
