@@ -161,7 +161,7 @@ def _is_model_formula(ctx: Context, cell: Cell, inst) -> bool:
         ctx.models = ctx.layout.placement.setdefault("model_formulas", {})
     hit = ctx.models.get(id(inst))
     model = hit[1] if hit is not None and hit[0] is inst else _kept(
-        ctx.models, inst, lambda: _plain(defining_formula(ctx.layout, inst)))
+        ctx.models, inst, lambda: _plain(defining_formula(ctx.layout, inst, ctx.layout.placement.setdefault("formula_parts", {}))))
     return _plain(cell.formula or "") == model
 
 
