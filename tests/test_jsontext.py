@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,9 +13,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from juesuan.util.jsontext import indented
-
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def _dumps(value, indent: str = "") -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, default=str).replace("\n", "\n" + indent)
@@ -84,25 +80,8 @@ def test_what_json_refuses_is_refused():
         indented(deep)
 
 
-@pytest.fixture(scope="module")
-def folder_results(tmp_path_factory, sample_xlsx):
-    """What the workers hand the main process for a folder: the test layouts, the three samples, and a
-    workbook with its 情况说明 beside it."""
-    from juesuan import batch
-
-    folder = tmp_path_factory.mktemp("results")
-    for p in (ROOT / "tests" / "data" / "layouts").glob("*.xlsx"):
-        shutil.copy(p, folder / p.name)
-    for name in ("careful", "published", "fund"):
-        shutil.copy(sample_xlsx(name), folder / f"{name}.xlsx")
-    shutil.copy(ROOT / "tests" / "data" / "narrative" / "shanghai-department.txt", folder / "shanghai-department.txt")
-    files = [str(p) for p in batch.workbook_files(folder)]
-    results = batch._check_chunk(files)
-    assert any(r.get("narrative") for r in results) and any(r["findings"] for r in results)
-    return results
-
-
 def test_real_results_as_json_writes_them(folder_results):
+    """The results of a folder of real workbooks (the layouts, the samples, a 情况说明, hostile texts)."""
     for r in folder_results:
         assert indented(r, "    ") == _dumps(r, "    ")
     assert indented(folder_results) == _dumps(folder_results)
