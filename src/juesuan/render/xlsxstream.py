@@ -44,6 +44,7 @@ class StreamSheet:
         self.title, self.widths = title, tuple(widths)
         self.columns = max(len(head), len(self.widths))
         self.letters = [a1.col_letter(i) for i in range(1, max(self.columns, 1) + 1)]
+        self._opening = ['<c r="' + letter for letter in self.letters]
         self.rows = 0
         self._file = tempfile.TemporaryFile(dir=folder)
         self._buffer: list[str] = []
@@ -55,23 +56,23 @@ class StreamSheet:
         """The next row: str, int, float, Decimal, bool or None per cell (anything else as its text)."""
         if len(values) > len(self.letters):
             self.letters += [a1.col_letter(i) for i in range(len(self.letters) + 1, len(values) + 1)]
+            self._opening = ['<c r="' + letter for letter in self.letters]
         self.columns = max(self.columns, len(values))
         self._row(values, "")
 
     def _row(self, values, style: str) -> None:
         self.rows += 1
         r = str(self.rows)
-        texts, cells = self._texts, []
-        for letter, v in zip(self.letters, values):
-            ref = '<c r="' + letter + r + '"' + style
+        at, texts = r + '"' + style, self._texts  # <c r="A + 12" s="1"
+        cells = ['<row r="' + r + '">']
+        for letter, v in zip(self._opening, values):
             if type(v) is str:
                 xml = texts.get(v)
-                if xml is None:
-                    xml = self._text(v)
-                cells.append(ref + xml)
+                cells.append(letter + at + (xml if xml is not None else self._text(v)))
             else:
-                cells.append(ref + _other(v, self))
-        row = '<row r="' + r + '">' + "".join(cells) + "</row>"
+                cells.append(letter + at + _other(v, self))
+        cells.append("</row>")
+        row = "".join(cells)
         self._buffer.append(row)
         self._size += len(row)
         if self._size > _FLUSH:
