@@ -211,6 +211,14 @@ def _fund_input(folder: Path) -> Path:
     return sample_copy("fund", folder)
 
 
+@pytest.fixture(scope="session")
+def folder_results(tmp_path_factory, _sample_folder):
+    """The results of a folder of real workbooks as the workers hand them over (tests/reports.py)."""
+    from .reports import checked_folder
+
+    return checked_folder(tmp_path_factory.mktemp("folder-results"))
+
+
 # --- samples and the CLI ------------------------------------------------------------------------------
 
 

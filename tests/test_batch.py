@@ -62,3 +62,20 @@ def test_an_empty_run_and_a_failed_run(tmp_path):
     with pytest.raises(RuntimeError):
         write_reports(broken(), tmp_path, tmp_path / "broken")
     assert not list((tmp_path / "broken").glob("*")), "no partial report, no temporary file"
+
+
+def test_existing_reports_are_kept(tmp_path):
+    """The --force rule of every output: refused without it, kept as .bak with it."""
+    from juesuan.errors import OutputError
+
+    xlsx, js = write_reports(iter(_results()), tmp_path, tmp_path / "out")
+    before = xlsx.read_bytes(), js.read_bytes()
+    with pytest.raises(OutputError, match="--force"):
+        write_reports(iter(_results()), tmp_path, tmp_path / "out", force=False)
+    assert (xlsx.read_bytes(), js.read_bytes()) == before
+    write_reports(iter(_results()[:1]), tmp_path, tmp_path / "out", force=True)
+    assert (xlsx.with_name(xlsx.name + ".bak").read_bytes(), js.with_name(js.name + ".bak").read_bytes()) == before
+    assert json.loads(js.read_text(encoding="utf-8"))["summary"]["files"] == 1
+    assert [c.value for c in openpyxl.load_workbook(xlsx)["按文件汇总"]["A"]] == ["文件", "甲局.xlsx"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        [xlsx.name, js.name, xlsx.name + ".bak", js.name + ".bak"]), "no temporary file left"

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Iterator
 
 from juesuan.errors import InputError, JuesuanError
-from juesuan.render.cells import stream_row
 from juesuan.util.atomic import refuse_existing
 
 SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et", ".pdf"}  # .pdf: a published disclosure's tables
@@ -250,16 +249,32 @@ _FINDINGS_HEAD = ["文件", "部门", "表", "位置", "规则", "级别", "科�
 _STATUS_KEYS = {"通过": "passed", "未通过": "failed", "无法读取": "unreadable", "已跳过": "skipped"}
 
 
+def summary_row(r: dict) -> list:
+    """A file's row of the sheet 按文件汇总 (columns as ``_SUMMARY_HEAD``)."""
+    return [r.get("path") or Path(r["file"]).name, r.get("department", ""), r.get("year") or "", r["status"],
+            r["counts"]["error"], r["counts"]["warning"], r["counts"]["info"], r.get("error", "")] + _narrative_cells(r)
+
+
+def finding_rows(r: dict) -> Iterator[list]:
+    """A file's rows of the sheet 全部问题, its 情况说明's after its tables' (columns as ``_FINDINGS_HEAD``)."""
+    name, department = r.get("path") or Path(r["file"]).name, r.get("department", "")
+    for f in r["findings"] + ((r.get("narrative") or {}).get("findings") or []):
+        yield [name, department, f["table"], f["location"], f["rule"], f["severity_cn"], f["code"], f["name"],
+               f["expected"], f["actual"], f["difference"], f["tolerance"],
+               f["message"] + (f"（原文：{f['sentence']}）" if f.get("sentence") else "")]
+
+
 class ReportWriter:
     """The consolidated xlsx and JSON reports of a folder, written as results arrive.
 
-    Each file's result goes to the xlsx (openpyxl's write-only workbook: rows go to disk as they are
-    appended) and to a temporary JSON fragment beside the report; :meth:`close` writes the summary
-    and moves both into place atomically. Memory does not grow with the folder.
+    Each file's result goes to the xlsx (:class:`~juesuan.render.xlsxstream.StreamBook`: its rows go to
+    temporary files as they are added) and to a temporary JSON fragment beside the report, encoded as
+    ``json.dumps(…, indent=2)`` would (:func:`~juesuan.util.jsontext.indented`); :meth:`close` writes the
+    summary and moves both into place atomically. Memory does not grow with the folder.
     """
 
     def __init__(self, folder: Path, out_dir: Path, force: bool = True):
-        from openpyxl import Workbook
+        from juesuan.render.xlsxstream import StreamBook
 
         self.folder, self.force = folder, force
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -269,27 +284,15 @@ class ReportWriter:
         self.summary = {"folder": str(folder), "files": 0, "passed": 0, "failed": 0, "unreadable": 0, "skipped": 0,
                         "counts": dict.fromkeys(("error", "warning", "info"), 0), "narratives": 0,
                         "narrative_counts": dict.fromkeys(("error", "warning", "info"), 0)}
-        self._fragments = tempfile.TemporaryFile("w+", encoding="utf-8", dir=out_dir)
-        self.wb = Workbook(write_only=True)
-        self.by_file = self._sheet("按文件汇总", _SUMMARY_HEAD, (36, 30, 8, 10, 8, 8, 8, 60, 30, 12, 12, 12))
-        self.all = self._sheet("全部问题", _FINDINGS_HEAD, (30, 26, 11, 16, 8, 8, 10, 24, 12, 12, 10, 8, 80))
-        self.rows = {"按文件汇总": 1, "全部问题": 1}
-
-    def _sheet(self, title: str, head: list[str], widths):
-        from openpyxl.styles import Font, PatternFill
-
-        from juesuan.util import a1
-
-        ws = self.wb.create_sheet(title)
-        for i, width in enumerate(widths, start=1):  # before the first row: write-only sheets write as they go
-            ws.column_dimensions[a1.col_letter(i)].width = width
-        ws.freeze_panes = "A2"
-        fill = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
-        stream_row(ws, head, {"font": Font(bold=True), "fill": fill})
-        return ws
+        self._fragments = tempfile.TemporaryFile("w+b", dir=out_dir)  # UTF-8, copied into the report as bytes
+        self.book = StreamBook(out_dir)
+        self.by_file = self.book.sheet("按文件汇总", _SUMMARY_HEAD, (36, 30, 8, 10, 8, 8, 8, 60, 30, 12, 12, 12))
+        self.all = self.book.sheet("全部问题", _FINDINGS_HEAD, (30, 26, 11, 16, 8, 8, 10, 24, 12, 12, 10, 8, 80))
 
     def add(self, r: dict) -> None:
         """One file's result: counted, and written to both reports."""
+        from juesuan.util.jsontext import indented
+
         s = self.summary
         s["files"] += 1
         if r.get("status") in _STATUS_KEYS:
@@ -299,17 +302,10 @@ class ReportWriter:
             if r.get("narrative"):
                 s["narrative_counts"][sev] += r["narrative"]["counts"][sev]
         s["narratives"] += 1 if r.get("narrative") else 0
-        text = json.dumps(r, ensure_ascii=False, indent=2, default=str)
-        self._fragments.write((",\n" if s["files"] > 1 else "") + "\n".join("    " + line for line in text.split("\n")))
-        name = r.get("path") or Path(r["file"]).name
-        stream_row(self.by_file, [name, r.get("department", ""), r.get("year") or "", r["status"], r["counts"]["error"],
-                                  r["counts"]["warning"], r["counts"]["info"], r.get("error", "")] + _narrative_cells(r))
-        self.rows["按文件汇总"] += 1
-        for f in r["findings"] + ((r.get("narrative") or {}).get("findings") or []):
-            stream_row(self.all, [name, r.get("department", ""), f["table"], f["location"], f["rule"], f["severity_cn"],
-                                  f["code"], f["name"], f["expected"], f["actual"], f["difference"], f["tolerance"],
-                                  f["message"] + (f"（原文：{f['sentence']}）" if f.get("sentence") else "")])
-            self.rows["全部问题"] += 1
+        self._fragments.write(((",\n    " if s["files"] > 1 else "    ") + indented(r, "    ")).encode("utf-8"))
+        self.by_file.append(summary_row(r))
+        for row in finding_rows(r):
+            self.all.append(row)
 
     def close(self) -> tuple[Path, Path]:
         """Write the summary and move both reports into place; returns (xlsx, JSON)."""
@@ -318,26 +314,25 @@ class ReportWriter:
         summary = json.dumps({"summary": self.summary}, ensure_ascii=False, indent=2, default=str)
 
         def write_json(fh):
-            fh.write(summary[:-2] + ',\n  "files": [')
+            fh.write((summary[:-2] + ',\n  "files": [').encode("utf-8"))
             self._fragments.seek(0)
             if self.summary["files"]:
-                fh.write("\n")
-                shutil.copyfileobj(self._fragments, fh)
-                fh.write("\n  ")
-            fh.write("]\n}")
+                fh.write(b"\n")
+                shutil.copyfileobj(self._fragments, fh, 1 << 20)
+                fh.write(b"\n  ")
+            fh.write(b"]\n}")
 
-        atomic_write(self.json_path, write_json, force=self.force, backup=True, binary=False)
-        self._fragments.close()
-        for ws, cols in ((self.by_file, "L"), (self.all, "M")):
-            ws.auto_filter.ref = f"A1:{cols}{self.rows[ws.title]}"
-        save_workbook(self.wb, self.xlsx_path, force=self.force)
+        try:
+            atomic_write(self.json_path, write_json, force=self.force, backup=True)
+            save_workbook(self.book, self.xlsx_path, force=self.force)
+        finally:
+            self.discard()
         return self.xlsx_path, self.json_path
 
     def discard(self) -> None:
         """Drop what was written (a run that failed half-way leaves no partial report)."""
         self._fragments.close()
-        for ws in (self.by_file, self.all):  # finish their streams: openpyxl removes its files at exit
-            ws.close()
+        self.book.close()
 
 
 def write_reports(results, folder: Path, out_dir: Path, force: bool = True) -> tuple[Path, Path]:

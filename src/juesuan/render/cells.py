@@ -26,27 +26,6 @@ def put(cell, value) -> None:
         cell.value = value
 
 
-def stream_row(ws, values, style: dict | None = None) -> None:
-    """Append ``values`` to a write-only worksheet, every string stored as text (as :func:`put`), each
-    cell with ``style`` (``font``/``fill`` …) if given."""
-    from openpyxl.cell import WriteOnlyCell
-
-    cells = []
-    for v in values:
-        if isinstance(v, str):
-            v = clean_text(v)
-        if style or (isinstance(v, str) and v.startswith("=")):  # openpyxl would write "=…" as a formula
-            cell = WriteOnlyCell(ws, value=v)
-            if isinstance(v, str):
-                cell.data_type = "s"
-            for k, attr in (style or {}).items():
-                setattr(cell, k, attr)
-            cells.append(cell)
-        else:
-            cells.append(v)
-    ws.append(cells)
-
-
 def append_row(ws, values) -> None:
     """``ws.append(values)`` with every string stored as text (and cleaned as :func:`put` cleans it)."""
     values = [clean_text(v) if isinstance(v, str) else v for v in values]

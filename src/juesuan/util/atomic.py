@@ -110,7 +110,8 @@ def write_text(path: Union[str, Path], text: str, force: bool = True, backup: bo
 
 
 def save_workbook(wb, path: Union[str, Path], force: bool = False, backup: bool = True) -> Path:
-    """Write an openpyxl workbook atomically to ``path`` (which must end in .xlsx).
+    """Write an openpyxl workbook (or any object whose ``save(fh)`` writes one) atomically to ``path``
+    (which must end in .xlsx).
 
     An existing file is replaced only with ``force``, and then kept as ``<name>.bak``.
     """
