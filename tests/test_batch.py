@@ -79,3 +79,26 @@ def test_existing_reports_are_kept(tmp_path):
     assert [c.value for c in openpyxl.load_workbook(xlsx)["按文件汇总"]["A"]] == ["文件", "甲局.xlsx"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
         [xlsx.name, js.name, xlsx.name + ".bak", js.name + ".bak"]), "no temporary file left"
+
+
+def test_a_file_name_that_is_not_utf8_is_checked_and_reported(tmp_path, sample_xlsx):
+    """A name the system hands over undecoded (bytes of another encoding, as a USB stick from an older
+    system may carry) is read, checked and listed in both reports; nothing crashes at the end."""
+    import os
+    import shutil
+
+    from juesuan.batch import FolderRun
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    try:
+        shutil.copy(sample_xlsx("careful"), os.path.join(os.fsencode(folder), b"\xb2\xc6\xd5\xfe.xlsx"))  # 财政 in GBK
+    except OSError:
+        pytest.skip("this file system refuses names that are not UTF-8")
+    shutil.copy(sample_xlsx("careful"), folder / "乙局.xlsx")
+    xlsx, js = write_reports(FolderRun(folder, workers=1).results(), folder, tmp_path / "out")
+    files = json.loads(js.read_text(encoding="utf-8"))["files"]
+    assert sorted(f["path"] for f in files) == sorted(["\udcb2\udcc6\udcd5\udcfe.xlsx", "乙局.xlsx"])
+    assert [f["status"] for f in files] == ["通过", "通过"], "the undecodable name must not make the file unreadable"
+    names = [c.value for c in openpyxl.load_workbook(xlsx)["按文件汇总"]["A"]][1:]
+    assert sorted(names) == sorted(["\ufffd" * 4 + ".xlsx", "乙局.xlsx"])

@@ -264,6 +264,12 @@ def finding_rows(r: dict) -> Iterator[list]:
                f["message"] + (f"（原文：{f['sentence']}）" if f.get("sentence") else "")]
 
 
+def _utf8(text: str) -> bytes:
+    """JSON text as UTF-8. A file name the system gave undecoded (bytes that are not UTF-8, held as lone
+    surrogates) is written as its JSON escape (``\\udcff``), which every JSON reader reads back."""
+    return text.encode("utf-8", "backslashreplace")
+
+
 class ReportWriter:
     """The consolidated xlsx and JSON reports of a folder, written as results arrive.
 
@@ -302,7 +308,7 @@ class ReportWriter:
             if r.get("narrative"):
                 s["narrative_counts"][sev] += r["narrative"]["counts"][sev]
         s["narratives"] += 1 if r.get("narrative") else 0
-        self._fragments.write(((",\n    " if s["files"] > 1 else "    ") + indented(r, "    ")).encode("utf-8"))
+        self._fragments.write(_utf8((",\n    " if s["files"] > 1 else "    ") + indented(r, "    ")))
         self.by_file.append(summary_row(r))
         for row in finding_rows(r):
             self.all.append(row)
@@ -314,7 +320,7 @@ class ReportWriter:
         summary = json.dumps({"summary": self.summary}, ensure_ascii=False, indent=2, default=str)
 
         def write_json(fh):
-            fh.write((summary[:-2] + ',\n  "files": [').encode("utf-8"))
+            fh.write(_utf8(summary[:-2] + ',\n  "files": ['))
             self._fragments.seek(0)
             if self.summary["files"]:
                 fh.write(b"\n")

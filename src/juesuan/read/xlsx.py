@@ -296,7 +296,7 @@ def read_workbook(path: str | Path, only: str | None = None) -> Workbook:
 
     notes: list[str] = []
     try:
-        cwb = CalamineWorkbook.from_path(str(path))
+        cwb = _calamine(CalamineWorkbook, path)
         sheets = []
         names = [meta.name for meta in cwb.sheets_metadata]
         for meta in cwb.sheets_metadata:
@@ -320,6 +320,18 @@ def read_workbook(path: str | Path, only: str | None = None) -> Workbook:
     except Exception as exc:  # calamine raises its own types for broken files
         raise _refuse(path, f"文件内容损坏，无法解析（{type(exc).__name__}: {exc}）。") from None
     return Workbook(path, sheets, notes, names)
+
+
+def _calamine(opener, path: Path):
+    """The calamine workbook of ``path``. A name the system gave undecoded (bytes that are not UTF-8)
+    cannot be handed to calamine as a path: the file is then read through an open file."""
+    name = str(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        with open(path, "rb") as fh:
+            return opener.from_filelike(fh)
+    return opener.from_path(name)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -25,7 +25,8 @@ from juesuan.util import a1
 
 # clean_text's characters, and those XML 1.0 cannot hold at all (lone surrogates, U+FFFE, U+FFFF), which
 # would make the file unreadable (openpyxl refuses to write them)
-_ILLEGAL = re.compile(ILLEGAL_CHARACTERS_RE.pattern + "|[\ud800-\udfff\ufffe\uffff]")
+_ILLEGAL = re.compile(ILLEGAL_CHARACTERS_RE.pattern + "|[\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # a file name's undecodable bytes: shown as U+FFFD, not dropped
 _TEXTS_MAX, _TEXT_MEMO_LEN = 8192, 80  # short texts repeat (table, rule, severity, department …)
 _FLUSH = 1 << 16  # characters of rows kept before they go to the temporary file
 _ZIP64 = (1 << 31) - (1 << 20)  # a part this large needs the zip64 extension
@@ -80,7 +81,10 @@ class StreamSheet:
 
     def _text(self, v: str) -> str:
         """The rest of a text cell's XML after ``<c r="…"`` (remembered when it is short)."""
-        text = _ILLEGAL.sub("", v)[:EXCEL_TEXT_LIMIT]
+        text = _ILLEGAL.sub("", v)
+        if not text.isascii():
+            text = _SURROGATE.sub("\ufffd", text)
+        text = text[:EXCEL_TEXT_LIMIT]
         if not text:
             xml = ' t="inlineStr"/>'
         else:
