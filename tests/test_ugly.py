@@ -210,3 +210,30 @@ def test_any_cell_value_gives_a_report_never_a_crash(base, tmp_path, cell, value
     parsed, ok = parse_amount(value)
     if not ok:
         assert ("V-01", "error") in _at(report, f"{cell[0]}!{cell[1]}")
+
+
+def test_characters_xml_cannot_hold_never_reach_a_written_workbook(base, tmp_path):
+    """A 科目名称 holding U+FFFF and U+FFFE (a file another program wrote is not always well-formed XML):
+    the workbook `juesuan extract` writes from it opens — the characters are dropped, the name kept."""
+    import re
+
+    from juesuan.migrate import migrate
+    from juesuan.render.cells import clean_text
+    from juesuan.render.workbook import build_workbook
+    from juesuan.util.atomic import save_workbook
+
+    src, dst = tmp_path / "bad.xlsx", tmp_path / "extracted.xlsx"
+    with zipfile.ZipFile(base) as zin, zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/worksheets/sheet3.xml":  # 公开03表: the first 科目名称 after a code
+                m = re.search(rb'<c r="B(\d+)"[^>]*t="inlineStr"><is><t>', data)
+                data = data[:m.end()] + "\uffff\ufffe".encode("utf-8") + data[m.end():]
+            zout.writestr(info, data)
+    plan = migrate(src, keep_totals=True)
+    save_workbook(build_workbook(plan.layout, plan.values), dst)
+    names = [c.value for row in openpyxl.load_workbook(dst)["公开03表"].iter_rows() for c in row
+             if isinstance(c.value, str)]
+    assert names and not any("\uffff" in n or "\ufffe" in n for n in names)
+    assert clean_text("a\uffffb\ufffe\x01c") == "abc"
+    assert clean_text("局\udcb2.xlsx") == "局\ufffd.xlsx"  # a name's undecodable byte stays visible

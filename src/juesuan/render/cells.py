@@ -7,14 +7,24 @@ codes, sheet and file names, messages quoting cells) goes through :func:`put`.
 
 from __future__ import annotations
 
+import re
+
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 EXCEL_TEXT_LIMIT = 32767  # characters a cell holds
+# what XML 1.0 cannot hold: control characters (openpyxl's list) and U+FFFE, U+FFFF (a file holding them
+# is not well-formed: Excel and openpyxl refuse to open it)
+_NOT_XML = re.compile(ILLEGAL_CHARACTERS_RE.pattern + "|[\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # a lone surrogate: an undecodable byte of a file name
 
 
 def clean_text(text: str) -> str:
-    """``text`` without the control characters a workbook cannot hold, cut to Excel's cell limit."""
-    return ILLEGAL_CHARACTERS_RE.sub("", text)[:EXCEL_TEXT_LIMIT]
+    """``text`` as a workbook can hold it: without control characters, U+FFFE and U+FFFF, each lone
+    surrogate shown as U+FFFD (the name stays recognisable), cut to Excel's cell limit."""
+    text = _NOT_XML.sub("", text)
+    if not text.isascii():
+        text = _SURROGATE.sub("\ufffd", text)
+    return text[:EXCEL_TEXT_LIMIT]
 
 
 def put(cell, value) -> None:

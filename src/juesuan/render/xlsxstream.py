@@ -10,7 +10,6 @@ text, never a formula), numbers as ``%.16g``, booleans, and empty cells for None
 
 from __future__ import annotations
 
-import re
 import tempfile
 import zipfile
 from datetime import datetime, timezone
@@ -18,15 +17,9 @@ from decimal import Decimal
 from math import isinf, isnan
 from pathlib import Path
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-from juesuan.render.cells import EXCEL_TEXT_LIMIT
+from juesuan.render.cells import clean_text
 from juesuan.util import a1
 
-# clean_text's characters, and those XML 1.0 cannot hold at all (lone surrogates, U+FFFE, U+FFFF), which
-# would make the file unreadable (openpyxl refuses to write them)
-_ILLEGAL = re.compile(ILLEGAL_CHARACTERS_RE.pattern + "|[\ufffe\uffff]")
-_SURROGATE = re.compile("[\ud800-\udfff]")  # a file name's undecodable bytes: shown as U+FFFD, not dropped
 _TEXTS_MAX, _TEXT_MEMO_LEN = 8192, 80  # short texts repeat (table, rule, severity, department …)
 _FLUSH = 1 << 16  # characters of rows kept before they go to the temporary file
 _ZIP64 = (1 << 31) - (1 << 20)  # a part this large needs the zip64 extension
@@ -81,10 +74,7 @@ class StreamSheet:
 
     def _text(self, v: str) -> str:
         """The rest of a text cell's XML after ``<c r="…"`` (remembered when it is short)."""
-        text = _ILLEGAL.sub("", v)
-        if not text.isascii():
-            text = _SURROGATE.sub("\ufffd", text)
-        text = text[:EXCEL_TEXT_LIMIT]
+        text = clean_text(v)
         if not text:
             xml = ' t="inlineStr"/>'
         else:
