@@ -291,3 +291,36 @@ def test_a_relation_planned_once_finds_what_expanding_it_finds(sample_xlsx, tmp_
                 assert got == (None if want is None else tuple(want))
                 if want is not None:
                     assert added == (tuple(k for _, k in want) if all(s == 1 for s, _ in side) else None)
+
+
+def test_a_formula_taking_a_missing_table_is_never_judged_against_it(careful_built, tmp_path):
+    """公开04表 lines 1-3 are formulas taking 公开01表. With 01 gone: a workbook saved without results
+    gets V-05 at those cells (no value can be known; a KeyError once); one saved with Excel's results
+    keeps them, and no V-03 claims the model gives 0.00 (the model's result needs 01)."""
+    import re
+    import zipfile
+
+    import openpyxl
+
+    from .books import cached_copy
+
+    wb = openpyxl.load_workbook(careful_built)
+    del wb["公开01表"]
+    wb.save(tmp_path / "no01.xlsx")
+    report = check(tmp_path / "no01.xlsx")
+    v05 = sorted(f.location for f in report.findings if f.rule == "V-05")
+    assert v05 == ["公开04表!C7", "公开04表!C8", "公开04表!C9"]
+    assert all("公开01表" in f.message for f in report.findings if f.rule == "V-05")
+    assert report.rule_status["X-01"] == "未检查"
+
+    cached = cached_copy(careful_built, tmp_path / "cached.xlsx")
+    with zipfile.ZipFile(cached) as zin, zipfile.ZipFile(tmp_path / "cached-no01.xlsx", "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/workbook.xml":  # the sheet left out of the workbook, its results kept
+                data, n = re.subn(r'<sheet [^>]*name="公开01表"[^>]*/>'.encode(), b"", data)
+                assert n == 1
+            zout.writestr(info, data)
+    report = check(tmp_path / "cached-no01.xlsx")
+    assert not [f for f in report.findings if f.rule in ("V-03", "V-05")]
+    assert [f.rule for f in report.findings if f.severity == "error"] == ["S-01"]

@@ -97,6 +97,13 @@ def value(ctx: Context, key: CellKey, stack=()) -> Decimal:
 def _compute(ctx: Context, cell: Cell, stack) -> None:
     inst = ctx.graph.definitions.get(cell.key)
     cell.computed = True
+    summed, lost = _summed(ctx, inst) if inst is not None else ((), ())
+    if lost:  # its formula takes cells of a table the workbook lacks or could not read: no value here
+        cell.value, cell.unknown = None, True
+        tables = "、".join(ctx.profile.table(t).number for t in lost)
+        add(ctx, ctx.rule_of_check("uncomputable_formula"), cell.key, "lost_table",
+            {"formula": cell.formula, "tables": tables})
+        return
     if inst is not None and not _is_model_formula(ctx, cell, inst):
         inst = None  # a formula someone changed: its result cannot be known without a spreadsheet
     if inst is None or cell.key in stack:
@@ -111,7 +118,7 @@ def _compute(ctx: Context, cell: Cell, stack) -> None:
     total = Decimal(0)
     below = stack + (cell.key,)
     cells = ctx.cells
-    for sign, k in _summed_cells(ctx, inst):
+    for sign, k in summed:
         c = cells[k]  # as value(ctx, k, below), without the call
         if c.formula is not None and not c.cached and not c.computed:
             _compute(ctx, c, below)
@@ -126,14 +133,23 @@ _ZERO = Decimal(0)
 
 def _summed_cells(ctx: Context, inst) -> tuple:
     """(sign, cell) of every cell the formula of ``inst`` sums on this workbook: what :func:`term_keys`
-    finds for its terms. It depends only on where the cells stand and which tables are read: kept per
-    placement."""
+    finds for its terms."""
+    return _summed(ctx, inst)[0]
+
+
+def _summed(ctx: Context, inst) -> tuple[tuple, tuple]:
+    """:func:`_summed_cells`, and the tables its formula takes cells of that the workbook lacks or could
+    not read (its result cannot be known here). Both depend only on where the cells stand and which
+    tables are read: kept per placement."""
     if ctx.summed is None:
         ctx.summed = ctx.layout.placement.setdefault(("summed", frozenset(ctx.located.readable)), {})
     hit = ctx.summed.get(id(inst))
     if hit is not None and hit[0] is inst:
         return hit[1]
-    return _kept(ctx.summed, inst, lambda: tuple((sign, k) for sign, term in inst.rhs for k in term_keys(ctx, term)))
+    readable = ctx.located.readable
+    return _kept(ctx.summed, inst, lambda: (
+        tuple((sign, k) for sign, term in inst.rhs for k in term_keys(ctx, term)),
+        tuple(sorted({term.table for _, term in inst.rhs if term.table not in readable}))))
 
 
 def _kept(memo: dict, inst, make):
@@ -204,8 +220,11 @@ def computed_values(ctx: Context) -> None:
         inst = definitions.get(cell.key)
         if inst is None:
             continue
+        summed, lost = _summed(ctx, inst)
+        if lost:
+            continue  # the model's result needs a table the workbook lacks: the spreadsheet's is taken as it is
         model = _ZERO
-        for sign, k in _summed_cells(ctx, inst):
+        for sign, k in summed:
             model = add_signed(model, sign, known[k])
         shown = cell.value
         if model.quantize(CENT) != shown.quantize(CENT):
