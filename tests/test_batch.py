@@ -102,3 +102,16 @@ def test_a_file_name_that_is_not_utf8_is_checked_and_reported(tmp_path, sample_x
     assert [f["status"] for f in files] == ["通过", "通过"], "the undecodable name must not make the file unreadable"
     names = [c.value for c in openpyxl.load_workbook(xlsx)["按文件汇总"]["A"]][1:]
     assert sorted(names) == sorted(["\ufffd" * 4 + ".xlsx", "乙局.xlsx"])
+
+
+def test_the_json_report_ends_its_lines_as_the_system_does(tmp_path, monkeypatch):
+    """On Windows a text file's lines end in CRLF (the single-file report is written so): the folder's
+    JSON, written in pieces as bytes, ends its lines the same way, and still reads as the same JSON."""
+    import os
+
+    monkeypatch.setattr(os, "linesep", "\r\n")
+    results = _results()
+    _, js = write_reports(iter(results), tmp_path, tmp_path / "crlf")
+    raw = js.read_bytes()
+    assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
+    assert json.loads(raw.decode("utf-8"))["files"] == results

@@ -267,6 +267,8 @@ def finding_rows(r: dict) -> Iterator[list]:
 def _utf8(text: str) -> bytes:
     """JSON text as UTF-8. A file name the system gave undecoded (bytes that are not UTF-8, held as lone
     surrogates) is written as its JSON escape (``\\udcff``), which every JSON reader reads back."""
+    if os.linesep != "\n":  # as a file written in text mode ends its lines (Windows: CRLF); JSON
+        text = text.replace("\n", os.linesep)  # strings hold no raw line feed: only the layout's are changed
     return text.encode("utf-8", "backslashreplace")
 
 
@@ -323,10 +325,10 @@ class ReportWriter:
             fh.write(_utf8(summary[:-2] + ',\n  "files": ['))
             self._fragments.seek(0)
             if self.summary["files"]:
-                fh.write(b"\n")
+                fh.write(_utf8("\n"))
                 shutil.copyfileobj(self._fragments, fh, 1 << 20)
-                fh.write(b"\n  ")
-            fh.write(b"]\n}")
+                fh.write(_utf8("\n  "))
+            fh.write(_utf8("]\n}"))
 
         try:
             atomic_write(self.json_path, write_json, force=self.force, backup=True)

@@ -216,7 +216,10 @@ def _int_form(text: str) -> tuple:
     m = re.fullmatch(r"([a-z])\s*([+-]\s*\d+)?", text.strip())
     if m:
         return m.group(1), int(m.group(2).replace(" ", "")) if m.group(2) else 0
-    return None, int(text)
+    try:
+        return None, int(text)
+    except ValueError:
+        raise ModelError(f"表达式中的行次或栏次无效：{text.strip()}") from None
 
 
 def ref_cells(ref: Ref, layout: "WorkbookLayout") -> list[CellKey]:
