@@ -143,21 +143,21 @@ def _summed(ctx: Context, inst) -> tuple[tuple, tuple]:
     tables are read: kept per placement."""
     if ctx.summed is None:
         ctx.summed = ctx.layout.placement.setdefault(("summed", frozenset(ctx.located.readable)), {})
-    hit = ctx.summed.get(id(inst))
-    if hit is not None and hit[0] is inst:
-        return hit[1]
+    return _kept(ctx.summed, inst, _make_summed, ctx)
+
+
+def _make_summed(inst, ctx: Context) -> tuple[tuple, tuple]:
     readable = ctx.located.readable
-    return _kept(ctx.summed, inst, lambda: (
-        tuple((sign, k) for sign, term in inst.rhs for k in term_keys(ctx, term)),
-        tuple(sorted({term.table for _, term in inst.rhs if term.table not in readable}))))
+    return (tuple((sign, k) for sign, term in inst.rhs for k in term_keys(ctx, term)),
+            tuple(sorted({term.table for _, term in inst.rhs if term.table not in readable})))
 
 
-def _kept(memo: dict, inst, make):
-    """``make()`` for ``inst``, kept in ``memo`` (a placement's): the instance is kept beside it, so that
-    its id is not taken for another instance's once it is gone."""
+def _kept(memo: dict, inst, make, *args):
+    """``make(inst, *args)`` for ``inst``, kept in ``memo`` (a placement's): the instance is kept beside
+    it, so that its id is not taken for another instance's once it is gone."""
     hit = memo.get(id(inst))
     if hit is None or hit[0] is not inst:
-        hit = memo[id(inst)] = (inst, make())
+        hit = memo[id(inst)] = (inst, make(inst, *args))
     return hit[1]
 
 
@@ -175,10 +175,12 @@ def _is_model_formula(ctx: Context, cell: Cell, inst) -> bool:
     of a folder made from one template share it)."""
     if ctx.models is None:
         ctx.models = ctx.layout.placement.setdefault("model_formulas", {})
-    hit = ctx.models.get(id(inst))
-    model = hit[1] if hit is not None and hit[0] is inst else _kept(
-        ctx.models, inst, lambda: _plain(defining_formula(ctx.layout, inst, ctx.layout.placement.setdefault("formula_parts", {}))))
-    return _plain(cell.formula or "") == model
+    return _plain(cell.formula or "") == _kept(ctx.models, inst, _make_model_formula, ctx.layout)
+
+
+def _make_model_formula(inst, layout) -> str:
+    # each cell's reference made once per placement, not once per formula that sums it
+    return _plain(defining_formula(layout, inst, layout.placement.setdefault("formula_parts", {})))
 
 
 def simple_formula(text: str | None) -> Decimal | None:
