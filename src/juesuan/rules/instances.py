@@ -187,10 +187,6 @@ def _ints(text: str, env: dict) -> list[int]:
     return list(range(_int_of(first, env), _int_of(last, env) + 1))
 
 
-def _int(text: str, env: dict) -> int:
-    return _int_of(_int_form(text), env)
-
-
 def _int_of(form: tuple, env: dict) -> int:
     var, number = form
     if var is None:
